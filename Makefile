@@ -1,0 +1,122 @@
+# Makefile -- one non-recursive build for lambdakit: libshared.a, three programs, tools, tests
+.POSIX:
+.SUFFIXES:
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= cc
+BUILD   ?= build
+
+STD      = -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE
+WARN     = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
+           -Wmissing-prototypes -Wformat=2 -Wpointer-arith -Wundef -Wvla
+OPT     ?= -O2 -g
+SANITIZE = -fsanitize=address,undefined -fno-sanitize-recover=all \
+           -fno-omit-frame-pointer
+ifeq ($(WERROR),1)
+WARN    += -Werror
+endif
+
+PKGS     = rdkafka libcjson libmicrohttpd lmdb zlib
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || \
+                echo -lrdkafka -lcjson -lmicrohttpd -llmdb -lz)
+
+FINAL_CFLAGS  = $(STD) $(WARN) $(OPT) -I. $(PKG_CFLAGS) -MMD -MP $(EXTRA_CFLAGS) $(CFLAGS)
+FINAL_LDFLAGS = $(EXTRA_LDFLAGS) $(LDFLAGS)
+FINAL_LIBS    = $(PKG_LIBS) -lpthread -lm
+
+SHARED_SRC  = $(wildcard shared/*.c)
+BATCH_SRC   = $(wildcard batch/*.c)
+SPEED_SRC   = $(wildcard speed/*.c)
+SERVING_SRC = $(wildcard serving/*.c)
+TOOLS_SRC   = $(wildcard tools/*.c)
+BENCH_SRC   = $(wildcard bench/*.c)
+UNIT_SRC    = $(wildcard tests/unit/*_test.c)
+INTEG_SRC   = $(wildcard tests/integration/*.c)
+
+LIB      = $(BUILD)/libshared.a
+PROGS    = $(BUILD)/lambda-batch $(BUILD)/lambda-speed $(BUILD)/lambda-serving
+TOOLS    = $(patsubst tools/%.c,$(BUILD)/%,$(TOOLS_SRC))
+BENCHES  = $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+UNITS    = $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
+INTEGS   = $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(INTEG_SRC))
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+all: $(PROGS) $(TOOLS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(FINAL_CFLAGS) -c -o $@ $<
+
+$(LIB): $(call obj,$(SHARED_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/lambda-batch: $(call obj,$(BATCH_SRC)) $(LIB)
+	$(CC) $(FINAL_CFLAGS) $(FINAL_LDFLAGS) -o $@ $^ $(FINAL_LIBS)
+$(BUILD)/lambda-speed: $(call obj,$(SPEED_SRC)) $(LIB)
+	$(CC) $(FINAL_CFLAGS) $(FINAL_LDFLAGS) -o $@ $^ $(FINAL_LIBS)
+$(BUILD)/lambda-serving: $(call obj,$(SERVING_SRC)) $(LIB)
+	$(CC) $(FINAL_CFLAGS) $(FINAL_LDFLAGS) -o $@ $^ $(FINAL_LIBS)
+
+# tools/NAME.c and bench/NAME.c are single-file programs over libshared.a
+$(BUILD)/%: $(BUILD)/obj/tools/%.o $(LIB)
+	$(CC) $(FINAL_CFLAGS) $(FINAL_LDFLAGS) -o $@ $^ $(FINAL_LIBS)
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(FINAL_CFLAGS) $(FINAL_LDFLAGS) -o $@ $^ $(FINAL_LIBS)
+$(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(FINAL_CFLAGS) $(FINAL_LDFLAGS) -o $@ $^ $(FINAL_LIBS)
+$(BUILD)/tests/integration/%: $(BUILD)/obj/tests/integration/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(FINAL_CFLAGS) $(FINAL_LDFLAGS) -o $@ $^ $(FINAL_LIBS)
+
+tests: all $(UNITS) $(INTEGS) $(BENCHES)
+
+deps:
+	@sh scripts/deps.sh
+
+# The tests run against $(BUILD); `make check` runs the same suite under ASan+UBSan.
+test: deps
+	@$(MAKE) --no-print-directory tests
+	@BUILD=$(BUILD) sh tests/run.sh
+
+check: deps
+	@$(MAKE) --no-print-directory BUILD=build/check OPT="-O1 -g" \
+	    EXTRA_CFLAGS="$(SANITIZE)" EXTRA_LDFLAGS="$(SANITIZE)" tests
+	@BUILD=build/check LAMBDA_SANITIZED=1 \
+	    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 sh tests/run.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all $(BENCHES)
+	@BUILD=$(BUILD) sh bench/run.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) sh scripts/demo.sh
+
+install: all
+	mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	    $(DESTDIR)$(PREFIX)/share/man/man5
+	cp $(PROGS) $(DESTDIR)$(PREFIX)/bin/
+	for f in man/*.1; do [ -f "$$f" ] && cp "$$f" $(DESTDIR)$(PREFIX)/share/man/man1/; done; true
+	for f in man/*.5; do [ -f "$$f" ] && cp "$$f" $(DESTDIR)$(PREFIX)/share/man/man5/; done; true
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/lambda-batch $(DESTDIR)$(PREFIX)/bin/lambda-speed \
+	    $(DESTDIR)$(PREFIX)/bin/lambda-serving
+	rm -f $(DESTDIR)$(PREFIX)/share/man/man1/lambda-*.1 \
+	    $(DESTDIR)$(PREFIX)/share/man/man5/lambdakit-pipeline.5
+
+clean:
+	rm -rf build
+
+.PHONY: all tests deps test check bench demo install uninstall clean
+.PRECIOUS: $(BUILD)/obj/%.o
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

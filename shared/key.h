@@ -1,0 +1,48 @@
+/* key.h -- group keys: order-preserving, self-delimiting encoding of group_by values */
+#ifndef SHARED_KEY_H
+#define SHARED_KEY_H
+
+#include <stddef.h>
+
+#include "shared/buf.h"
+#include "shared/event.h"
+#include "shared/pipeline.h"
+
+/*
+ * A view's group key is its group_by values in order, each encoded as:
+ *     absent/null   0x00
+ *     false, true   0x01, 0x02
+ *     int, decimal  0x03, then 8 bytes big-endian of (uint64)scaled ^ 2^63
+ *     string        0x04, the bytes (never NUL), then 0x00
+ * memcmp order is value order per field, and no key is a prefix of another,
+ * so one group's series is one contiguous range in the store.
+ * A view without group_by has the empty key.
+ */
+
+#define KEY_MAX 400     /* longest encoded group key; LMDB keys are <= 511 bytes */
+
+/*
+ * Append the group key of ev for view v to out. Returns 0, or -1 if it would
+ * be longer than KEY_MAX (out is then restored to its previous length).
+ */
+int key_encode_event(struct buf *out, const struct view *v,
+    const struct event *ev);
+
+/*
+ * Append one component for field f from query-parameter text (NULL: absent),
+ * parsed by the field's type: "true"/"false", integers, decimals at the
+ * field's scale ("12.5"), any UTF-8 string. Returns 0, or -1 with err saying
+ * what was expected.
+ */
+int key_encode_text(struct buf *out, const struct field *f, const char *text,
+    char *err);
+
+/*
+ * Append the JSON object of a group key to out: {"customer":"c1"} (group_by
+ * names as keys, typed values, decimals exact at scale, null when absent).
+ * Returns 0, or -1 if key is not a valid key of v.
+ */
+int key_to_json(struct buf *out, const struct pipeline *p,
+    const struct view *v, const void *key, size_t len);
+
+#endif

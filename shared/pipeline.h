@@ -1,0 +1,194 @@
+/* pipeline.h -- the pipeline file (DESIGN.md §1): load, validate, override */
+#ifndef SHARED_PIPELINE_H
+#define SHARED_PIPELINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * One validator serves all three programs, so a file one accepts, all accept.
+ * Unknown keys are errors. Every error names the file, the JSON path inside it
+ * and the reason:
+ *     shop.json: views.by_country.metrics.revenue: unknown field "amout"
+ * Relative paths in the file (store, batch.inputs, rejects, archive) are used
+ * as given, i.e. relative to the working directory of the program.
+ *
+ * Schema (defaults in brackets):
+ *   name                 string, required
+ *   store                string, required (directory of the LMDB store)
+ *   event.time           string, required: dotted name of the event-time field
+ *   event.fields         object name -> type, where type is "string" | "int" |
+ *                        "decimal" | "bool" or an object {"type", "required" [true],
+ *                        "scale" (decimal only, 0..9, required for decimal),
+ *                        "min", "max" (int and decimal only)}
+ *   views.NAME           {"group_by": [field...] ([]), "granularity": "1s".."1d"
+ *                        (must divide one day), "metrics": {name: "count" |
+ *                        "sum(f)" | "min(f)" | "max(f)" | "avg(f)"}, "where": {...}}
+ *                        sum/min/max/avg take int or decimal fields only.
+ *   views.NAME.where     object field -> condition, all must hold; a condition
+ *                        is a value (equality) or an object of operators
+ *                        "eq","ne","lt","lte","gt","gte" (value) and "in"
+ *                        (array of values). A missing field fails every
+ *                        condition.
+ *   batch.inputs         array of paths, directories or globs (or one string)
+ *   batch.rejects        string: JSON Lines file for rejected lines
+ *                        [STORE/rejects/batch.jsonl]
+ *   speed.brokers        string ["localhost:9092"]
+ *   speed.topic          string (required to run lambda-speed)
+ *   speed.group          string ["lambdakit-" NAME]
+ *   speed.partitions     int [4]: partitions the development broker creates
+ *   speed.lateness       duration ["0s"]
+ *   speed.max_batch      int [10000] events per micro-batch
+ *   speed.commit_ms      int [100] longest time a micro-batch stays open
+ *   speed.start          "earliest" | "latest" ["earliest"]
+ *   speed.on_data_loss   "fail" | "skip" ["fail"]
+ *   speed.rejects_topic  string (optional)
+ *   speed.rejects_file   string [STORE/rejects/speed.jsonl unless rejects_topic]
+ *   speed.archive        string: directory for archived accepted events (optional)
+ *   speed.kafka          object of librdkafka properties; values string,
+ *                        number or bool, passed through as text
+ *   serving.listen       "ADDR:PORT" ["127.0.0.1:8080"]
+ *   serving.token        string: bearer token for the /v1 routes (optional)
+ *   serving.cors_origin  string (optional)
+ *   serving.threads      int [2]
+ *   serving.max_connections int [1024]
+ *   serving.timeout      int seconds per connection [10]
+ *   serving.max_points   int [10000] points per series answer
+ *   serving.max_top      int [1000] largest n of top
+ */
+
+enum field_type { FIELD_STRING, FIELD_INT, FIELD_DECIMAL, FIELD_BOOL };
+
+struct field {
+    char            *name;      /* dotted name as written, "sentiment.score" */
+    char           **path;      /* name split at dots */
+    int              npath;
+    enum field_type  type;
+    int              scale;     /* decimal: fractional digits; else 0 */
+    int              required;
+    int              has_min, has_max;
+    int64_t          min, max;  /* scaled like values */
+};
+
+enum metric_kind { METRIC_COUNT, METRIC_SUM, METRIC_MIN, METRIC_MAX, METRIC_AVG };
+
+struct metric {
+    char             *name;
+    enum metric_kind  kind;
+    int               field;    /* index into pipeline.fields; -1 for count */
+    int               slot;     /* first slot of its state in a row (agg.h) */
+};
+
+enum cond_op { COND_EQ, COND_NE, COND_LT, COND_LE, COND_GT, COND_GE, COND_IN };
+
+struct cond_value {
+    int64_t      num;           /* int, decimal (scaled), bool (0/1) */
+    char        *str;           /* string fields, NUL-terminated */
+};
+
+struct cond {
+    int                field;   /* index into pipeline.fields */
+    enum cond_op       op;
+    struct cond_value *vals;    /* one, or several for COND_IN */
+    int                nvals;
+};
+
+struct view {
+    char          *name;
+    int           *group_by;    /* field indexes */
+    int            ngroup;
+    int64_t        granularity; /* ms, divides TS_DAY_MS */
+    struct metric *metrics;     /* in file order */
+    int            nmetrics;
+    int            nslots;      /* row length in int64 slots */
+    struct cond   *where;
+    int            nwhere;
+};
+
+struct pipeline {
+    char          *path;        /* the file it was loaded from */
+    char          *name;
+    char          *store;
+    char          *time_field;  /* dotted name */
+    char         **time_path;
+    int            ntime_path;
+    struct field  *fields;      /* in file order */
+    int            nfields;
+    struct view   *views;       /* in file order */
+    int            nviews;
+
+    struct {
+        char     **inputs;
+        int        ninputs;
+        char      *rejects;
+    } batch;
+
+    struct {
+        char      *brokers;
+        char      *topic;       /* NULL when absent */
+        char      *group;
+        int        partitions;
+        int64_t    lateness;    /* ms */
+        int        max_batch;
+        int        commit_ms;
+        int        start_latest;        /* speed.start == "latest" */
+        int        skip_data_loss;      /* speed.on_data_loss == "skip" */
+        char      *rejects_topic;       /* NULL when absent */
+        char      *rejects_file;        /* NULL when rejects_topic is set */
+        char      *archive;             /* NULL when absent */
+        char     **kafka_keys;          /* speed.kafka, in file order */
+        char     **kafka_vals;
+        int        nkafka;
+    } speed;
+
+    struct {
+        char      *listen;
+        char      *token;       /* NULL when absent */
+        char      *cors_origin; /* NULL when absent */
+        int        threads;
+        int        max_connections;
+        int        timeout;     /* seconds */
+        int        max_points;
+        int        max_top;
+    } serving;
+};
+
+/*
+ * Load and validate the pipeline file at path. On success returns 0 and sets
+ * *out to a new pipeline (free with pipeline_free()). On failure returns -1,
+ * writes "FILE: PATH: reason" into err and leaves *out untouched.
+ */
+int pipeline_load(struct pipeline **out, const char *path, char *err);
+
+/* Free p and everything it owns. NULL is a no-op. */
+void pipeline_free(struct pipeline *p);
+
+/*
+ * Override one scalar setting by its dotted key, from a flag or an
+ * environment variable: "store", "batch.rejects", any scalar key under
+ * "speed." or "serving." (value parsed by the key's type: durations, ints,
+ * enums). Returns 0, or -1 with err naming the key, the value and what was
+ * expected.
+ */
+int pipeline_set(struct pipeline *p, const char *key, const char *value,
+    char *err);
+
+/* Index of the field with this dotted name, or -1. */
+int pipeline_field_index(const struct pipeline *p, const char *name);
+
+/* The view with this name, or NULL. */
+const struct view *pipeline_view(const struct pipeline *p, const char *name);
+
+/* Least common multiple of every view's granularity (ms): cutoffs align to it.
+ * TS_DAY_MS is a multiple of it. 1000 when there are no views. */
+int64_t pipeline_cutoff_unit(const struct pipeline *p);
+
+/*
+ * A 64-bit fingerprint of what a view's stored rows mean: group_by fields and
+ * their types and scales, granularity, metrics and their fields, where.
+ * Rows written under one fingerprint must not be merged with another's.
+ */
+uint64_t pipeline_view_signature(const struct pipeline *p,
+    const struct view *v);
+
+#endif

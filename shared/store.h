@@ -1,0 +1,194 @@
+/* store.h -- the LMDB store: batch versions, speed buckets, Kafka offsets, metadata */
+#ifndef SHARED_STORE_H
+#define SHARED_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "shared/pipeline.h"
+
+/*
+ * One store is one LMDB environment in a directory, shared by lambda-batch,
+ * lambda-speed and lambda-serving (several processes). Named databases:
+ *     meta   format version, current batch version and cutoff, speed
+ *            watermark and status, Kafka offsets ("offset/TOPIC/PARTITION")
+ *     batch  version(4 BE) | view | 0x00 | level(1) | group key | bucket(8 BE)
+ *     speed  view | 0x00 | group key | bucket(8 BE)
+ * Buckets are encoded big-endian with the sign bit flipped, so key order is
+ * time order. Levels of the batch view:
+ *     STORE_LEVEL_BASE  rows at the view's granularity
+ *     STORE_LEVEL_DAY   one row per UTC day (only when granularity < 1d)
+ *     STORE_LEVEL_ALL   one row per group over every batch bucket, bucket 0
+ * Every level of a version holds the same totals; serving picks the coarsest
+ * that fits a query.
+ *
+ * Caveats (as lmdb.h):
+ * - One write transaction at a time, across all processes: keep them short.
+ * - Pointers handed out by reads die with their transaction or iterator.
+ * - A store must not be used across fork().
+ * - The environment is opened MDB_NOTLS: read transactions are not tied to a
+ *   thread and several may run at once in any threads; a write transaction
+ *   belongs to the thread that began it.
+ * - The on-disk format is versioned (STORE_FORMAT); a store of another
+ *   version is refused at open with a message saying so.
+ * - The map size is fixed at open (LAMBDA_MAP_SIZE bytes if set in the
+ *   environment, else STORE_MAP_DEFAULT). A write that does not fit fails
+ *   with "store DIR: full (map size N MiB)" and is rolled back whole.
+ */
+
+#define STORE_NOTFOUND 1
+#define STORE_FORMAT 1
+#define STORE_MAP_DEFAULT (64ULL << 30)
+
+enum { STORE_LEVEL_BASE = 0, STORE_LEVEL_DAY = 1, STORE_LEVEL_ALL = 2 };
+
+#define STORE_RDONLY 0x1    /* open read-only; fail if the store is missing */
+
+struct store;
+struct store_txn;
+struct store_iter;
+struct store_writer;
+
+/*
+ * Open the store in dir, creating the directory and the environment unless
+ * STORE_RDONLY. Returns 0 and a new store (free with store_free()), or -1
+ * with err ("store var/shop: not created yet (run lambda-batch or
+ * lambda-speed first)", "... format 7, this build reads format 1").
+ */
+int store_open(struct store **out, const char *dir, unsigned flags, char *err);
+
+/* Close the environment. Every transaction must have ended. NULL is a no-op. */
+void store_free(struct store *st);
+
+/* The directory the store was opened with (borrowed). */
+const char *store_dir(const struct store *st);
+
+/* Bytes in use in the data file (pages used * page size), for metrics. */
+uint64_t store_used_bytes(struct store *st);
+
+/*
+ * Begin a transaction: write != 0 for a write transaction (waits for any
+ * other writer, in any process). Returns 0 and *out, or -1 with err. End it
+ * with store_txn_commit() or store_txn_abort(), which free it.
+ */
+int store_txn_begin(struct store *st, int write, struct store_txn **out,
+    char *err);
+
+/* Commit and free t. On failure (disk or map full) nothing of t is kept:
+ * returns -1 with err. */
+int store_txn_commit(struct store_txn *t, char *err);
+
+/* Abort and free t. NULL is a no-op. */
+void store_txn_abort(struct store_txn *t);
+
+/* Metadata values: 64-bit integers or raw bytes, by name. get returns 0,
+ * STORE_NOTFOUND or -1; bytes from store_meta_get die with the txn. */
+int store_meta_get_i64(struct store_txn *t, const char *name, int64_t *v,
+    char *err);
+int store_meta_put_i64(struct store_txn *t, const char *name, int64_t v,
+    char *err);
+int store_meta_get(struct store_txn *t, const char *name, const void **val,
+    size_t *len, char *err);
+int store_meta_put(struct store_txn *t, const char *name, const void *val,
+    size_t len, char *err);
+
+/* The published batch version, as one read of meta. */
+struct store_batch_info {
+    int64_t version;        /* 1, 2, ... */
+    int64_t cutoff;         /* ms: buckets before it are complete in batch */
+    int64_t published_at;   /* ms, wall clock of the publish */
+    int64_t events;         /* events counted into this version */
+};
+
+/* Returns 0 and fills info, STORE_NOTFOUND if nothing was ever published,
+ * or -1 with err. */
+int store_batch_current(struct store_txn *t, struct store_batch_info *info,
+    char *err);
+
+/* First and last base bucket of view in a batch version. Returns 0,
+ * STORE_NOTFOUND if the view has no rows there, or -1. */
+int store_batch_span(struct store_txn *t, int64_t version, const char *view,
+    int64_t *first, int64_t *last, char *err);
+
+/*
+ * Rows, read through an iterator in key order.
+ *
+ * store_iter_batch: rows of view at level in batch version; store_iter_speed:
+ * speed rows of view. gkey/gklen: NULL, 0 for every group, else only that
+ * exact group. Only buckets in [from, to) are returned (use INT64_MIN and
+ * INT64_MAX for all). Returns 0 and *out (free with store_iter_free(), before
+ * the transaction ends), or -1 with err.
+ */
+int store_iter_batch(struct store_txn *t, int64_t version,
+    const struct view *v, int level, const void *gkey, size_t gklen,
+    int64_t from, int64_t to, struct store_iter **out, char *err);
+int store_iter_speed(struct store_txn *t, const struct view *v,
+    const void *gkey, size_t gklen, int64_t from, int64_t to,
+    struct store_iter **out, char *err);
+
+struct store_row {
+    const void    *gkey;    /* group key bytes, valid until the next call */
+    size_t         gklen;
+    int64_t        bucket;
+    const int64_t *slots;   /* view->nslots decoded slots, iterator-owned */
+};
+
+/* Next row: 0 and *row, STORE_NOTFOUND at the end, or -1 with err. */
+int store_iter_next(struct store_iter *it, struct store_row *row, char *err);
+void store_iter_free(struct store_iter *it);
+
+/*
+ * Speed writes, inside a write transaction. store_speed_merge() merges delta
+ * into the stored row (agg_row_merge(); a missing row is the identity).
+ * store_speed_prune() deletes every speed row, of every view, whose bucket is
+ * before cutoff (those are answered from batch). Return 0 or -1 with err.
+ */
+int store_speed_merge(struct store_txn *t, const struct view *v,
+    const void *gkey, size_t gklen, int64_t bucket, const int64_t *delta,
+    char *err);
+int store_speed_prune(struct store_txn *t, int64_t cutoff, char *err);
+
+/* Next offset to consume for a topic partition, kept in meta with the
+ * deltas. get returns 0, STORE_NOTFOUND or -1. */
+int store_offset_get(struct store_txn *t, const char *topic, int32_t partition,
+    int64_t *next, char *err);
+int store_offset_put(struct store_txn *t, const char *topic, int32_t partition,
+    int64_t next, char *err);
+
+/*
+ * Batch publication. store_writer_begin() deletes rows left by runs that
+ * were killed before publishing and reserves a new version, one above any
+ * version ever used. With keep_before >= 0 (lambda-batch --from), base rows
+ * of the current version with bucket < keep_before are carried into the new
+ * version, merged in key order with the rows put. Rows are written in
+ * transactions of bounded size and stay invisible until publish.
+ * Returns 0 and *out, or -1 with err.
+ */
+int store_writer_begin(struct store *st, const struct pipeline *p,
+    int64_t keep_before, struct store_writer **out, char *err);
+
+/*
+ * Add one base row. Views must come in ascending strcmp() order of their
+ * names, and within a view rows in ascending (group key bytes, bucket)
+ * order; the writer derives the day and all-time rollups itself. A row out
+ * of order is refused (-1, err), as is a failed write.
+ */
+int store_writer_put(struct store_writer *w, const struct view *v,
+    const void *gkey, size_t gklen, int64_t bucket, const int64_t *row,
+    char *err);
+
+/*
+ * Make the new version current in one write transaction (with info->cutoff
+ * and info->events; version and published_at are filled in), then delete
+ * the previous version's rows. Readers see the old version or the new one,
+ * never a mix. Frees w whatever happens. Returns 0, or -1 with err (the
+ * previous version stays current).
+ */
+int store_writer_publish(struct store_writer *w, struct store_batch_info *info,
+    char *err);
+
+/* Drop the unpublished version's handle; its rows are deleted by the next
+ * store_writer_begin(). NULL is a no-op. */
+void store_writer_abort(struct store_writer *w);
+
+#endif
