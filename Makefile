@@ -1,5 +1,4 @@
 # Makefile -- one non-recursive build for lambdakit: libshared.a, three programs, tools, tests
-.POSIX:
 .SUFFIXES:
 
 PREFIX  ?= /usr/local
@@ -76,6 +75,9 @@ $(BUILD)/tests/integration/%: $(BUILD)/obj/tests/integration/%.o $(LIB)
 	$(CC) $(FINAL_CFLAGS) $(FINAL_LDFLAGS) -o $@ $^ $(FINAL_LIBS)
 
 tests: all $(UNITS) $(INTEGS) $(BENCHES)
+
+# the dashboard page is assembled into the binary (.incbin), not seen by -MMD
+$(BUILD)/obj/serving/dashboard.o: serving/dashboard.html
 
 deps:
 	@sh scripts/deps.sh
