@@ -22,11 +22,13 @@
 #define KEY_MAX 400     /* longest encoded group key; LMDB keys are <= 511 bytes */
 
 /*
- * Append the group key of ev for view v to out. Returns 0, or -1 if it would
- * be longer than KEY_MAX (out is then restored to its previous length).
+ * Append the group key of ev for view v of pipeline p to out (p gives the
+ * field types: a bool and an int hold the same event_value). Returns 0, or -1
+ * if it would be longer than KEY_MAX (out is then restored to its previous
+ * length).
  */
-int key_encode_event(struct buf *out, const struct view *v,
-    const struct event *ev);
+int key_encode_event(struct buf *out, const struct pipeline *p,
+    const struct view *v, const struct event *ev);
 
 /*
  * Append one component for field f from query-parameter text (NULL: absent),
