@@ -1,0 +1,252 @@
+/* dec.c -- exact decimals: scaled integers, checked arithmetic, exact printing */
+#include <assert.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "shared/dec.h"
+
+__extension__ typedef unsigned __int128 dec_u128;
+
+static const double pow10d[DEC_MAX_SCALE + 1] = {
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9,
+};
+
+static const int64_t pow10i[19] = {
+    1LL, 10LL, 100LL, 1000LL, 10000LL, 100000LL, 1000000LL, 10000000LL,
+    100000000LL, 1000000000LL, 10000000000LL, 100000000000LL,
+    1000000000000LL, 10000000000000LL, 100000000000000LL,
+    1000000000000000LL, 10000000000000000LL, 100000000000000000LL,
+    1000000000000000000LL,
+};
+
+/*
+ * Why this is exact: a decimal v = r / 10^s with |r| <= DEC_MAX_ABS < 2^50
+ * reaches us as d, the double nearest v (relative error <= 2^-53). d * 10^s
+ * is then within 1e15 * 2^-52 < 0.25 of r, so rounding recovers r. Both r
+ * and 10^s (s <= 9) are exact doubles and IEEE division rounds correctly, so
+ * r / 10^s == d exactly when d is the double of the decimal r / 10^s; any d
+ * that is not (12.345 at scale 2) fails the check and is DEC_SCALE.
+ */
+enum dec_status
+dec_from_double(double d, int scale, int64_t *out)
+{
+    double x, p;
+    long long r;
+
+    assert(scale >= 0 && scale <= DEC_MAX_SCALE);
+    p = pow10d[scale];
+    x = d * p;
+    if (!(fabs(x) < (double)DEC_MAX_ABS + 0.5))    /* also NaN, inf */
+        return DEC_RANGE;
+    r = llround(x);
+    if (r > DEC_MAX_ABS || r < -DEC_MAX_ABS)
+        return DEC_RANGE;
+    if ((double)r / p != d)
+        return DEC_SCALE;
+    *out = r;       /* -0.0 rounds to 0 */
+    return DEC_OK;
+}
+
+/*
+ * Text is [-]digits[.digits][(e|E)[+|-]digits]. The significant digits are
+ * gathered without their trailing zeros into m, so m ends in a nonzero digit
+ * and value * 10^scale == m * 10^p: p < 0 means digits below the scale
+ * (DEC_SCALE); otherwise m * 10^p must have at most DEC_MAX_DIGITS digits.
+ */
+enum dec_status
+dec_parse(const char *s, int scale, int64_t *out)
+{
+    const char *q = s;
+    int neg = 0, nd = 0, zeros = 0, frac = 0, any = 0;
+    long exp10 = 0, p;
+    int64_t m = 0;
+
+    assert(scale >= 0 && scale <= DEC_MAX_SCALE);
+    if (*q == '-') {
+        neg = 1;
+        q++;
+    }
+    for (int in_frac = 0;; q++) {
+        if (*q == '.' && !in_frac && any) {
+            in_frac = 1;
+            if (q[1] < '0' || q[1] > '9')
+                return DEC_RANGE;
+            continue;
+        }
+        if (*q < '0' || *q > '9')
+            break;
+        any = 1;
+        frac += in_frac;
+        if (*q == '0') {
+            if (nd > 0)
+                zeros++;        /* pending: only kept if a nonzero follows */
+            continue;
+        }
+        for (; zeros >= 0; zeros--) {
+            if (++nd <= 18)
+                m *= 10;
+        }
+        zeros = 0;
+        if (nd <= 18)
+            m += *q - '0';
+    }
+    if (!any)
+        return DEC_RANGE;
+    if (*q == 'e' || *q == 'E') {
+        int eneg = 0, edig = 0;
+
+        q++;
+        if (*q == '+' || *q == '-')
+            eneg = *q++ == '-';
+        for (; *q >= '0' && *q <= '9'; q++, edig++) {
+            if (exp10 < 100000)
+                exp10 = exp10 * 10 + (*q - '0');
+        }
+        if (edig == 0)
+            return DEC_RANGE;
+        if (eneg)
+            exp10 = -exp10;
+    }
+    if (*q != '\0')
+        return DEC_RANGE;
+    if (nd == 0) {
+        *out = 0;
+        return DEC_OK;
+    }
+    p = (long)scale - frac + zeros + exp10;
+    if (p < 0)
+        return DEC_SCALE;
+    if (nd + p > DEC_MAX_DIGITS)
+        return DEC_RANGE;
+    m *= pow10i[p];
+    *out = neg ? -m : m;
+    return DEC_OK;
+}
+
+int
+dec_add(dec_i128 *acc, dec_i128 v)
+{
+    dec_i128 r;
+
+    if (__builtin_add_overflow(*acc, v, &r))
+        return -1;
+    *acc = r;
+    return 0;
+}
+
+/* Decimal digits of u, most significant first, into d (>= 40 bytes);
+ * returns how many ("0" for zero). */
+static int
+u128_digits(dec_u128 u, char *d)
+{
+    char tmp[40];
+    int n = 0;
+
+    do {
+        tmp[n++] = (char)('0' + (int)(u % 10));
+        u /= 10;
+    } while (u != 0);
+    for (int i = 0; i < n; i++)
+        d[i] = tmp[n - 1 - i];
+    return n;
+}
+
+/*
+ * Print the digit string dig (nd digits, most significant first, no leading
+ * zeros unless it is "0") as a number with `scale` fractional digits, with a
+ * minus sign when neg and any digit is nonzero.
+ */
+static char *
+put_scaled(int neg, const char *dig, int nd, int scale, char *buf,
+    size_t size)
+{
+    int intd = nd - scale, nz = 0;
+    size_t need;
+    char *p = buf;
+
+    for (int i = 0; i < nd; i++)
+        nz |= dig[i] != '0';
+    need = (size_t)(neg && nz) + (size_t)(intd > 0 ? nd : scale + 1) +
+        (scale > 0) + 1;
+    assert(need <= size);
+    (void)need;
+    (void)size;
+    if (neg && nz)
+        *p++ = '-';
+    if (intd <= 0) {
+        *p++ = '0';
+    } else {
+        memcpy(p, dig, (size_t)intd);
+        p += intd;
+    }
+    if (scale > 0) {
+        *p++ = '.';
+        for (int i = intd; i < 0; i++)
+            *p++ = '0';
+        int from = intd > 0 ? intd : 0;
+        memcpy(p, dig + from, (size_t)(nd - from));
+        p += nd - from;
+    }
+    *p = '\0';
+    return buf;
+}
+
+static dec_u128
+mag(dec_i128 v)
+{
+    return v < 0 ? -(dec_u128)v : (dec_u128)v;
+}
+
+char *
+dec_format(dec_i128 v, int scale, char *buf, size_t size)
+{
+    char dig[40];
+    int nd;
+
+    assert(scale >= 0 && scale <= DEC_MAX_SCALE);
+    nd = u128_digits(mag(v), dig);
+    return put_scaled(v < 0, dig, nd, scale, buf, size);
+}
+
+/*
+ * Long division: the integer quotient |sum| / n, then `extra` more digits
+ * one at a time (the remainder stays below n < 2^63, so rem * 10 fits), then
+ * one rounding step on the final remainder, carried leftwards in the digit
+ * string. Nothing can overflow, whatever the sum.
+ */
+char *
+dec_format_ratio(dec_i128 sum, int64_t n, int scale, int extra, char *buf,
+    size_t size)
+{
+    dec_u128 u = mag(sum), dn, q, rem;
+    char dig[40 + 16];
+    int nd, i;
+
+    assert(n > 0 && extra >= 0 && extra <= 16);
+    assert(scale >= 0 && scale <= DEC_MAX_SCALE);
+    dn = (dec_u128)n;
+    q = u / dn;
+    rem = u % dn;
+    nd = u128_digits(q, dig);
+    for (i = 0; i < extra; i++) {
+        rem *= 10;
+        dig[nd++] = (char)('0' + (int)(rem / dn));
+        rem %= dn;
+    }
+    if (rem * 2 >= dn) {                /* half away from zero */
+        for (i = nd - 1; i >= 0 && dig[i] == '9'; i--)
+            dig[i] = '0';
+        if (i >= 0) {
+            dig[i]++;
+        } else {
+            memmove(dig + 1, dig, (size_t)nd);
+            dig[0] = '1';
+            nd++;
+        }
+    }
+    /* q == 0 left a leading "0" in front of the extra digits: drop it */
+    for (i = 0; i < nd - 1 && dig[i] == '0'; i++)
+        ;
+    return put_scaled(sum < 0, dig + i, nd - i, scale + extra, buf, size);
+}
