@@ -24,8 +24,8 @@
 /*
  * Append the group key of ev for view v of pipeline p to out (p gives the
  * field types: a bool and an int hold the same event_value). Returns 0, or -1
- * if it would be longer than KEY_MAX (out is then restored to its previous
- * length).
+ * if it would be longer than KEY_MAX or a string value holds a NUL byte
+ * (out is then left as it was).
  */
 int key_encode_event(struct buf *out, const struct pipeline *p,
     const struct view *v, const struct event *ev);
