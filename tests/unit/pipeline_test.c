@@ -1,0 +1,654 @@
+/* pipeline_test.c -- unit tests for shared/pipeline.c: loading, errors, overrides */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "shared/dec.h"
+#include "shared/err.h"
+#include "shared/pipeline.h"
+#include "shared/ts.h"
+#include "tests/test.h"
+
+static char tmpdir[64];
+
+/* A path under the repository top (tests may run from anywhere). */
+static const char *
+top_path(const char *rel, char *buf, size_t size)
+{
+    const char *top = getenv("LAMBDA_TOP");
+
+    snprintf(buf, size, "%s/%s", top != NULL ? top : ".", rel);
+    return buf;
+}
+
+/* Write text to TMPDIR/name; returns the path in a static buffer. */
+static const char *
+write_tmp(const char *name, const char *text)
+{
+    static char path[128];
+    FILE *fp;
+
+    snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+    fp = fopen(path, "w");
+    if (fp == NULL) {
+        perror(path);
+        exit(1);
+    }
+    fputs(text, fp);
+    fclose(fp);
+    return path;
+}
+
+/* Load text as TMPDIR/shop.json; returns rc, err holds the message with the
+ * temporary directory cut off so it reads "shop.json: ...". */
+static int
+load_text(const char *text, struct pipeline **p, char *err)
+{
+    const char *path = write_tmp("shop.json", text);
+    size_t n = strlen(tmpdir) + 1;
+    int rc;
+
+    err[0] = '\0';
+    rc = pipeline_load(p, path, err);
+    if (rc != 0 && strncmp(err, tmpdir, n - 1) == 0)
+        memmove(err, err + n, strlen(err + n) + 1);
+    return rc;
+}
+
+static void
+test_pipeline_example(void)
+{
+    char path[512], err[ERR_LEN] = "";
+    struct pipeline *p = NULL;
+    const struct view *v;
+
+    CHECK(pipeline_load(&p, top_path("tests/fixtures/shop.json", path,
+        sizeof(path)), err) == 0);
+    CHECK_STREQ(err, "");
+    if (p == NULL)
+        return;
+    CHECK_STREQ(p->path, path);
+    CHECK_STREQ(p->name, "shop");
+    CHECK_STREQ(p->store, "var/shop");
+    CHECK_STREQ(p->time_field, "ts");
+    CHECK(p->ntime_path == 1);
+    CHECK_STREQ(p->time_path[0], "ts");
+
+    CHECK(p->nfields == 3);
+    CHECK_STREQ(p->fields[0].name, "customer");
+    CHECK(p->fields[0].type == FIELD_STRING && p->fields[0].required);
+    CHECK_STREQ(p->fields[1].name, "country");
+    CHECK(p->fields[1].type == FIELD_STRING && !p->fields[1].required);
+    CHECK_STREQ(p->fields[2].name, "amount");
+    CHECK(p->fields[2].type == FIELD_DECIMAL && p->fields[2].scale == 2);
+    CHECK(p->fields[2].required && p->fields[2].has_min &&
+        p->fields[2].min == 0 && !p->fields[2].has_max);
+    CHECK(pipeline_field_index(p, "amount") == 2);
+    CHECK(pipeline_field_index(p, "nope") == -1);
+
+    CHECK(p->nviews == 2);
+    v = pipeline_view(p, "by_customer");
+    CHECK(v == &p->views[0]);
+    if (v != NULL) {
+        CHECK(v->ngroup == 1 && v->group_by[0] == 0);
+        CHECK(v->granularity == 3600000);
+        CHECK(v->nmetrics == 4);
+        CHECK_STREQ(v->metrics[0].name, "orders");
+        CHECK(v->metrics[0].kind == METRIC_COUNT && v->metrics[0].field == -1);
+        CHECK(v->metrics[0].slot == 0);
+        CHECK_STREQ(v->metrics[1].name, "revenue");
+        CHECK(v->metrics[1].kind == METRIC_SUM && v->metrics[1].field == 2);
+        CHECK(v->metrics[1].slot == 1);
+        CHECK(v->metrics[2].kind == METRIC_AVG && v->metrics[2].slot == 4);
+        CHECK(v->metrics[3].kind == METRIC_MAX && v->metrics[3].slot == 7);
+        CHECK(v->nslots == 9);
+        CHECK(v->nwhere == 0);
+    }
+    v = pipeline_view(p, "by_country");
+    CHECK(v == &p->views[1]);
+    if (v != NULL) {
+        CHECK(v->ngroup == 1 && v->group_by[0] == 1);
+        CHECK(v->granularity == TS_DAY_MS);
+        CHECK(v->nmetrics == 2 && v->nslots == 4);
+    }
+    CHECK(pipeline_view(p, "by_nothing") == NULL);
+    CHECK(pipeline_cutoff_unit(p) == TS_DAY_MS);
+
+    CHECK(p->batch.ninputs == 1);
+    CHECK_STREQ(p->batch.inputs[0], "datasets/shop/*.jsonl");
+    CHECK_STREQ(p->batch.rejects, "var/shop/rejects/batch.jsonl");
+    CHECK_STREQ(p->speed.brokers, "localhost:9092");
+    CHECK_STREQ(p->speed.topic, "shop.events");
+    CHECK_STREQ(p->speed.group, "lambdakit-shop");
+    CHECK(p->speed.lateness == 600000);
+    CHECK(p->speed.partitions == 4);
+    CHECK(p->speed.max_batch == 10000);
+    CHECK(p->speed.commit_ms == 100);
+    CHECK(p->speed.start_latest == 0 && p->speed.skip_data_loss == 0);
+    CHECK(p->speed.rejects_topic == NULL);
+    CHECK_STREQ(p->speed.rejects_file, "var/shop/rejects/speed.jsonl");
+    CHECK(p->speed.archive == NULL);
+    CHECK(p->speed.nkafka == 0);
+    CHECK_STREQ(p->serving.listen, "127.0.0.1:8080");
+    CHECK(p->serving.token == NULL && p->serving.cors_origin == NULL);
+    CHECK(p->serving.threads == 2);
+    CHECK(p->serving.max_connections == 1024);
+    CHECK(p->serving.timeout == 10);
+    CHECK(p->serving.max_points == 10000);
+    CHECK(p->serving.max_top == 1000);
+    pipeline_free(p);
+}
+
+/* The smallest valid file, and every optional section spelled out. */
+static void
+test_pipeline_minimal_and_full(void)
+{
+    char err[ERR_LEN];
+    struct pipeline *p = NULL;
+
+    CHECK(load_text("{\"name\":\"m\",\"store\":\"s\",\"event\":{\"time\":\"t\"}}",
+        &p, err) == 0);
+    CHECK_STREQ(err, "");
+    if (p != NULL) {
+        CHECK(p->nfields == 0 && p->nviews == 0);
+        CHECK(p->batch.ninputs == 0 && p->batch.inputs != NULL);
+        CHECK_STREQ(p->speed.group, "lambdakit-m");
+        CHECK(p->speed.topic == NULL);
+        CHECK(pipeline_cutoff_unit(p) == 1000);
+        pipeline_free(p);
+        p = NULL;
+    }
+
+    CHECK(load_text(
+        "{\"name\":\"full.1\",\"store\":\"/var/lib/x\",\n"
+        " \"event\":{\"time\":\"meta.at\",\"fields\":{\n"
+        "   \"sentiment.score\":{\"type\":\"decimal\",\"scale\":3,"
+        "\"min\":-1,\"max\":1},\n"
+        "   \"n\":{\"type\":\"int\",\"max\":100,\"required\":true},\n"
+        "   \"ok\":\"bool\",\"tag\":{\"type\":\"string\",\"required\":false}}},\n"
+        " \"views\":{\"a\":{\"granularity\":\"15m\",\"metrics\":{\"c\":\"count\"}},\n"
+        "   \"b-2\":{\"group_by\":\"tag\",\"granularity\":\"6h\",\n"
+        "     \"metrics\":{\"lo\":\"min(sentiment.score)\",\"s\":\"sum(n)\"},\n"
+        "     \"where\":{\"ok\":true,\"n\":{\"gte\":1,\"lt\":50},\n"
+        "       \"tag\":{\"in\":[\"x\",\"y\"]},\"sentiment.score\":{\"ne\":0.5}}}},\n"
+        " \"batch\":{\"inputs\":\"in/\",\"rejects\":\"rej.jsonl\"},\n"
+        " \"speed\":{\"partitions\":8,\"lateness\":\"0s\",\"max_batch\":5,"
+        "\"commit_ms\":50,\"start\":\"latest\",\"on_data_loss\":\"skip\","
+        "\"rejects_topic\":\"bad\",\"archive\":\"arch\",\"group\":\"g\","
+        "\"kafka\":{\"security.protocol\":\"SASL_SSL\",\"fetch.max.bytes\":1048576,"
+        "\"enable.idempotence\":true,\"x\":0.5}},\n"
+        " \"serving\":{\"listen\":\"[::1]:0\",\"token\":\"t0k\",\"cors_origin\":\"*\","
+        "\"threads\":4,\"max_connections\":10,\"timeout\":3,\"max_points\":7,"
+        "\"max_top\":9}}\n", &p, err) == 0);
+    CHECK_STREQ(err, "");
+    if (p == NULL)
+        return;
+    CHECK(p->ntime_path == 2);
+    CHECK_STREQ(p->time_path[0], "meta");
+    CHECK_STREQ(p->time_path[1], "at");
+    CHECK(p->nfields == 4);
+    CHECK(p->fields[0].npath == 2);
+    CHECK_STREQ(p->fields[0].path[0], "sentiment");
+    CHECK_STREQ(p->fields[0].path[1], "score");
+    CHECK(p->fields[0].min == -1000 && p->fields[0].max == 1000);
+    CHECK(p->fields[1].type == FIELD_INT && p->fields[1].max == 100);
+    CHECK(p->fields[2].type == FIELD_BOOL && p->fields[2].required);
+    CHECK(p->nviews == 2);
+    CHECK(p->views[0].ngroup == 0 && p->views[0].nslots == 1);
+    CHECK(p->views[1].ngroup == 1 && p->views[1].group_by[0] == 3);
+    CHECK(p->views[1].metrics[0].kind == METRIC_MIN);
+    CHECK(p->views[1].metrics[1].slot == 2 && p->views[1].nslots == 5);
+    CHECK(p->views[1].nwhere == 5);
+    if (p->views[1].nwhere == 5) {
+        const struct cond *w = p->views[1].where;
+        CHECK(w[0].field == 2 && w[0].op == COND_EQ && w[0].vals[0].num == 1);
+        CHECK(w[1].field == 1 && w[1].op == COND_GE && w[1].vals[0].num == 1);
+        CHECK(w[2].op == COND_LT && w[2].vals[0].num == 50);
+        CHECK(w[3].op == COND_IN && w[3].nvals == 2);
+        CHECK_STREQ(w[3].vals[1].str, "y");
+        CHECK(w[4].field == 0 && w[4].op == COND_NE &&
+            w[4].vals[0].num == 500);
+    }
+    CHECK(pipeline_cutoff_unit(p) == 6 * 3600000);
+    CHECK(p->batch.ninputs == 1);
+    CHECK_STREQ(p->batch.inputs[0], "in/");
+    CHECK_STREQ(p->batch.rejects, "rej.jsonl");
+    CHECK(p->speed.partitions == 8 && p->speed.lateness == 0);
+    CHECK(p->speed.max_batch == 5 && p->speed.commit_ms == 50);
+    CHECK(p->speed.start_latest == 1 && p->speed.skip_data_loss == 1);
+    CHECK_STREQ(p->speed.rejects_topic, "bad");
+    CHECK(p->speed.rejects_file == NULL);
+    CHECK_STREQ(p->speed.archive, "arch");
+    CHECK_STREQ(p->speed.group, "g");
+    CHECK(p->speed.nkafka == 4);
+    if (p->speed.nkafka == 4) {
+        CHECK_STREQ(p->speed.kafka_keys[0], "security.protocol");
+        CHECK_STREQ(p->speed.kafka_vals[0], "SASL_SSL");
+        CHECK_STREQ(p->speed.kafka_vals[1], "1048576");
+        CHECK_STREQ(p->speed.kafka_vals[2], "true");
+        CHECK_STREQ(p->speed.kafka_vals[3], "0.5");
+    }
+    CHECK_STREQ(p->serving.listen, "[::1]:0");
+    CHECK_STREQ(p->serving.token, "t0k");
+    CHECK_STREQ(p->serving.cors_origin, "*");
+    CHECK(p->serving.threads == 4 && p->serving.max_connections == 10);
+    CHECK(p->serving.timeout == 3 && p->serving.max_points == 7);
+    CHECK(p->serving.max_top == 9);
+    pipeline_free(p);
+}
+
+/* Prefix of a valid file; cases append the event and views. */
+#define HEAD "{\"name\":\"shop\",\"store\":\"s\","
+#define EV "\"event\":{\"time\":\"ts\",\"fields\":{\"customer\":\"string\"," \
+    "\"amount\":{\"type\":\"decimal\",\"scale\":2},\"n\":\"int\"," \
+    "\"ok\":\"bool\"}}"
+#define VIEW(body) HEAD EV ",\"views\":{\"v\":" body "}}"
+#define GOOD_VIEW "{\"granularity\":\"1h\",\"metrics\":{\"c\":\"count\"}"
+
+static void
+test_pipeline_errors(void)
+{
+    static const struct {
+        const char *json;
+        const char *err;
+    } cases[] = {
+        {"", "shop.json: line 1, column 1: invalid JSON"},
+        {"{\n  \"name\": \"x\",\n  \"store\" \"s\"\n}",
+            "shop.json: line 3, column 11: invalid JSON"},
+        {"{} x", "shop.json: line 1, column 4: unexpected text after the "
+            "JSON object"},
+        {"{\"name\":\"\xff\"}", "shop.json: line 1, column 10: invalid UTF-8"},
+        {"[]", "shop.json: expected an object, got an array"},
+        {"{}", "shop.json: name: required"},
+        {"{\"name\":\"shop\",\"nmae\":1}", "shop.json: unknown key \"nmae\""},
+        {"{\"name\":\"shop\",\"name\":\"x\"}",
+            "shop.json: duplicate key \"name\""},
+        {"{\"name\":7}", "shop.json: name: expected a string, got 7"},
+        {"{\"name\":\"a b\"}", "shop.json: name: expected 1 to 64 letters, "
+            "digits, \"_\", \"-\" or \".\""},
+        {"{\"name\":\"shop\"}", "shop.json: store: required"},
+        {"{\"name\":\"shop\",\"store\":\"\"}",
+            "shop.json: store: expected a non-empty string"},
+        {HEAD "\"x\":1}", "shop.json: unknown key \"x\""},
+        {HEAD "\"views\":{}}", "shop.json: event: required"},
+        {HEAD "\"event\":{\"fields\":{}}}", "shop.json: event.time: required"},
+        {HEAD "\"event\":{\"time\":\"a..b\"}}", "shop.json: event.time: "
+            "invalid field name: empty component in a dotted name"},
+        {HEAD "\"event\":{\"time\":\"t\",\"field\":{}}}",
+            "shop.json: event: unknown key \"field\""},
+        {HEAD "\"event\":{\"time\":\"t\",\"fields\":[]}}",
+            "shop.json: event.fields: expected an object, got an array"},
+        {HEAD "\"event\":{\"time\":\"t\",\"fields\":{\"a\":\"text\"}}}",
+            "shop.json: event.fields.a: expected \"string\", \"int\", "
+            "\"decimal\" or \"bool\", got \"text\""},
+        {HEAD "\"event\":{\"time\":\"t\",\"fields\":{\"a\":{\"type\":1}}}}",
+            "shop.json: event.fields.a.type: expected \"string\", \"int\", "
+            "\"decimal\" or \"bool\", got 1"},
+        {HEAD "\"event\":{\"time\":\"t\",\"fields\":{\"a\":{}}}}",
+            "shop.json: event.fields.a.type: required"},
+        {HEAD "\"event\":{\"time\":\"t\",\"fields\":{\"amount\":\"decimal\"}}}",
+            "shop.json: event.fields.amount.scale: required for decimal "
+            "fields"},
+        {HEAD "\"event\":{\"time\":\"t\",\"fields\":{\"amount\":"
+            "{\"type\":\"decimal\"}}}}",
+            "shop.json: event.fields.amount.scale: required for decimal "
+            "fields"},
+        {HEAD "\"event\":{\"time\":\"t\",\"fields\":{\"a\":"
+            "{\"type\":\"int\",\"scale\":2}}}}",
+            "shop.json: event.fields.a.scale: only for decimal fields"},
+        {HEAD "\"event\":{\"time\":\"t\",\"fields\":{\"a\":"
+            "{\"type\":\"decimal\",\"scale\":10}}}}",
+            "shop.json: event.fields.a.scale: expected an integer from 0 to "
+            "9, got 10"},
+        {HEAD "\"event\":{\"time\":\"t\",\"fields\":{\"a\":"
+            "{\"type\":\"decimal\",\"scale\":2,\"min\":0.001}}}}",
+            "shop.json: event.fields.a.min: expected a number with at most 2 "
+            "decimals, got 0.001"},
+        {HEAD "\"event\":{\"time\":\"t\",\"fields\":{\"a\":"
+            "{\"type\":\"int\",\"max\":1.5}}}}",
+            "shop.json: event.fields.a.max: expected an integer of at most "
+            "15 digits, got 1.5"},
+        {HEAD "\"event\":{\"time\":\"t\",\"fields\":{\"a\":"
+            "{\"type\":\"string\",\"min\":1}}}}",
+            "shop.json: event.fields.a.min: only for int and decimal fields"},
+        {HEAD "\"event\":{\"time\":\"t\",\"fields\":{\"a\":"
+            "{\"type\":\"int\",\"min\":5,\"max\":1}}}}",
+            "shop.json: event.fields.a: min is greater than max"},
+        {HEAD "\"event\":{\"time\":\"t\",\"fields\":{\"a\":"
+            "{\"type\":\"int\",\"required\":\"no\"}}}}",
+            "shop.json: event.fields.a.required: expected true or false, "
+            "got \"no\""},
+        {HEAD "\"event\":{\"time\":\"t\",\"fields\":{\"a\":"
+            "{\"type\":\"int\",\"default\":1}}}}",
+            "shop.json: event.fields.a: unknown key \"default\""},
+        {HEAD "\"event\":{\"time\":\"t\",\"fields\":{\"a.\":\"int\"}}}",
+            "shop.json: event.fields.a.: invalid field name: empty component "
+            "in a dotted name"},
+        {VIEW("[]"), "shop.json: views.v: expected an object, got an array"},
+        {HEAD EV ",\"views\":{\"a b\":" GOOD_VIEW "}}}",
+            "shop.json: views.a b: invalid view name: expected 1 to 64 "
+            "letters, digits, \"_\" or \"-\""},
+        {VIEW("{\"metrics\":{\"c\":\"count\"}}"),
+            "shop.json: views.v.granularity: required"},
+        {VIEW("{\"granularity\":\"7m\",\"metrics\":{\"c\":\"count\"}}"),
+            "shop.json: views.v.granularity: expected a duration from 1s to "
+            "1d that divides a day, got \"7m\""},
+        {VIEW("{\"granularity\":\"2d\",\"metrics\":{\"c\":\"count\"}}"),
+            "shop.json: views.v.granularity: expected a duration from 1s to "
+            "1d that divides a day, got \"2d\""},
+        {VIEW("{\"granularity\":\"500ms\",\"metrics\":{\"c\":\"count\"}}"),
+            "shop.json: views.v.granularity: expected a duration from 1s to "
+            "1d that divides a day, got \"500ms\""},
+        {VIEW("{\"granularity\":3600,\"metrics\":{\"c\":\"count\"}}"),
+            "shop.json: views.v.granularity: expected a duration from 1s to "
+            "1d that divides a day, got 3600"},
+        {VIEW("{\"granularity\":\"1h\"}"),
+            "shop.json: views.v.metrics: required"},
+        {VIEW("{\"granularity\":\"1h\",\"metrics\":{}}"),
+            "shop.json: views.v.metrics: expected at least one metric"},
+        {VIEW("{\"granularity\":\"1h\",\"metric\":{}}"),
+            "shop.json: views.v: unknown key \"metric\""},
+        {VIEW("{\"granularity\":\"1h\",\"metrics\":{\"revenue\":"
+            "\"sum(amout)\"}}"),
+            "shop.json: views.v.metrics.revenue: unknown field \"amout\""},
+        {VIEW("{\"granularity\":\"1h\",\"metrics\":{\"r\":\"sum(customer)\"}}"),
+            "shop.json: views.v.metrics.r: sum takes an int or decimal field, "
+            "\"customer\" is a string"},
+        {VIEW("{\"granularity\":\"1h\",\"metrics\":{\"r\":\"median(n)\"}}"),
+            "shop.json: views.v.metrics.r: expected \"count\", \"sum(FIELD)\", "
+            "\"min(FIELD)\", \"max(FIELD)\" or \"avg(FIELD)\", got "
+            "\"median(n)\""},
+        {VIEW("{\"granularity\":\"1h\",\"metrics\":{\"r\":\"sum()\"}}"),
+            "shop.json: views.v.metrics.r: expected \"count\", \"sum(FIELD)\", "
+            "\"min(FIELD)\", \"max(FIELD)\" or \"avg(FIELD)\", got \"sum()\""},
+        {VIEW("{\"granularity\":\"1h\",\"metrics\":{\"1r\":\"count\"}}"),
+            "shop.json: views.v.metrics.1r: invalid metric name: expected a "
+            "letter or \"_\", then letters, digits or \"_\", at most 64"},
+        {VIEW("{\"granularity\":\"1h\",\"metrics\":{\"c\":\"count\","
+            "\"c\":\"count\"}}"),
+            "shop.json: views.v.metrics: duplicate key \"c\""},
+        {VIEW("{\"group_by\":[\"country\"],\"granularity\":\"1h\","
+            "\"metrics\":{\"c\":\"count\"}}"),
+            "shop.json: views.v.group_by[0]: unknown field \"country\""},
+        {VIEW("{\"group_by\":[\"n\",\"n\"],\"granularity\":\"1h\","
+            "\"metrics\":{\"c\":\"count\"}}"),
+            "shop.json: views.v.group_by[1]: field \"n\" is already grouped "
+            "by"},
+        {VIEW("{\"group_by\":[1],\"granularity\":\"1h\","
+            "\"metrics\":{\"c\":\"count\"}}"),
+            "shop.json: views.v.group_by[0]: expected a field name, got 1"},
+        {VIEW(GOOD_VIEW ",\"where\":{\"country\":\"x\"}}"),
+            "shop.json: views.v.where: unknown field \"country\""},
+        {VIEW(GOOD_VIEW ",\"where\":{\"customer\":5}}"),
+            "shop.json: views.v.where.customer: expected a string, got 5"},
+        {VIEW(GOOD_VIEW ",\"where\":{\"amount\":{\"gte\":1.234}}}"),
+            "shop.json: views.v.where.amount.gte: expected a number with at "
+            "most 2 decimals, got 1.234"},
+        {VIEW(GOOD_VIEW ",\"where\":{\"n\":{\"like\":1}}}"),
+            "shop.json: views.v.where.n: unknown key \"like\""},
+        {VIEW(GOOD_VIEW ",\"where\":{\"n\":{}}}"),
+            "shop.json: views.v.where.n: expected at least one of \"eq\", "
+            "\"ne\", \"lt\", \"lte\", \"gt\", \"gte\", \"in\""},
+        {VIEW(GOOD_VIEW ",\"where\":{\"n\":{\"in\":[]}}}"),
+            "shop.json: views.v.where.n.in: expected an array of 1 to 1024 "
+            "values, got an array"},
+        {VIEW(GOOD_VIEW ",\"where\":{\"n\":{\"in\":[1,\"2\"]}}}"),
+            "shop.json: views.v.where.n.in[1]: expected a number, got \"2\""},
+        {VIEW(GOOD_VIEW ",\"where\":{\"ok\":null}}"),
+            "shop.json: views.v.where.ok: expected true or false, got null"},
+        {HEAD EV ",\"batch\":{\"inputs\":[\"a\",\"\"]}}",
+            "shop.json: batch.inputs[1]: expected a non-empty path, got \"\""},
+        {HEAD EV ",\"batch\":{\"input\":[]}}",
+            "shop.json: batch: unknown key \"input\""},
+        {HEAD EV ",\"speed\":{\"partitions\":0}}",
+            "shop.json: speed.partitions: expected an integer from 1 to "
+            "10000, got 0"},
+        {HEAD EV ",\"speed\":{\"partitions\":\"4\"}}",
+            "shop.json: speed.partitions: expected an integer from 1 to "
+            "10000, got \"4\""},
+        {HEAD EV ",\"speed\":{\"lateness\":\"10\"}}",
+            "shop.json: speed.lateness: expected a duration from 0s to 366d "
+            "such as \"10m\", got \"10\""},
+        {HEAD EV ",\"speed\":{\"start\":\"now\"}}",
+            "shop.json: speed.start: expected \"earliest\" or \"latest\", "
+            "got \"now\""},
+        {HEAD EV ",\"speed\":{\"on_data_loss\":\"ignore\"}}",
+            "shop.json: speed.on_data_loss: expected \"fail\" or \"skip\", "
+            "got \"ignore\""},
+        {HEAD EV ",\"speed\":{\"kafka\":{\"a\":[1]}}}",
+            "shop.json: speed.kafka.a: expected a string, number or bool, "
+            "got an array"},
+        {HEAD EV ",\"speed\":{\"rejects_topic\":\"t\",\"rejects_file\":\"f\"}}",
+            "shop.json: speed.rejects_file: not allowed with "
+            "speed.rejects_topic"},
+        {HEAD EV ",\"speed\":{\"brokers\":\"\"}}",
+            "shop.json: speed.brokers: expected a non-empty string, got \"\""},
+        {HEAD EV ",\"serving\":{\"listen\":\"8080\"}}",
+            "shop.json: serving.listen: expected ADDR:PORT such as "
+            "\"127.0.0.1:8080\", got \"8080\""},
+        {HEAD EV ",\"serving\":{\"listen\":\"h:70000\"}}",
+            "shop.json: serving.listen: expected ADDR:PORT such as "
+            "\"127.0.0.1:8080\", got \"h:70000\""},
+        {HEAD EV ",\"serving\":{\"threads\":2.5}}",
+            "shop.json: serving.threads: expected an integer from 1 to 1024, "
+            "got 2.5"},
+        {HEAD EV ",\"serving\":{\"port\":1}}",
+            "shop.json: serving: unknown key \"port\""},
+    };
+    char err[ERR_LEN];
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct pipeline *p = NULL;
+        int rc = load_text(cases[i].json, &p, err);
+        if (rc != -1 || strcmp(err, cases[i].err) != 0)
+            printf("  case %zu: rc %d\n    got  %s\n    want %s\n", i, rc,
+                err, cases[i].err);
+        CHECK(rc == -1 && p == NULL);
+        CHECK_STREQ(err, cases[i].err);
+        pipeline_free(p);
+    }
+}
+
+static void
+test_pipeline_file_errors(void)
+{
+    char err[ERR_LEN], want[ERR_LEN + 64], *big;
+    struct pipeline *p = NULL;
+    const char *path;
+
+    CHECK(pipeline_load(&p, "/nonexistent/shop.json", err) == -1);
+    CHECK_STREQ(err, "/nonexistent/shop.json: No such file or directory");
+    CHECK(pipeline_load(&p, tmpdir, err) == -1);
+    snprintf(want, sizeof(want), "%s: is a directory", tmpdir);
+    CHECK_STREQ(err, want);
+
+    big = malloc(2 * 1024 * 1024);
+    memset(big, ' ', 2 * 1024 * 1024 - 1);
+    big[2 * 1024 * 1024 - 1] = '\0';
+    path = write_tmp("big.json", big);
+    free(big);
+    CHECK(pipeline_load(&p, path, err) == -1);
+    snprintf(want, sizeof(want), "%s: larger than 1 MiB", path);
+    CHECK_STREQ(err, want);
+    CHECK(p == NULL);
+}
+
+static void
+test_pipeline_set(void)
+{
+    static const struct {
+        const char *key, *val, *err;
+    } bad[] = {
+        {"speed.partitions", "x", "speed.partitions: expected an integer "
+            "from 1 to 10000, got \"x\""},
+        {"speed.partitions", "4x", "speed.partitions: expected an integer "
+            "from 1 to 10000, got \"4x\""},
+        {"speed.partitions", "", "speed.partitions: expected an integer "
+            "from 1 to 10000, got \"\""},
+        {"speed.partitions", "99999999999999999999", "speed.partitions: "
+            "expected an integer from 1 to 10000, got "
+            "\"99999999999999999999\""},
+        {"speed.lateness", "-1m", "speed.lateness: expected a duration from "
+            "0s to 366d such as \"10m\", got \"-1m\""},
+        {"speed.start", "EARLIEST", "speed.start: expected \"earliest\" or "
+            "\"latest\", got \"EARLIEST\""},
+        {"serving.listen", ":80", "serving.listen: expected ADDR:PORT such "
+            "as \"127.0.0.1:8080\", got \":80\""},
+        {"store", "", "store: expected a non-empty string, got \"\""},
+        {"name", "x", "name: not a setting that can be overridden"},
+        {"speed.kafka", "x", "speed.kafka: not a setting that can be "
+            "overridden"},
+    };
+    char path[512], err[ERR_LEN];
+    struct pipeline *p = NULL;
+
+    if (pipeline_load(&p, top_path("tests/fixtures/shop.json", path,
+        sizeof(path)), err) != 0) {
+        CHECK(0);
+        return;
+    }
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        err[0] = '\0';
+        CHECK(pipeline_set(p, bad[i].key, bad[i].val, err) == -1);
+        CHECK_STREQ(err, bad[i].err);
+    }
+    CHECK(p->speed.partitions == 4 && p->speed.start_latest == 0);
+
+    CHECK(pipeline_set(p, "speed.partitions", "12", err) == 0);
+    CHECK(p->speed.partitions == 12);
+    CHECK(pipeline_set(p, "speed.lateness", "1h", err) == 0);
+    CHECK(p->speed.lateness == 3600000);
+    CHECK(pipeline_set(p, "speed.lateness", "0", err) == 0);
+    CHECK(p->speed.lateness == 0);
+    CHECK(pipeline_set(p, "speed.start", "latest", err) == 0);
+    CHECK(p->speed.start_latest == 1);
+    CHECK(pipeline_set(p, "speed.on_data_loss", "skip", err) == 0);
+    CHECK(p->speed.skip_data_loss == 1);
+    CHECK(pipeline_set(p, "speed.brokers", "k1:9092,k2:9092", err) == 0);
+    CHECK_STREQ(p->speed.brokers, "k1:9092,k2:9092");
+    CHECK(pipeline_set(p, "serving.listen", "0.0.0.0:9000", err) == 0);
+    CHECK_STREQ(p->serving.listen, "0.0.0.0:9000");
+    CHECK(pipeline_set(p, "serving.token", "secret", err) == 0);
+    CHECK_STREQ(p->serving.token, "secret");
+    CHECK(pipeline_set(p, "serving.token", "", err) == 0);
+    CHECK(p->serving.token == NULL);
+
+    /* defaults derived from the store follow it; explicit values stay */
+    CHECK(pipeline_set(p, "store", "/data/st", err) == 0);
+    CHECK_STREQ(p->store, "/data/st");
+    CHECK_STREQ(p->batch.rejects, "/data/st/rejects/batch.jsonl");
+    CHECK_STREQ(p->speed.rejects_file, "/data/st/rejects/speed.jsonl");
+    CHECK(pipeline_set(p, "batch.rejects", "r.jsonl", err) == 0);
+    CHECK(pipeline_set(p, "store", "/other", err) == 0);
+    CHECK_STREQ(p->batch.rejects, "r.jsonl");
+    CHECK_STREQ(p->speed.rejects_file, "/other/rejects/speed.jsonl");
+
+    /* a rejects topic replaces the rejects file and back */
+    CHECK(pipeline_set(p, "speed.rejects_topic", "shop.rejects", err) == 0);
+    CHECK_STREQ(p->speed.rejects_topic, "shop.rejects");
+    CHECK(p->speed.rejects_file == NULL);
+    CHECK(pipeline_set(p, "speed.rejects_file", "rf", err) == 0);
+    CHECK(p->speed.rejects_topic == NULL);
+    CHECK_STREQ(p->speed.rejects_file, "rf");
+    pipeline_free(p);
+}
+
+static void
+test_pipeline_signature(void)
+{
+    const char *base = VIEW("{\"group_by\":[\"customer\"],\"granularity\":"
+        "\"1h\",\"metrics\":{\"c\":\"count\",\"s\":\"sum(amount)\"}}");
+    const char *renamed = VIEW("{\"group_by\":[\"customer\"],\"granularity\":"
+        "\"1h\",\"metrics\":{\"orders\":\"count\",\"rev\":\"sum(amount)\"}}");
+    const char *others[] = {
+        VIEW("{\"group_by\":[\"customer\"],\"granularity\":\"1d\","
+            "\"metrics\":{\"c\":\"count\",\"s\":\"sum(amount)\"}}"),
+        VIEW("{\"group_by\":[\"n\"],\"granularity\":\"1h\","
+            "\"metrics\":{\"c\":\"count\",\"s\":\"sum(amount)\"}}"),
+        VIEW("{\"group_by\":[\"customer\"],\"granularity\":\"1h\","
+            "\"metrics\":{\"c\":\"count\",\"s\":\"max(amount)\"}}"),
+        VIEW("{\"group_by\":[\"customer\"],\"granularity\":\"1h\","
+            "\"metrics\":{\"c\":\"count\",\"s\":\"sum(n)\"}}"),
+        VIEW("{\"group_by\":[\"customer\"],\"granularity\":\"1h\","
+            "\"metrics\":{\"c\":\"count\",\"s\":\"sum(amount)\"},"
+            "\"where\":{\"ok\":true}}"),
+        VIEW("{\"group_by\":[\"customer\"],\"granularity\":\"1h\","
+            "\"metrics\":{\"c\":\"count\",\"s\":\"sum(amount)\"},"
+            "\"where\":{\"ok\":false}}"),
+    };
+    struct pipeline *p = NULL, *q = NULL;
+    char err[ERR_LEN];
+    uint64_t sig;
+
+    CHECK(load_text(base, &p, err) == 0);
+    CHECK(load_text(base, &q, err) == 0);
+    if (p == NULL || q == NULL)
+        goto done;
+    sig = pipeline_view_signature(p, &p->views[0]);
+    CHECK(sig == pipeline_view_signature(q, &q->views[0]));
+    pipeline_free(q);
+    q = NULL;
+    CHECK(load_text(renamed, &q, err) == 0);
+    if (q != NULL)
+        CHECK(sig == pipeline_view_signature(q, &q->views[0]));
+    for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+        pipeline_free(q);
+        q = NULL;
+        CHECK(load_text(others[i], &q, err) == 0);
+        if (q != NULL)
+            CHECK(sig != pipeline_view_signature(q, &q->views[0]));
+    }
+done:
+    pipeline_free(p);
+    pipeline_free(q);
+}
+
+static void
+test_pipeline_cutoff_unit(void)
+{
+    struct pipeline *p = NULL;
+    char err[ERR_LEN];
+
+    CHECK(load_text(HEAD EV ",\"views\":{"
+        "\"a\":{\"granularity\":\"8h\",\"metrics\":{\"c\":\"count\"}},"
+        "\"b\":{\"granularity\":\"3h\",\"metrics\":{\"c\":\"count\"}},"
+        "\"c\":{\"granularity\":\"45s\",\"metrics\":{\"c\":\"count\"}}}}",
+        &p, err) == 0);
+    if (p != NULL)
+        CHECK(pipeline_cutoff_unit(p) == TS_DAY_MS);
+    pipeline_free(p);
+    p = NULL;
+    CHECK(load_text(HEAD EV ",\"views\":{"
+        "\"a\":{\"granularity\":\"4m\",\"metrics\":{\"c\":\"count\"}},"
+        "\"b\":{\"granularity\":\"6m\",\"metrics\":{\"c\":\"count\"}}}}",
+        &p, err) == 0);
+    if (p != NULL)
+        CHECK(pipeline_cutoff_unit(p) == 12 * 60000);
+    pipeline_free(p);
+}
+
+int
+main(void)
+{
+    snprintf(tmpdir, sizeof(tmpdir), "/tmp/pipeline_test.XXXXXX");
+    if (mkdtemp(tmpdir) == NULL) {
+        perror("mkdtemp");
+        return 1;
+    }
+    RUN(test_pipeline_example);
+    RUN(test_pipeline_minimal_and_full);
+    RUN(test_pipeline_errors);
+    RUN(test_pipeline_file_errors);
+    RUN(test_pipeline_set);
+    RUN(test_pipeline_signature);
+    RUN(test_pipeline_cutoff_unit);
+    {
+        char cmd[128];
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+        if (system(cmd) != 0)
+            printf("warning: could not remove %s\n", tmpdir);
+    }
+    return test_report();
+}
