@@ -16,6 +16,19 @@ command -v make >/dev/null 2>&1 || need="$need make"
 command -v curl >/dev/null 2>&1 || need="$need curl"
 command -v python3 >/dev/null 2>&1 || need="$need python3"
 command -v mdb_stat >/dev/null 2>&1 || need="$need lmdb-utils"
+# the lab's tests: known totals (jq), the compose file (PyYAML for Debian's
+# /usr/bin/python3, and a compose implementation to validate its schema),
+# the dashboard in a real headless browser, the man pages
+command -v jq >/dev/null 2>&1 || need="$need jq"
+/usr/bin/python3 -c 'import yaml' >/dev/null 2>&1 || need="$need python3-yaml"
+if ! command -v docker-compose >/dev/null 2>&1 &&
+   ! docker compose version >/dev/null 2>&1; then
+    need="$need docker-compose"
+fi
+command -v chromium >/dev/null 2>&1 || need="$need chromium"
+command -v man >/dev/null 2>&1 || need="$need man-db"
+command -v groff >/dev/null 2>&1 || need="$need groff-base"
+command -v objdump >/dev/null 2>&1 || need="$need binutils"
 [ -n "${LAMBDA_DEPS_EXTRA:-}" ] && need="$need $LAMBDA_DEPS_EXTRA"
 
 [ -z "$need" ] && exit 0
