@@ -1,0 +1,1128 @@
+/* store_test.c -- unit tests for the LMDB store: open, versions, publish, iterators, speed */
+#include <sys/wait.h>
+
+#include <limits.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "shared/agg.h"
+#include "shared/err.h"
+#include "shared/pipeline.h"
+#include "shared/store.h"
+#include "shared/ts.h"
+#include "tests/test.h"
+
+#define HOUR (3600LL * 1000)
+#define DAY TS_DAY_MS
+
+static char top[] = "/tmp/store_test.XXXXXX";
+static int ndirs;
+
+/*
+ * A pipeline built by hand: views in file order by_cust (1h, group by
+ * customer: orders count, revenue sum(amount), max_order max(amount)) and
+ * a_tot (1d, no group, orders count), so name order differs from file order.
+ */
+static struct field fields[2];
+static struct metric cust_metrics[3], tot_metrics[1];
+static int cust_group[1] = {0};
+static struct view views[2];
+static struct pipeline pl;
+static const struct view *by_cust = &views[0], *a_tot = &views[1];
+
+static void
+fixture(void)
+{
+    fields[0].name = "customer";
+    fields[0].type = FIELD_STRING;
+    fields[0].required = 1;
+    fields[1].name = "amount";
+    fields[1].type = FIELD_DECIMAL;
+    fields[1].scale = 2;
+    fields[1].required = 1;
+
+    cust_metrics[0] = (struct metric){"orders", METRIC_COUNT, -1, 0};
+    cust_metrics[1] = (struct metric){"revenue", METRIC_SUM, 1, 1};
+    cust_metrics[2] = (struct metric){"max_order", METRIC_MAX, 1, 4};
+    views[0].name = "by_cust";
+    views[0].group_by = cust_group;
+    views[0].ngroup = 1;
+    views[0].granularity = HOUR;
+    views[0].metrics = cust_metrics;
+    views[0].nmetrics = 3;
+    views[0].nslots = 6;
+
+    tot_metrics[0] = (struct metric){"orders", METRIC_COUNT, -1, 0};
+    views[1].name = "a_tot";
+    views[1].granularity = DAY;
+    views[1].metrics = tot_metrics;
+    views[1].nmetrics = 1;
+    views[1].nslots = 1;
+
+    pl.name = "shop";
+    pl.fields = fields;
+    pl.nfields = 2;
+    pl.views = views;
+    pl.nviews = 2;
+}
+
+/* A fresh directory under the test's mkdtemp directory. */
+static const char *
+newdir(void)
+{
+    static char path[PATH_MAX];
+
+    snprintf(path, sizeof(path), "%s/s%d", top, ++ndirs);
+    return path;
+}
+
+/* by_cust row: n orders summing to sum (cents), largest max. */
+static void
+cust_row(int64_t *r, int64_t n, int64_t sum, int64_t max)
+{
+    r[0] = n;
+    r[1] = n;
+    r[2] = sum;
+    r[3] = sum < 0 ? -1 : 0;
+    r[4] = n;
+    r[5] = max;
+}
+
+/* Encoded string group key, as key.h encodes one string component. */
+static size_t
+gk(char *out, const char *s)
+{
+    size_t n = strlen(s);
+
+    out[0] = 0x04;
+    memcpy(out + 1, s, n);
+    out[n + 1] = 0x00;
+    return n + 2;
+}
+
+struct want {
+    const char *g;      /* group string (key.h encoded by the test) */
+    int64_t     bucket;
+    int64_t     n, sum, max;
+};
+
+static const struct want cust_rows[] = {
+    {"c1", 0 * HOUR, 2, 500, 300},
+    {"c1", 1 * HOUR, 1, 100, 100},
+    {"c1", DAY + 2 * HOUR, 3, 900, 400},
+    {"c2", 5 * HOUR, 1, 250, 250},
+    {"c3", 0, 1, 1, 1},
+    {"c3", 2 * DAY, 4, 40, 20},
+};
+
+static int
+put_cust_rows(struct store_writer *w, const struct want *rows, int n,
+    int64_t scale, char *err)
+{
+    char g[64];
+    int64_t r[6];
+    int i;
+
+    for (i = 0; i < n; i++) {
+        cust_row(r, rows[i].n * scale, rows[i].sum * scale, rows[i].max);
+        if (store_writer_put(w, by_cust, g, gk(g, rows[i].g),
+            rows[i].bucket, r, err) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int
+put_tot(struct store_writer *w, int64_t bucket, int64_t n, char *err)
+{
+    return store_writer_put(w, a_tot, NULL, 0, bucket, &n, err);
+}
+
+/* Read every row of an iterator into rows (at most max); returns the count
+ * or -1. */
+static int
+drain(struct store_iter *it, struct want *rows, char (*groups)[64], int max)
+{
+    struct store_row row;
+    char err[ERR_LEN];
+    int n = 0, rc;
+
+    while ((rc = store_iter_next(it, &row, err)) == 0) {
+        if (n < max) {
+            size_t l = row.gklen < 63 ? row.gklen : 63;
+
+            memcpy(groups[n], row.gkey, l);
+            groups[n][l] = '\0';
+            rows[n].g = groups[n];
+            rows[n].bucket = row.bucket;
+            rows[n].n = row.slots[0];
+            rows[n].sum = row.slots[0];
+            rows[n].max = 0;
+        }
+        n++;
+    }
+    if (rc != STORE_NOTFOUND) {
+        printf("iter: %s\n", err);
+        return -1;
+    }
+    return n;
+}
+
+/* Rows of by_cust in version at level: fills rows with n, sum, max. */
+static int
+read_cust(struct store_txn *t, int64_t version, int level, const char *g,
+    int64_t from, int64_t to, struct want *rows, char (*groups)[64], int max)
+{
+    struct store_iter *it = NULL;
+    struct store_row row;
+    char err[ERR_LEN], key[64];
+    size_t kl = g != NULL ? gk(key, g) : 0;
+    int n = 0, rc;
+
+    if (store_iter_batch(t, version, by_cust, level, g != NULL ? key : NULL,
+        kl, from, to, &it, err) != 0) {
+        printf("iter: %s\n", err);
+        return -1;
+    }
+    while ((rc = store_iter_next(it, &row, err)) == 0) {
+        if (n < max) {
+            /* strip the 0x04 ... 0x00 of the string key */
+            size_t l = row.gklen >= 2 ? row.gklen - 2 : 0;
+
+            memcpy(groups[n], (const char *)row.gkey + 1, l);
+            groups[n][l] = '\0';
+            rows[n].g = groups[n];
+            rows[n].bucket = row.bucket;
+            rows[n].n = row.slots[0];
+            rows[n].sum = row.slots[2];
+            rows[n].max = row.slots[5];
+        }
+        n++;
+    }
+    store_iter_free(it);
+    if (rc != STORE_NOTFOUND) {
+        printf("iter: %s\n", err);
+        return -1;
+    }
+    return n;
+}
+
+/* Sum of slot 0 of every row of view v at level in version; -1 on error. */
+static int64_t
+total(struct store *st, int64_t version, const struct view *v, int level,
+    int *nrows)
+{
+    struct store_txn *t = NULL;
+    struct store_iter *it = NULL;
+    struct store_row row;
+    char err[ERR_LEN];
+    int64_t sum = 0;
+    int rc, n = 0;
+
+    if (store_txn_begin(st, 0, &t, err) != 0 ||
+        store_iter_batch(t, version, v, level, NULL, 0, INT64_MIN, INT64_MAX,
+        &it, err) != 0) {
+        printf("total: %s\n", err);
+        store_txn_abort(t);
+        return -1;
+    }
+    while ((rc = store_iter_next(it, &row, err)) == 0) {
+        sum += row.slots[0];
+        n++;
+    }
+    store_iter_free(it);
+    store_txn_abort(t);
+    if (nrows != NULL)
+        *nrows = n;
+    return rc == STORE_NOTFOUND ? sum : -1;
+}
+
+static int64_t
+current_version(struct store *st)
+{
+    struct store_batch_info info;
+    struct store_txn *t = NULL;
+    char err[ERR_LEN];
+    int rc;
+
+    if (store_txn_begin(st, 0, &t, err) != 0)
+        return -1;
+    rc = store_batch_current(t, &info, err);
+    store_txn_abort(t);
+    return rc == 0 ? info.version : rc == STORE_NOTFOUND ? 0 : -1;
+}
+
+/* Publish cust_rows (counts times scale) and a_tot; returns the version. */
+static int64_t
+publish_simple(struct store *st, int64_t scale, int64_t cutoff)
+{
+    struct store_batch_info info = {0, cutoff, 0, 100};
+    struct store_writer *w = NULL;
+    char err[ERR_LEN];
+
+    if (store_writer_begin(st, &pl, -1, &w, err) != 0 ||
+        put_tot(w, 0, 10 * scale, err) != 0 ||
+        put_tot(w, DAY, 5 * scale, err) != 0 ||
+        put_cust_rows(w, cust_rows, 6, scale, err) != 0 ||
+        store_writer_publish(w, &info, err) != 0) {
+        printf("publish: %s\n", err);
+        return -1;
+    }
+    return info.version;
+}
+
+static void
+test_open(void)
+{
+    struct store *st = NULL, *ro = NULL;
+    struct store_txn *t = NULL;
+    char err[ERR_LEN], path[PATH_MAX];
+    const char *d = newdir();
+
+    snprintf(path, sizeof(path), "%s/deep/er", d);
+    CHECK(store_open(&st, path, 0, err) == 0);
+    if (st == NULL)
+        return;
+    CHECK_STREQ(store_dir(st), path);
+    CHECK(store_used_bytes(st) > 0);
+    CHECK(current_version(st) == 0);
+    store_free(st);
+    st = NULL;
+
+    /* reopen, both ways */
+    CHECK(store_open(&st, path, 0, err) == 0);
+    store_free(st);
+    CHECK(store_open(&ro, path, STORE_RDONLY, err) == 0);
+    if (ro != NULL) {
+        CHECK(store_txn_begin(ro, 1, &t, err) == -1);
+        CHECK(strstr(err, "read-only") != NULL);
+        CHECK(store_txn_begin(ro, 0, &t, err) == 0);
+        store_txn_abort(t);
+        store_free(ro);
+    }
+
+    /* read-only on a missing store says how to create it */
+    snprintf(path, sizeof(path), "%s/missing", d);
+    ro = NULL;
+    CHECK(store_open(&ro, path, STORE_RDONLY, err) == -1);
+    CHECK(ro == NULL);
+    CHECK(strstr(err, path) != NULL);
+    CHECK(strstr(err, "not created yet (run lambda-batch or lambda-speed "
+        "first)") != NULL);
+    CHECK(access(path, F_OK) != 0);     /* and created nothing */
+
+    store_free(NULL);
+    store_txn_abort(NULL);
+    store_writer_abort(NULL);
+}
+
+static void
+test_map_size_env(void)
+{
+    static const char *bad[] = {"abc", "-5", "12x", "1000", "99999999999T"};
+    struct store *st = NULL;
+    char err[ERR_LEN];
+    const char *d = newdir();
+    size_t i;
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        setenv("LAMBDA_MAP_SIZE", bad[i], 1);
+        CHECK(store_open(&st, d, 0, err) == -1);
+        CHECK(strstr(err, "LAMBDA_MAP_SIZE") != NULL);
+    }
+    setenv("LAMBDA_MAP_SIZE", "8M", 1);
+    CHECK(store_open(&st, d, 0, err) == 0);
+    store_free(st);
+    setenv("LAMBDA_MAP_SIZE", "", 1);   /* empty counts as unset */
+    CHECK(store_open(&st, d, 0, err) == 0);
+    store_free(st);
+    unsetenv("LAMBDA_MAP_SIZE");
+}
+
+static void
+test_format(void)
+{
+    struct store *st = NULL;
+    struct store_txn *t = NULL;
+    char err[ERR_LEN];
+    const char *d = newdir();
+    int64_t f = 0;
+
+    CHECK(store_open(&st, d, 0, err) == 0);
+    if (st == NULL)
+        return;
+    CHECK(store_txn_begin(st, 1, &t, err) == 0);
+    CHECK(store_meta_get_i64(t, "format", &f, err) == 0);
+    CHECK(f == STORE_FORMAT);
+    CHECK(store_meta_put_i64(t, "format", 7, err) == 0);
+    CHECK(store_txn_commit(t, err) == 0);
+    store_free(st);
+    st = NULL;
+
+    CHECK(store_open(&st, d, 0, err) == -1);
+    CHECK(strstr(err, "format 7, this build reads format 1") != NULL);
+    CHECK(strstr(err, d) != NULL);
+    CHECK(store_open(&st, d, STORE_RDONLY, err) == -1);
+    CHECK(strstr(err, "format 7, this build reads format 1") != NULL);
+    CHECK(st == NULL);
+}
+
+static void
+test_meta(void)
+{
+    struct store *st = NULL;
+    struct store_txn *t = NULL;
+    char err[ERR_LEN];
+    const void *p;
+    size_t n;
+    int64_t v = 0;
+
+    CHECK(store_open(&st, newdir(), 0, err) == 0);
+    if (st == NULL)
+        return;
+    CHECK(store_txn_begin(st, 1, &t, err) == 0);
+    CHECK(store_meta_get_i64(t, "speed.watermark", &v, err) ==
+        STORE_NOTFOUND);
+    CHECK(store_meta_put_i64(t, "speed.watermark", -42, err) == 0);
+    CHECK(store_meta_put(t, "speed.status", "ok!", 3, err) == 0);
+    CHECK(store_txn_commit(t, err) == 0);
+
+    CHECK(store_txn_begin(st, 0, &t, err) == 0);
+    CHECK(store_meta_get_i64(t, "speed.watermark", &v, err) == 0);
+    CHECK(v == -42);
+    CHECK(store_meta_get(t, "speed.status", &p, &n, err) == 0);
+    CHECK(n == 3 && memcmp(p, "ok!", 3) == 0);
+    CHECK(store_meta_get_i64(t, "speed.status", &v, err) == -1);
+    CHECK(strstr(err, "not an integer") != NULL);
+    CHECK(store_meta_put_i64(t, "x", 1, err) == -1);    /* read txn */
+    store_txn_abort(t);
+
+    /* an aborted write leaves nothing */
+    CHECK(store_txn_begin(st, 1, &t, err) == 0);
+    CHECK(store_meta_put_i64(t, "gone", 1, err) == 0);
+    store_txn_abort(t);
+    CHECK(store_txn_begin(st, 0, &t, err) == 0);
+    CHECK(store_meta_get_i64(t, "gone", &v, err) == STORE_NOTFOUND);
+    store_txn_abort(t);
+    store_free(st);
+}
+
+static void
+test_publish(void)
+{
+    static const struct want base[] = {
+        {"c1", 0 * HOUR, 2, 500, 300}, {"c1", 1 * HOUR, 1, 100, 100},
+        {"c1", DAY + 2 * HOUR, 3, 900, 400}, {"c2", 5 * HOUR, 1, 250, 250},
+        {"c3", 0, 1, 1, 1}, {"c3", 2 * DAY, 4, 40, 20},
+    };
+    static const struct want days[] = {
+        {"c1", 0, 3, 600, 300}, {"c1", DAY, 3, 900, 400},
+        {"c2", 0, 1, 250, 250}, {"c3", 0, 1, 1, 1}, {"c3", 2 * DAY, 4, 40, 20},
+    };
+    static const struct want all[] = {
+        {"c1", 0, 6, 1500, 400}, {"c2", 0, 1, 250, 250}, {"c3", 0, 5, 41, 20},
+    };
+    static const struct {
+        const struct want *w;
+        int n, level;
+    } levels[] = {
+        {base, 6, STORE_LEVEL_BASE}, {days, 5, STORE_LEVEL_DAY},
+        {all, 3, STORE_LEVEL_ALL},
+    };
+    struct store_batch_info info;
+    struct store *st = NULL;
+    struct store_txn *t = NULL;
+    struct want got[16];
+    char groups[16][64], err[ERR_LEN];
+    int64_t v, first = 0, last = 0, before;
+    int i, j, n;
+
+    CHECK(store_open(&st, newdir(), 0, err) == 0);
+    if (st == NULL)
+        return;
+    before = (int64_t)time(NULL) * 1000;
+    v = publish_simple(st, 1, 3 * DAY);
+    CHECK(v == 1);
+
+    CHECK(store_txn_begin(st, 0, &t, err) == 0);
+    CHECK(store_batch_current(t, &info, err) == 0);
+    CHECK(info.version == 1);
+    CHECK(info.cutoff == 3 * DAY);
+    CHECK(info.events == 100);
+    CHECK(info.published_at >= before &&
+        info.published_at < before + 60000);
+    CHECK(store_batch_span(t, 1, "by_cust", &first, &last, err) == 0);
+    CHECK(first == 0 && last == 2 * DAY);
+    CHECK(store_batch_span(t, 1, "a_tot", &first, &last, err) == 0);
+    CHECK(first == 0 && last == DAY);
+    CHECK(store_batch_span(t, 1, "nope", &first, &last, err) ==
+        STORE_NOTFOUND);
+    CHECK(store_batch_span(t, 2, "by_cust", &first, &last, err) ==
+        STORE_NOTFOUND);
+
+    for (i = 0; i < 3; i++) {
+        n = read_cust(t, 1, levels[i].level, NULL, INT64_MIN, INT64_MAX, got,
+            groups, 16);
+        CHECK(n == levels[i].n);
+        for (j = 0; j < n && j < levels[i].n; j++) {
+            CHECK_STREQ(got[j].g, levels[i].w[j].g);
+            CHECK(got[j].bucket == levels[i].w[j].bucket);
+            CHECK(got[j].n == levels[i].w[j].n);
+            CHECK(got[j].sum == levels[i].w[j].sum);
+            CHECK(got[j].max == levels[i].w[j].max);
+        }
+    }
+    /* one group, a bucket range */
+    n = read_cust(t, 1, STORE_LEVEL_BASE, "c1", HOUR, DAY + 3 * HOUR, got,
+        groups, 16);
+    CHECK(n == 2);
+    CHECK(n == 2 && got[0].bucket == HOUR && got[1].bucket == DAY + 2 * HOUR);
+    n = read_cust(t, 1, STORE_LEVEL_BASE, "c1", HOUR, DAY + 2 * HOUR, got,
+        groups, 16);
+    CHECK(n == 1);      /* to is exclusive */
+    n = read_cust(t, 1, STORE_LEVEL_BASE, "c4", INT64_MIN, INT64_MAX, got,
+        groups, 16);
+    CHECK(n == 0);
+    /* every group, a bucket range: skips within and across groups */
+    n = read_cust(t, 1, STORE_LEVEL_BASE, NULL, HOUR, 2 * DAY, got, groups,
+        16);
+    CHECK(n == 3);
+    if (n == 3) {
+        CHECK_STREQ(got[0].g, "c1");
+        CHECK(got[0].bucket == HOUR);
+        CHECK(got[1].bucket == DAY + 2 * HOUR);
+        CHECK_STREQ(got[2].g, "c2");
+    }
+    n = read_cust(t, 1, STORE_LEVEL_BASE, NULL, 5, 5, got, groups, 16);
+    CHECK(n == 0);
+    store_txn_abort(t);
+
+    CHECK(total(st, 1, a_tot, STORE_LEVEL_BASE, &n) == 15 && n == 2);
+    CHECK(total(st, 1, a_tot, STORE_LEVEL_DAY, &n) == 0 && n == 0);
+    CHECK(total(st, 1, a_tot, STORE_LEVEL_ALL, &n) == 15 && n == 1);
+    store_free(st);
+}
+
+static void
+test_order(void)
+{
+    struct store_batch_info info = {0, DAY, 0, 0};
+    struct store_writer *w = NULL;
+    struct store *st = NULL;
+    char err[ERR_LEN], g[64];
+    int64_t r[6];
+    int n;
+
+    CHECK(store_open(&st, newdir(), 0, err) == 0);
+    if (st == NULL)
+        return;
+    CHECK(store_writer_begin(st, &pl, -1, &w, err) == 0);
+    if (w == NULL)
+        goto out;
+    cust_row(r, 1, 1, 1);
+    CHECK(store_writer_put(w, by_cust, g, gk(g, "c2"), HOUR, r, err) == 0);
+    /* same key, earlier bucket, earlier group: refused */
+    CHECK(store_writer_put(w, by_cust, g, gk(g, "c2"), HOUR, r, err) == -1);
+    CHECK(strstr(err, "out of order") != NULL);
+    CHECK(store_writer_put(w, by_cust, g, gk(g, "c2"), 0, r, err) == -1);
+    CHECK(store_writer_put(w, by_cust, g, gk(g, "c1"), 5 * HOUR, r,
+        err) == -1);
+    /* a view whose name sorts before the current one: refused */
+    CHECK(put_tot(w, 0, 1, err) == -1);
+    CHECK(strstr(err, "a_tot") != NULL && strstr(err, "order") != NULL);
+    /* refused rows leave the writer usable */
+    CHECK(store_writer_put(w, by_cust, g, gk(g, "c2"), 2 * HOUR, r,
+        err) == 0);
+    CHECK(store_writer_put(w, by_cust, g, gk(g, "c3"), 0, r, err) == 0);
+    CHECK(store_writer_publish(w, &info, err) == 0);
+    CHECK(total(st, info.version, by_cust, STORE_LEVEL_BASE, &n) == 3 &&
+        n == 3);
+    CHECK(total(st, info.version, a_tot, STORE_LEVEL_ALL, &n) == 0 && n == 0);
+out:
+    store_free(st);
+}
+
+static void
+test_killed_run(void)
+{
+    struct store_batch_info info = {0, DAY, 0, 0};
+    struct store_writer *w = NULL, *w2 = NULL;
+    struct store *st = NULL;
+    char err[ERR_LEN];
+    int64_t v1;
+    int n = -1;
+
+    CHECK(store_open(&st, newdir(), 0, err) == 0);
+    if (st == NULL)
+        return;
+    v1 = publish_simple(st, 1, DAY);
+    CHECK(v1 == 1);
+
+    /* a run that dies after writing rows (enough to commit some) */
+    CHECK(store_writer_begin(st, &pl, -1, &w, err) == 0);
+    /* only one run at a time */
+    CHECK(store_writer_begin(st, &pl, -1, &w2, err) == -1);
+    CHECK(strstr(err, "another batch run") != NULL);
+    CHECK(put_tot(w, 0, 1000, err) == 0);
+    for (int64_t b = 3 * DAY; b < 3 * DAY + 60000 * HOUR; b += HOUR)
+        if (put_tot(w, b, 1, err) != 0)
+            break;
+    /* a_tot is committed when by_cust starts; by_cust's rows are not */
+    CHECK(put_cust_rows(w, cust_rows, 6, 7, err) == 0);
+    store_writer_abort(w);
+    CHECK(current_version(st) == 1);
+    /* the killed run's version 2 left rows behind; version 1 is whole */
+    CHECK(total(st, 2, a_tot, STORE_LEVEL_BASE, &n) == 61000 && n == 60001);
+    CHECK(total(st, 2, a_tot, STORE_LEVEL_ALL, &n) == 61000 && n == 1);
+    CHECK(total(st, 2, by_cust, STORE_LEVEL_BASE, &n) == 0 && n == 0);
+    CHECK(total(st, 1, a_tot, STORE_LEVEL_ALL, &n) == 15 && n == 1);
+    CHECK(total(st, 1, by_cust, STORE_LEVEL_ALL, &n) == 12 && n == 3);
+
+    /* the next run removes them and never reuses the number */
+    CHECK(store_writer_begin(st, &pl, -1, &w, err) == 0);
+    CHECK(total(st, 2, a_tot, STORE_LEVEL_BASE, &n) == 0 && n == 0);
+    CHECK(total(st, 2, by_cust, STORE_LEVEL_DAY, &n) == 0 && n == 0);
+    CHECK(put_tot(w, 0, 3, err) == 0);
+    CHECK(store_writer_publish(w, &info, err) == 0);
+    CHECK(info.version == 3);
+    CHECK(current_version(st) == 3);
+    /* the previous version's rows went with the publish */
+    CHECK(total(st, 1, by_cust, STORE_LEVEL_BASE, &n) == 0 && n == 0);
+    CHECK(total(st, 1, a_tot, STORE_LEVEL_ALL, &n) == 0 && n == 0);
+    CHECK(total(st, 3, a_tot, STORE_LEVEL_ALL, &n) == 3 && n == 1);
+    CHECK(total(st, 3, by_cust, STORE_LEVEL_ALL, &n) == 0 && n == 0);
+    store_free(st);
+}
+
+static void
+test_keep_before(void)
+{
+    static const struct want fresh[] = {
+        {"c0", 2 * DAY + HOUR, 9, 90, 10},
+        {"c1", 2 * DAY, 10, 1000, 100},
+        {"c3", 2 * DAY + 5 * HOUR, 5, 50, 10},
+        {"c9", 3 * DAY, 1, 1, 1},
+    };
+    static const struct want merged[] = {
+        {"c0", 2 * DAY + HOUR, 9, 90, 10},
+        {"c1", 0 * HOUR, 2, 500, 300},
+        {"c1", 1 * HOUR, 1, 100, 100},
+        {"c1", DAY + 2 * HOUR, 3, 900, 400},
+        {"c1", 2 * DAY, 10, 1000, 100},
+        {"c2", 5 * HOUR, 1, 250, 250},
+        {"c3", 0, 1, 1, 1},
+        {"c3", 2 * DAY + 5 * HOUR, 5, 50, 10},
+        {"c9", 3 * DAY, 1, 1, 1},
+    };
+    struct store_batch_info info = {0, 4 * DAY, 0, 0};
+    struct store_writer *w = NULL;
+    struct store *st = NULL;
+    struct store_txn *t = NULL;
+    struct want got[16];
+    char groups[16][64], err[ERR_LEN], g[64];
+    int64_t first = 0, last = 0, r[6];
+    int i, n;
+
+    CHECK(store_open(&st, newdir(), 0, err) == 0);
+    if (st == NULL)
+        return;
+    CHECK(publish_simple(st, 1, 3 * DAY) == 1);
+
+    /* recompute [2d, 4d): rows before 2d are carried, c3 @2d dropped */
+    CHECK(store_writer_begin(st, &pl, 2 * DAY, &w, err) == 0);
+    if (w == NULL)
+        goto out;
+    cust_row(r, 1, 1, 1);
+    CHECK(store_writer_put(w, by_cust, g, gk(g, "c1"), DAY, r, err) == -1);
+    CHECK(strstr(err, "before the kept range") != NULL);
+    CHECK(put_cust_rows(w, fresh, 4, 1, err) == 0);
+    /* a_tot gets no new rows: its old rows before 2d are carried */
+    CHECK(store_writer_publish(w, &info, err) == 0);
+    CHECK(info.version == 2);
+
+    CHECK(store_txn_begin(st, 0, &t, err) == 0);
+    n = read_cust(t, 2, STORE_LEVEL_BASE, NULL, INT64_MIN, INT64_MAX, got,
+        groups, 16);
+    CHECK(n == 9);
+    for (i = 0; i < n && i < 9; i++) {
+        CHECK_STREQ(got[i].g, merged[i].g);
+        CHECK(got[i].bucket == merged[i].bucket);
+        CHECK(got[i].n == merged[i].n);
+        CHECK(got[i].sum == merged[i].sum);
+    }
+    n = read_cust(t, 2, STORE_LEVEL_ALL, "c1", INT64_MIN, INT64_MAX, got,
+        groups, 16);
+    CHECK(n == 1 && got[0].n == 16 && got[0].sum == 2500 &&
+        got[0].max == 400);
+    n = read_cust(t, 2, STORE_LEVEL_DAY, "c3", INT64_MIN, INT64_MAX, got,
+        groups, 16);
+    CHECK(n == 2 && got[1].bucket == 2 * DAY && got[1].n == 5);
+    CHECK(store_batch_span(t, 2, "by_cust", &first, &last, err) == 0);
+    CHECK(first == 0 && last == 3 * DAY);
+    store_txn_abort(t);
+    CHECK(total(st, 2, a_tot, STORE_LEVEL_ALL, &n) == 15 && n == 1);
+    CHECK(total(st, 2, by_cust, STORE_LEVEL_ALL, &n) == 33 && n == 5);
+    CHECK(total(st, 1, by_cust, STORE_LEVEL_BASE, &n) == 0 && n == 0);
+
+    /* a changed view definition refuses to carry rows */
+    views[0].granularity = 2 * HOUR;
+    CHECK(store_writer_begin(st, &pl, 2 * DAY, &w, err) == -1);
+    CHECK(strstr(err, "by_cust changed") != NULL);
+    views[0].granularity = HOUR;
+    CHECK(store_writer_begin(st, &pl, 2 * DAY, &w, err) == 0);
+    store_writer_abort(w);
+out:
+    store_free(st);
+}
+
+/* Many carried rows: chunk commits and page splits while merging. */
+static void
+test_keep_before_large(void)
+{
+    struct store_batch_info info = {0, 0, 0, 0};
+    struct store_writer *w = NULL;
+    struct store *st = NULL;
+    char err[ERR_LEN], g[64], name[32];
+    int64_t r[6], b;
+    int i, n = 0, ok = 1;
+
+    CHECK(store_open(&st, newdir(), 0, err) == 0);
+    if (st == NULL)
+        return;
+    CHECK(store_writer_begin(st, &pl, -1, &w, err) == 0);
+    cust_row(r, 1, 10, 10);
+    for (i = 0; i < 300 && ok; i++) {
+        snprintf(name, sizeof(name), "g%04d", i);
+        for (b = 0; b < 10 * DAY && ok; b += HOUR)
+            ok = store_writer_put(w, by_cust, g, gk(g, name), b, r, err) == 0;
+    }
+    CHECK(ok);
+    CHECK(store_writer_publish(w, &info, err) == 0);
+    CHECK(total(st, 1, by_cust, STORE_LEVEL_BASE, &n) == 72000 &&
+        n == 72000);
+
+    /* recompute from day 5 with doubled rows, for every other group */
+    CHECK(store_writer_begin(st, &pl, 5 * DAY, &w, err) == 0);
+    cust_row(r, 2, 20, 10);
+    for (i = 0; i < 300 && ok; i += 2) {
+        snprintf(name, sizeof(name), "g%04d", i);
+        for (b = 5 * DAY; b < 10 * DAY && ok; b += HOUR)
+            ok = store_writer_put(w, by_cust, g, gk(g, name), b, r, err) == 0;
+    }
+    CHECK(ok);
+    if (!ok)
+        printf("put: %s\n", err);
+    CHECK(store_writer_publish(w, &info, err) == 0);
+    /* 300 groups * 120 h kept + 150 groups * 120 h * 2 */
+    CHECK(total(st, 2, by_cust, STORE_LEVEL_BASE, &n) == 72000 &&
+        n == 54000);
+    CHECK(total(st, 2, by_cust, STORE_LEVEL_DAY, &n) == 72000 && n == 2250);
+    CHECK(total(st, 2, by_cust, STORE_LEVEL_ALL, &n) == 72000 && n == 300);
+    store_free(st);
+}
+
+static void
+test_snapshot(void)
+{
+    struct store_batch_info info;
+    struct store *st = NULL;
+    struct store_txn *old = NULL, *t = NULL;
+    struct store_iter *it = NULL;
+    struct store_row row;
+    char err[ERR_LEN];
+    int64_t sum = 0;
+    int rc;
+
+    CHECK(store_open(&st, newdir(), 0, err) == 0);
+    if (st == NULL)
+        return;
+    CHECK(publish_simple(st, 1, DAY) == 1);
+    CHECK(store_txn_begin(st, 0, &old, err) == 0);
+    CHECK(publish_simple(st, 2, 2 * DAY) == 2);
+
+    /* the reader from before the publish still sees version 1, whole */
+    CHECK(store_batch_current(old, &info, err) == 0);
+    CHECK(info.version == 1 && info.cutoff == DAY);
+    CHECK(store_iter_batch(old, 1, by_cust, STORE_LEVEL_ALL, NULL, 0,
+        INT64_MIN, INT64_MAX, &it, err) == 0);
+    while ((rc = store_iter_next(it, &row, err)) == 0)
+        sum += row.slots[0];
+    CHECK(rc == STORE_NOTFOUND && sum == 12);
+    store_iter_free(it);
+    store_txn_abort(old);
+
+    CHECK(store_txn_begin(st, 0, &t, err) == 0);
+    CHECK(store_batch_current(t, &info, err) == 0);
+    CHECK(info.version == 2 && info.cutoff == 2 * DAY);
+    store_txn_abort(t);
+    CHECK(total(st, 2, by_cust, STORE_LEVEL_ALL, NULL) == 24);
+    CHECK(total(st, 1, by_cust, STORE_LEVEL_ALL, NULL) == 0);
+    store_free(st);
+}
+
+/* Speed rows of view v for exact group g (NULL: all) in [from, to). */
+static int
+speed_rows(struct store_txn *t, const struct view *v, const char *g,
+    size_t gl, int64_t from, int64_t to, struct want *rows,
+    char (*groups)[64], int max)
+{
+    struct store_iter *it = NULL;
+    char err[ERR_LEN];
+    int n;
+
+    if (store_iter_speed(t, v, g, gl, from, to, &it, err) != 0) {
+        printf("iter: %s\n", err);
+        return -1;
+    }
+    n = drain(it, rows, groups, max);
+    store_iter_free(it);
+    return n;
+}
+
+static void
+test_speed(void)
+{
+    struct store *st = NULL;
+    struct store_txn *t = NULL;
+    struct store_iter *it = NULL;
+    struct store_row row;
+    struct want got[16];
+    char groups[16][64], err[ERR_LEN], g[64];
+    int64_t r[6], off = 0, one = 1;
+    size_t gl;
+    int n;
+
+    CHECK(store_open(&st, newdir(), 0, err) == 0);
+    if (st == NULL)
+        return;
+    gl = gk(g, "c1");
+    CHECK(store_txn_begin(st, 1, &t, err) == 0);
+    cust_row(r, 1, 100, 100);
+    CHECK(store_speed_merge(t, by_cust, g, gl, HOUR, r, err) == 0);
+    cust_row(r, 2, 50, 30);
+    CHECK(store_speed_merge(t, by_cust, g, gl, HOUR, r, err) == 0);
+    CHECK(store_speed_merge(t, by_cust, g, gl, -HOUR, r, err) == 0);
+    CHECK(store_speed_merge(t, a_tot, NULL, 0, 0, &one, err) == 0);
+    CHECK(store_offset_put(t, "shop.events", 3, 1234, err) == 0);
+    CHECK(store_offset_put(t, "shop.events", 30, 99, err) == 0);
+    CHECK(store_txn_commit(t, err) == 0);
+
+    CHECK(store_txn_begin(st, 0, &t, err) == 0);
+    CHECK(store_iter_speed(t, by_cust, NULL, 0, INT64_MIN, INT64_MAX, &it,
+        err) == 0);
+    CHECK(store_iter_next(it, &row, err) == 0);
+    CHECK(row.bucket == -HOUR && row.slots[0] == 2);    /* time order */
+    CHECK(row.gklen == gl && memcmp(row.gkey, g, gl) == 0);
+    CHECK(store_iter_next(it, &row, err) == 0);
+    CHECK(row.bucket == HOUR && row.slots[0] == 3 && row.slots[2] == 150 &&
+        row.slots[5] == 100);
+    CHECK(store_iter_next(it, &row, err) == STORE_NOTFOUND);
+    store_iter_free(it);
+    CHECK(store_offset_get(t, "shop.events", 3, &off, err) == 0 &&
+        off == 1234);
+    CHECK(store_offset_get(t, "shop.events", 30, &off, err) == 0 &&
+        off == 99);
+    CHECK(store_offset_get(t, "shop.events", 4, &off, err) ==
+        STORE_NOTFOUND);
+    CHECK(store_offset_get(t, "shop", 3, &off, err) == STORE_NOTFOUND);
+    CHECK(store_speed_merge(t, a_tot, NULL, 0, 0, &one, err) == -1);
+    store_txn_abort(t);
+
+    /* prune keeps buckets at or after the cutoff, in every view */
+    CHECK(store_txn_begin(st, 1, &t, err) == 0);
+    CHECK(store_speed_prune(t, HOUR, err) == 0);
+    CHECK(store_txn_commit(t, err) == 0);
+    CHECK(store_txn_begin(st, 0, &t, err) == 0);
+    n = speed_rows(t, by_cust, NULL, 0, INT64_MIN, INT64_MAX, got, groups,
+        16);
+    CHECK(n == 1 && got[0].bucket == HOUR);
+    n = speed_rows(t, a_tot, NULL, 0, INT64_MIN, INT64_MAX, got, groups, 16);
+    CHECK(n == 0);
+    store_txn_abort(t);
+    store_free(st);
+}
+
+/*
+ * Exact groups never match a longer key that starts with them, even with raw
+ * keys that are not self-delimiting; every-group scans (which skip by
+ * seeking) are checked on key.h encodings, as the store requires.
+ */
+static void
+test_exact_group(void)
+{
+    static const struct {
+        const char *g;
+        int64_t     b;
+    } rows[] = {
+        {"c1", INT64_MIN + 1}, {"c1", 0}, {"c1", HOUR}, {"c1", 2 * HOUR},
+        {"c10", 0}, {"c10", HOUR}, {"c", HOUR}, {"c2", -HOUR},
+    };
+    static const struct {
+        int         raw;        /* raw keys (a_tot), else encoded (by_cust) */
+        const char *g;          /* NULL: every group */
+        int64_t     from, to;
+        int         n;
+    } cases[] = {
+        {1, "c1", INT64_MIN, INT64_MAX, 4},
+        {1, "c1", 0, INT64_MAX, 3},
+        {1, "c1", HOUR, 2 * HOUR, 1},
+        {1, "c10", INT64_MIN, INT64_MAX, 2},
+        {1, "c", INT64_MIN, INT64_MAX, 1},
+        {1, "c100", INT64_MIN, INT64_MAX, 0},
+        {1, NULL, INT64_MIN, INT64_MAX, 8},
+        {0, "c1", INT64_MIN, INT64_MAX, 4},
+        {0, "c1", 0, 2 * HOUR, 2},
+        {0, "c", INT64_MIN, INT64_MAX, 1},
+        {0, NULL, INT64_MIN, INT64_MAX, 8},
+        {0, NULL, HOUR, 2 * HOUR, 3},
+        {0, NULL, 0, 1, 2},
+        {0, NULL, -HOUR, 0, 1},
+        {0, NULL, INT64_MIN, -HOUR, 1},
+        {0, NULL, 3 * HOUR, INT64_MAX, 0},
+        {0, NULL, 2 * HOUR, 2 * HOUR, 0},
+    };
+    struct store *st = NULL;
+    struct store_txn *t = NULL;
+    struct want got[16];
+    char groups[16][64], err[ERR_LEN], g[64];
+    int64_t one = 1, r[6];
+    size_t i;
+    int n;
+
+    CHECK(store_open(&st, newdir(), 0, err) == 0);
+    if (st == NULL)
+        return;
+    CHECK(store_txn_begin(st, 1, &t, err) == 0);
+    cust_row(r, 1, 1, 1);
+    for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        CHECK(store_speed_merge(t, a_tot, rows[i].g, strlen(rows[i].g),
+            rows[i].b, &one, err) == 0);
+        CHECK(store_speed_merge(t, by_cust, g, gk(g, rows[i].g), rows[i].b,
+            r, err) == 0);
+    }
+    CHECK(store_txn_commit(t, err) == 0);
+
+    CHECK(store_txn_begin(st, 0, &t, err) == 0);
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *cg = cases[i].g;
+        size_t gl = 0;
+        int j;
+
+        if (cases[i].raw) {
+            gl = cg != NULL ? strlen(cg) : 0;
+            n = speed_rows(t, a_tot, cg, gl, cases[i].from, cases[i].to,
+                got, groups, 16);
+        } else {
+            gl = cg != NULL ? gk(g, cg) : 0;
+            n = speed_rows(t, by_cust, cg != NULL ? g : NULL, gl,
+                cases[i].from, cases[i].to, got, groups, 16);
+        }
+        if (n != cases[i].n)
+            printf("case %zu: %d rows, want %d\n", i, n, cases[i].n);
+        CHECK(n == cases[i].n);
+        for (j = 0; j < n && j < 16; j++) {
+            if (cg != NULL && cases[i].raw)
+                CHECK_STREQ(got[j].g, cg);
+            if (cg != NULL && !cases[i].raw)
+                CHECK(strcmp(got[j].g, g) == 0);
+            CHECK(got[j].bucket >= cases[i].from &&
+                got[j].bucket < cases[i].to);
+        }
+    }
+    store_txn_abort(t);
+    store_free(st);
+}
+
+static void
+test_map_full(void)
+{
+    struct store_batch_info info = {0, DAY, 0, 0};
+    struct store_writer *w = NULL;
+    struct store *st = NULL;
+    char err[ERR_LEN], g[300], name[256];
+    int64_t r[6];
+    int i, rc = 0, n;
+
+    setenv("LAMBDA_MAP_SIZE", "1048576", 1);
+    CHECK(store_open(&st, newdir(), 0, err) == 0);
+    unsetenv("LAMBDA_MAP_SIZE");
+    if (st == NULL)
+        return;
+    CHECK(publish_simple(st, 1, DAY) == 1);
+
+    CHECK(store_writer_begin(st, &pl, -1, &w, err) == 0);
+    cust_row(r, 1, 1, 1);
+    memset(name, 'x', 200);
+    for (i = 0; i < 100000 && rc == 0; i++) {
+        snprintf(name + 200, 56, "%06d", i);
+        rc = store_writer_put(w, by_cust, g, gk(g, name), 0, r, err);
+    }
+    if (rc == 0)
+        rc = store_writer_publish(w, &info, err);
+    else
+        store_writer_abort(w);
+    CHECK(rc == -1);
+    CHECK(strstr(err, "full (map size 1 MiB)") != NULL);
+    if (strstr(err, "full") == NULL)
+        printf("err: %s\n", err);
+
+    /* version 1 is still current and whole */
+    CHECK(current_version(st) == 1);
+    CHECK(total(st, 1, by_cust, STORE_LEVEL_ALL, &n) == 12 && n == 3);
+    CHECK(total(st, 1, by_cust, STORE_LEVEL_BASE, &n) == 12 && n == 6);
+
+    /* and a small run fits again once the leftovers are gone */
+    CHECK(publish_simple(st, 3, DAY) == 3);
+    CHECK(total(st, 3, by_cust, STORE_LEVEL_ALL, &n) == 36 && n == 3);
+    store_free(st);
+}
+
+/* kill -9 in the middle of a writer's chunked puts. */
+static void
+test_fork_kill(void)
+{
+    struct store_writer *w = NULL;
+    struct store *st = NULL;
+    const char *d = newdir();
+    char err[ERR_LEN], c;
+    int fds[2], status, n;
+    pid_t pid;
+
+    CHECK(store_open(&st, d, 0, err) == 0);
+    if (st == NULL)
+        return;
+    CHECK(publish_simple(st, 1, DAY) == 1);
+    store_free(st);     /* never across fork() */
+    st = NULL;
+
+    CHECK(pipe(fds) == 0);
+    fflush(stdout);
+    pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        int64_t b;
+
+        close(fds[0]);
+        if (store_open(&st, d, 0, err) != 0 ||
+            store_writer_begin(st, &pl, -1, &w, err) != 0)
+            _exit(1);
+        for (b = 0;; b += HOUR) {
+            if (put_tot(w, b, 1, err) != 0)
+                _exit(1);
+            if (b == 120000 * HOUR && write(fds[1], "x", 1) != 1)
+                _exit(1);
+        }
+    }
+    close(fds[1]);
+    CHECK(read(fds[0], &c, 1) == 1);    /* >= 2 chunks committed */
+    kill(pid, SIGKILL);
+    CHECK(waitpid(pid, &status, 0) == pid);
+    CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    close(fds[0]);
+
+    CHECK(store_open(&st, d, 0, err) == 0);
+    if (st == NULL)
+        return;
+    CHECK(current_version(st) == 1);
+    CHECK(total(st, 1, a_tot, STORE_LEVEL_BASE, &n) == 15 && n == 2);
+    CHECK(total(st, 1, by_cust, STORE_LEVEL_ALL, &n) == 12 && n == 3);
+    CHECK(total(st, 2, a_tot, STORE_LEVEL_BASE, &n) >= 100000);
+    /* the flock died with the child: a new run starts and cleans up */
+    CHECK(store_writer_begin(st, &pl, -1, &w, err) == 0);
+    CHECK(total(st, 2, a_tot, STORE_LEVEL_BASE, &n) == 0 && n == 0);
+    store_writer_abort(w);
+    store_free(st);
+}
+
+/* Another process grows the map past this one's: MDB_MAP_RESIZED. */
+static void
+test_map_resized(void)
+{
+    struct store *st = NULL;
+    const char *d = newdir();
+    char err[ERR_LEN], c = 'x';
+    int go[2], done[2], status, n;
+    pid_t pid;
+
+    CHECK(store_open(&st, d, 0, err) == 0);
+    store_free(st);
+    st = NULL;
+    CHECK(pipe(go) == 0 && pipe(done) == 0);
+    fflush(stdout);
+    pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        struct store_batch_info info = {0, 0, 0, 0};
+        struct store_writer *w = NULL;
+        int64_t b;
+
+        if (read(go[0], &c, 1) != 1)
+            _exit(1);
+        setenv("LAMBDA_MAP_SIZE", "64M", 1);
+        if (store_open(&st, d, 0, err) != 0 ||
+            store_writer_begin(st, &pl, -1, &w, err) != 0)
+            _exit(1);
+        for (b = 0; b < 200000 * HOUR; b += HOUR)
+            if (put_tot(w, b, 1, err) != 0)
+                _exit(1);
+        if (store_writer_publish(w, &info, err) != 0)
+            _exit(1);
+        store_free(st);
+        _exit(write(done[1], "x", 1) == 1 ? 0 : 1);
+    }
+    setenv("LAMBDA_MAP_SIZE", "1M", 1);
+    CHECK(store_open(&st, d, 0, err) == 0);
+    unsetenv("LAMBDA_MAP_SIZE");
+    CHECK(write(go[1], &c, 1) == 1);
+    CHECK(read(done[0], &c, 1) == 1);
+    CHECK(waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    if (st != NULL) {
+        CHECK(current_version(st) == 1);
+        CHECK(total(st, 1, a_tot, STORE_LEVEL_ALL, &n) == 200000 && n == 1);
+        store_free(st);
+    }
+    close(go[0]);
+    close(go[1]);
+    close(done[0]);
+    close(done[1]);
+}
+
+int
+main(void)
+{
+    char cmd[PATH_MAX + 16];
+    int rc;
+
+    if (mkdtemp(top) == NULL) {
+        perror("mkdtemp");
+        return 1;
+    }
+    unsetenv("LAMBDA_MAP_SIZE");
+    fixture();
+    RUN(test_open);
+    RUN(test_map_size_env);
+    RUN(test_format);
+    RUN(test_meta);
+    RUN(test_publish);
+    RUN(test_order);
+    RUN(test_killed_run);
+    RUN(test_keep_before);
+    RUN(test_keep_before_large);
+    RUN(test_snapshot);
+    RUN(test_speed);
+    RUN(test_exact_group);
+    RUN(test_map_full);
+    RUN(test_fork_kill);
+    RUN(test_map_resized);
+    rc = test_report();
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", top);
+    if (system(cmd) != 0)
+        return 1;
+    return rc;
+}
