@@ -1,0 +1,78 @@
+/* progress.c -- the progress line on a terminal and the summary line at the end */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "batch/progress.h"
+#include "shared/buf.h"
+#include "shared/log.h"
+#include "shared/ts.h"
+
+void
+progress_tick(struct batch *b, int force)
+{
+    double now = batch_now(), secs = now - b->started, rate, mb, total;
+    long long events = atomic_load(&b->progress_events);
+    char line[160], eta[32] = "";
+    int n;
+
+    if (!b->progress || (!force && now - b->progress_last < 1.0))
+        return;
+    b->progress_last = now;
+    mb = (double)b->bytes_done / 1e6;
+    total = (double)b->total_bytes / 1e6;
+    rate = secs > 0 ? (double)events / secs : 0;
+    if (b->bytes_done > 0 && b->total_bytes > b->bytes_done && secs > 0)
+        snprintf(eta, sizeof(eta), ", ETA %.0f s",
+            secs * (double)(b->total_bytes - b->bytes_done) /
+            (double)b->bytes_done);
+    n = snprintf(line, sizeof(line),
+        "\rreading %.1f/%.1f MB (%.0f%%), %.2f M events/s%s\033[K",
+        mb, total, total > 0 ? 100.0 * mb / total : 100.0, rate / 1e6, eta);
+    if (n > 0)
+        (void)!write(STDERR_FILENO, line,
+            (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+    b->progress_drawn = 1;
+}
+
+void
+progress_clear(struct batch *b)
+{
+    if (b->progress_drawn)
+        (void)!write(STDERR_FILENO, "\r\033[K", 4);
+    b->progress_drawn = 0;
+}
+
+void
+progress_summary(struct batch *b)
+{
+    const struct batch_stats *s = &b->stats;
+    char cut[TS_BUFSZ];
+    struct buf line;
+    int any = 0;
+
+    buf_init(&line);
+    if (b->dry_run)
+        buf_puts(&line, "dry run, nothing published:");
+    else
+        buf_printf(&line, "published version %" PRId64 ":", b->version);
+    buf_printf(&line, " events=%" PRId64 " rejects=%" PRId64, s->events,
+        s->nrejects);
+    for (int r = 1; r < REJECT_NREASONS; r++) {
+        if (s->rejects[r] == 0)
+            continue;
+        buf_printf(&line, "%s%s=%" PRId64, any ? " " : " (",
+            event_reject_name((enum reject)r), s->rejects[r]);
+        any = 1;
+    }
+    if (any)
+        buf_putc(&line, ')');
+    buf_printf(&line, " after_cutoff=%" PRId64 " before_from=%" PRId64
+        " rows=%" PRId64 " cutoff=%s inputs=%d bytes=%" PRIu64
+        " seconds=%.2f", s->after_cutoff, s->before_from, s->rows,
+        ts_format(b->cutoff, cut, sizeof(cut)), b->ninputs, b->total_bytes,
+        batch_now() - b->started);
+    log_info("%s", line.data);
+    buf_reset(&line);
+}

@@ -1,0 +1,21 @@
+/* progress.h -- the progress line on a terminal and the summary line at the end */
+#ifndef BATCH_PROGRESS_H
+#define BATCH_PROGRESS_H
+
+#include "batch/batch.h"
+
+/*
+ * Redraw the progress line on stderr, at most once a second unless force,
+ * and only when b->progress (stderr is a terminal):
+ *     reading 123.4/600.0 MB (20%), 1.23 M events/s, ETA 4 s
+ * Called by the reader thread only.
+ */
+void progress_tick(struct batch *b, int force);
+
+/* Erase the progress line, if one was drawn. */
+void progress_clear(struct batch *b);
+
+/* Log the one-line summary of the run (log_info). */
+void progress_summary(struct batch *b);
+
+#endif

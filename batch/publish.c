@@ -1,0 +1,180 @@
+/* publish.c -- one run at a time, and the new batch version written and published atomically */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "batch/publish.h"
+#include "batch/table.h"
+#include "batch/work.h"
+#include "shared/err.h"
+#include "shared/log.h"
+#include "shared/mem.h"
+#include "shared/ts.h"
+
+int
+publish_lock(struct batch *b, char *err)
+{
+    char path[4096], pid[32];
+    const char *dir = store_dir(b->st);
+    ssize_t n;
+    int fd, len;
+
+    len = snprintf(path, sizeof(path), "%s/batch.run.lock", dir);
+    if (len < 0 || (size_t)len >= sizeof(path)) {
+        snprintf(err, ERR_LEN, "store %s: path too long", dir);
+        return -1;
+    }
+    if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0) {
+        snprintf(err, ERR_LEN, "store %s: batch.run.lock: %s", dir,
+            strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int saved = errno;
+
+        if (saved == EWOULDBLOCK) {
+            n = pread(fd, pid, sizeof(pid) - 1, 0);
+            pid[n > 0 ? n : 0] = '\0';
+            pid[strcspn(pid, "\n")] = '\0';
+            snprintf(err, ERR_LEN, "another lambda-batch is running on %s "
+                "(pid %s)", dir, pid[0] != '\0' ? pid : "unknown");
+        } else {
+            snprintf(err, ERR_LEN, "store %s: batch.run.lock: flock: %s", dir,
+                strerror(saved));
+        }
+        (void)close(fd);
+        return -1;
+    }
+    len = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)len, 0) != len)
+        log_warn("%s: cannot record the pid", path);
+    b->lockfd = fd;
+    return 0;
+}
+
+void
+publish_unlock(struct batch *b)
+{
+    if (b->lockfd >= 0)
+        (void)close(b->lockfd);
+    b->lockfd = -1;
+}
+
+static int
+by_name(const void *x, const void *y, void *arg)
+{
+    const struct pipeline *p = arg;
+
+    return strcmp(p->views[*(const int *)x].name,
+        p->views[*(const int *)y].name);
+}
+
+/* View indexes in strcmp() order of their names; free with free(). */
+static int *
+views_by_name(const struct pipeline *p)
+{
+    int *order = xcalloc((size_t)p->nviews + 1, sizeof(*order));
+
+    for (int i = 0; i < p->nviews; i++)
+        order[i] = i;
+    qsort_r(order, (size_t)p->nviews, sizeof(*order), by_name,
+        (void *)(uintptr_t)p);
+    return order;
+}
+
+static void
+warn_lower_cutoff(struct batch *b)
+{
+    struct store_txn *t = NULL;
+    struct store_batch_info cur;
+    char err[ERR_LEN], a[TS_BUFSZ], c[TS_BUFSZ];
+
+    if (store_txn_begin(b->st, 0, &t, err) != 0) {
+        log_warnx("%s", err);
+        return;
+    }
+    if (store_batch_current(t, &cur, err) == 0 && b->cutoff < cur.cutoff)
+        log_warnx("the cutoff %s is before the current version's %s: "
+            "buckets in between are answered from speed",
+            ts_format(b->cutoff, a, sizeof(a)),
+            ts_format(cur.cutoff, c, sizeof(c)));
+    store_txn_abort(t);
+}
+
+int
+publish_run(struct batch *b, char *err)
+{
+    struct store_writer *w = NULL;
+    struct store_batch_info info;
+    int64_t lo = b->from >= 0 ? b->from : INT64_MIN;
+    int *order = views_by_name(b->p);
+    int rc = -1;
+
+    warn_lower_cutoff(b);
+    if (store_writer_begin(b->st, b->p, b->from, &w, err) != 0)
+        goto done;
+    b->stats.rows = 0;
+    for (int k = 0; k < b->p->nviews; k++) {
+        const struct view *v = &b->p->views[order[k]];
+        struct table *t = work_table(b, order[k]);
+        size_t n;
+        uint32_t *rows = table_sorted(t, lo, b->cutoff, &n);
+
+        log_debug("%s: view %s: writing %zu rows", __func__, v->name, n);
+        for (size_t i = 0; i < n; i++) {
+            const void *key;
+            size_t klen;
+            int64_t bucket;
+            const int64_t *row;
+
+            if ((i & 4095) == 0 && batch_signal != 0) {
+                snprintf(err, ERR_LEN, "interrupted by signal %d",
+                    (int)batch_signal);
+                free(rows);
+                goto done;
+            }
+            table_entry(t, rows[i], &key, &klen, &bucket, &row);
+            if (store_writer_put(w, v, key, klen, bucket, row, err) != 0) {
+                free(rows);
+                goto done;
+            }
+        }
+        b->stats.rows += (int64_t)n;
+        free(rows);
+    }
+    if (batch_signal != 0) {
+        snprintf(err, ERR_LEN, "interrupted by signal %d", (int)batch_signal);
+        goto done;
+    }
+    memset(&info, 0, sizeof(info));
+    info.cutoff = b->cutoff;
+    info.events = b->stats.events;
+    log_debug("%s: publishing", __func__);
+    rc = store_writer_publish(w, &info, err);
+    w = NULL;   /* freed by store_writer_publish() whatever happened */
+    if (rc == 0)
+        b->version = info.version;
+done:
+    store_writer_abort(w);
+    free(order);
+    return rc;
+}
+
+void
+publish_count(struct batch *b)
+{
+    int64_t lo = b->from >= 0 ? b->from : INT64_MIN;
+
+    b->stats.rows = 0;
+    for (int k = 0; k < b->p->nviews; k++) {
+        size_t n;
+
+        free(table_sorted(work_table(b, k), lo, b->cutoff, &n));
+        b->stats.rows += (int64_t)n;
+    }
+}

@@ -1,0 +1,460 @@
+/* reader.c -- cut the inputs into chunks of whole records: JSON Lines and JSON arrays */
+#include <stdlib.h>
+#include <string.h>
+
+#include "batch/input.h"
+#include "batch/progress.h"
+#include "batch/queue.h"
+#include "batch/reader.h"
+#include "shared/err.h"
+#include "shared/log.h"
+#include "shared/mem.h"
+
+#define PEEK (64u << 10)        /* first read of a file: enough to see its kind */
+#define BLOCK (1u << 20)        /* reads of a JSON array file */
+#define MAX_RECS 65536          /* records per array chunk */
+
+struct rd {                     /* reading one file */
+    struct batch       *b;
+    struct input_file   f;
+    int                 fi;
+    int                 eof;
+    int                 first;  /* the next chunk queued is the file's first */
+    uint64_t            base;   /* bytes of the inputs before this file */
+    char                err[ERR_LEN];
+};
+
+enum { A_TOP, A_LINE, A_EXPECT, A_ELEM };
+
+struct scan {                   /* JSON array scanner, between blocks */
+    int         state;
+    int         comma;          /* A_EXPECT entered after ',' */
+    int         depth, instr, esc;
+    int64_t     line;           /* current line, 1-based */
+    int64_t     start_line;     /* of the current element */
+    size_t      start;          /* its offset in the chunk */
+    uint64_t    elen;           /* its bytes before the current span */
+    uint64_t    clen;           /* its bytes up to the last non-blank one */
+    int         toolong;
+};
+
+static int
+stopping(struct rd *r)
+{
+    if (batch_signal != 0 || atomic_load(&r->b->stop))
+        return 1;
+    return 0;
+}
+
+/* Read up to n bytes into p; sets r->eof on a short read. */
+static int
+fill(struct rd *r, char *p, size_t n, size_t *got)
+{
+    if (stopping(r))
+        return -1;
+    if (r->eof) {
+        *got = 0;
+        return 0;
+    }
+    if (input_read(&r->f, p, n, got, r->err) != 0) {
+        batch_fail(r->b, "%s", r->err);
+        return -1;
+    }
+    if (*got < n)
+        r->eof = 1;
+    r->b->bytes_done = r->base + r->f.pos;
+    progress_tick(r->b, 0);
+    return 0;
+}
+
+static struct chunk *
+take(struct rd *r)
+{
+    struct chunk *c = queue_take(r->b);
+
+    if (c != NULL)
+        c->file = r->fi;
+    return c;
+}
+
+/* Queue c, or give it back when it holds nothing. */
+static void
+push(struct rd *r, struct chunk *c)
+{
+    if (c->len == 0 && c->nrecs == 0) {
+        queue_give_back(r->b, c);
+        return;
+    }
+    c->first = r->first;
+    r->first = 0;
+    queue_push(r->b, c);
+}
+
+static void
+add_rec(struct chunk *c, size_t off, size_t len, int64_t line,
+    uint64_t toolong)
+{
+    if (c->nrecs == c->recap) {
+        c->recap = c->recap ? c->recap * 2 : 1024;
+        c->recs = xrealloc(c->recs, c->recap * sizeof(*c->recs));
+    }
+    c->recs[c->nrecs].off = off;
+    c->recs[c->nrecs].len = len;
+    c->recs[c->nrecs].line = line;
+    c->recs[c->nrecs].toolong = toolong;
+    c->nrecs++;
+    c->has_recs = 1;
+}
+
+/*
+ * JSON Lines. *pc holds the start of an over-long line (no newline): keep its
+ * first EVENT_RAW_MAX bytes, read on to the newline, queue it alone as a
+ * too_large record, and leave in *pc a new chunk holding what followed.
+ */
+static int
+skip_line(struct rd *r, struct chunk **pc)
+{
+    struct chunk *c = *pc, *next;
+    uint64_t total = c->len;
+    size_t keep = c->len < EVENT_RAW_MAX ? c->len : EVENT_RAW_MAX;
+    char *scratch = c->data + keep;
+    size_t room = BATCH_CHUNK - keep, got, rest = 0;
+    char *nl = NULL;
+
+    while (nl == NULL) {
+        if (fill(r, scratch, room, &got) != 0)
+            return -1;
+        if (got == 0)
+            break;
+        if ((nl = memchr(scratch, '\n', got)) != NULL) {
+            total += (uint64_t)(nl - scratch);
+            rest = got - (size_t)(nl - scratch) - 1;
+        } else {
+            total += got;
+        }
+    }
+    if ((next = take(r)) == NULL)
+        return -1;
+    if (rest > 0)
+        memcpy(next->data, nl + 1, rest);
+    next->len = rest;
+    c->len = keep;
+    c->nlines = 1;
+    add_rec(c, 0, keep, 1, total);
+    push(r, c);
+    *pc = next;
+    return 0;
+}
+
+static int
+read_lines(struct rd *r, struct chunk *c)
+{
+    size_t got;
+    char *nl;
+
+    for (;;) {
+        if (c->len < BATCH_CHUNK && !r->eof) {
+            if (fill(r, c->data + c->len, BATCH_CHUNK - c->len, &got) != 0)
+                goto fail;
+            c->len += got;
+        }
+        if (r->eof) {
+            push(r, c);
+            return 0;
+        }
+        nl = memrchr(c->data, '\n', c->len);
+        if (nl == NULL) {
+            if (skip_line(r, &c) != 0)
+                return -1;
+            continue;
+        }
+        size_t cut = (size_t)(nl - c->data) + 1;
+        struct chunk *next = take(r);
+
+        if (next == NULL)
+            goto fail;
+        next->len = c->len - cut;
+        memcpy(next->data, c->data + cut, next->len);
+        c->len = cut;
+        push(r, c);
+        c = next;
+        if (c->len > EVENT_MAX_LINE && skip_line(r, &c) != 0)
+            return -1;
+    }
+fail:
+    queue_give_back(r->b, c);
+    return -1;
+}
+
+/* Copy n bytes of the current element into the chunk, moving the element
+ * to a new chunk when it does not fit. */
+static int
+elem_append(struct rd *r, struct scan *s, struct chunk **pc, const char *p,
+    size_t n)
+{
+    struct chunk *c = *pc;
+    size_t copied = c->len - s->start, want = n;
+    int toolong = 0;
+
+    if (s->toolong) {
+        s->elen += n;
+        return 0;
+    }
+    if (s->elen + n > EVENT_MAX_LINE) {
+        /* too long: keep only its first EVENT_RAW_MAX bytes from now on */
+        toolong = 1;
+        want = copied < EVENT_RAW_MAX ? EVENT_RAW_MAX - copied : 0;
+        if (want > n)
+            want = n;
+    }
+    if (c->len + want > BATCH_CHUNK) {
+        struct chunk *next = take(r);
+
+        if (next == NULL)
+            return -1;
+        next->abs_lines = 1;
+        memcpy(next->data, c->data + s->start, copied);
+        next->len = copied;
+        c->len = s->start;
+        push(r, c);
+        *pc = c = next;
+        s->start = 0;
+        copied = c->len;
+    }
+    memcpy(c->data + c->len, p, want);
+    c->len += want;
+    s->elen += n;
+    if (toolong) {
+        s->toolong = 1;
+        if (copied + want > EVENT_RAW_MAX)
+            c->len = s->start + EVENT_RAW_MAX;
+    }
+    return 0;
+}
+
+/* The current element ends: record it, and queue the chunk when full. */
+static int
+elem_end(struct rd *r, struct scan *s, struct chunk **pc)
+{
+    struct chunk *c = *pc;
+    size_t len = (size_t)(s->toolong ?
+        (s->clen < EVENT_RAW_MAX ? s->clen : EVENT_RAW_MAX) : s->clen);
+
+    add_rec(c, s->start, len, s->start_line, s->toolong ? s->clen : 0);
+    c->len = s->start + len;
+    if (c->nrecs >= MAX_RECS) {
+        struct chunk *next = take(r);
+
+        if (next == NULL)
+            return -1;
+        next->abs_lines = 1;
+        push(r, c);
+        *pc = next;
+    }
+    return 0;
+}
+
+static void
+elem_begin(struct scan *s, struct chunk *c, int state)
+{
+    s->state = state;
+    s->start = c->len;
+    s->start_line = s->line;
+    s->elen = s->clen = 0;
+    s->toolong = 0;
+    s->depth = s->instr = s->esc = 0;
+}
+
+#define IS_BLANK(ch) ((ch) == ' ' || (ch) == '\t' || (ch) == '\r' || \
+    (ch) == '\n')
+
+/* Scan n bytes of a JSON array file. */
+static int
+scan_block(struct rd *r, struct scan *s, struct chunk **pc, const char *p,
+    size_t n)
+{
+    size_t i, span = 0;
+    int in = s->state == A_ELEM || s->state == A_LINE;
+
+    for (i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)p[i];
+        int end = 0;
+
+        if (ch == '\n')
+            s->line++;
+        switch (s->state) {
+        case A_TOP:
+            if (IS_BLANK(ch))
+                continue;
+            if (ch == '[') {
+                s->state = A_EXPECT;
+                s->comma = 0;
+                continue;
+            }
+            elem_begin(s, *pc, A_LINE);
+            in = 1;
+            span = i;
+            s->clen = 1;
+            continue;
+        case A_EXPECT:
+            if (IS_BLANK(ch))
+                continue;
+            if (ch == ']' || ch == ',') {
+                if (ch == ',' || s->comma) {    /* empty element */
+                    elem_begin(s, *pc, A_ELEM);
+                    if (elem_end(r, s, pc) != 0)
+                        return -1;
+                }
+                s->state = ch == ']' ? A_TOP : A_EXPECT;
+                s->comma = ch == ',';
+                continue;
+            }
+            elem_begin(s, *pc, A_ELEM);
+            in = 1;
+            span = i;
+            /* FALLTHROUGH */
+        case A_ELEM:
+            if (s->instr) {
+                if (s->esc)
+                    s->esc = 0;
+                else if (ch == '\\')
+                    s->esc = 1;
+                else if (ch == '"')
+                    s->instr = 0;
+            } else if (ch == '"') {
+                s->instr = 1;
+            } else if (ch == '{' || ch == '[') {
+                s->depth++;
+            } else if (ch == '}' || ch == ']') {
+                if (s->depth > 0)
+                    s->depth--;
+                else if (ch == ']')
+                    end = A_TOP + 1;
+            } else if (ch == ',' && s->depth == 0) {
+                end = A_EXPECT + 1;
+            } else if (IS_BLANK(ch)) {
+                continue;
+            }
+            break;
+        case A_LINE:
+            if (ch == '\n')
+                end = A_TOP + 1;
+            else if (IS_BLANK(ch))
+                continue;
+            break;
+        }
+        if (!end) {
+            s->clen = s->elen + (i - span) + 1;
+            continue;
+        }
+        if (elem_append(r, s, pc, p + span, i - span) != 0 ||
+            elem_end(r, s, pc) != 0)
+            return -1;
+        in = 0;
+        s->state = end - 1;
+        s->comma = s->state == A_EXPECT;
+    }
+    if (in && elem_append(r, s, pc, p + span, n - span) != 0)
+        return -1;
+    return 0;
+}
+
+static int
+read_array(struct rd *r, struct chunk *c)
+{
+    struct scan s;
+    char *block = xmalloc(BLOCK);
+    size_t got;
+    int rc = -1;
+
+    memset(&s, 0, sizeof(s));
+    s.state = A_TOP;
+    s.line = 1;
+    c->abs_lines = 1;
+    /* what was read to tell the file's kind is the first block */
+    got = c->len;
+    memcpy(block, c->data, got);
+    c->len = 0;
+    for (;;) {
+        if (scan_block(r, &s, &c, block, got) != 0)
+            goto done;
+        if (r->eof)
+            break;
+        if (fill(r, block, BLOCK, &got) != 0)
+            goto done;
+    }
+    if (s.state == A_ELEM || s.state == A_LINE) {
+        if (s.state == A_ELEM)
+            log_warnx("input %s: JSON array not closed at the end",
+                r->f.path);
+        if (elem_end(r, &s, &c) != 0)
+            goto done;
+    } else if (s.state == A_EXPECT) {
+        log_warnx("input %s: JSON array not closed at the end", r->f.path);
+    }
+    push(r, c);
+    c = NULL;
+    rc = 0;
+done:
+    if (c != NULL)
+        queue_give_back(r->b, c);
+    free(block);
+    return rc;
+}
+
+static int
+read_file(struct batch *b, int fi)
+{
+    struct rd r;
+    struct chunk *c;
+    size_t got, i;
+    int rc;
+
+    memset(&r, 0, sizeof(r));
+    r.b = b;
+    r.fi = fi;
+    r.first = 1;
+    r.base = b->bytes_done;
+    if (input_open(&r.f, b->inputs[fi].path, r.err) != 0) {
+        batch_fail(b, "%s", r.err);
+        return -1;
+    }
+    if ((c = take(&r)) == NULL) {
+        input_close(&r.f);
+        return -1;
+    }
+    if (fill(&r, c->data, PEEK, &got) != 0) {
+        queue_give_back(b, c);
+        input_close(&r.f);
+        return -1;
+    }
+    c->len = got;
+    if (got >= 3 && memcmp(c->data, "\xef\xbb\xbf", 3) == 0) {
+        memmove(c->data, c->data + 3, got - 3);
+        c->len -= 3;
+    }
+    for (i = 0; i < c->len && IS_BLANK(c->data[i]); i++)
+        continue;
+    if (i < c->len && c->data[i] == '[')
+        rc = read_array(&r, c);
+    else
+        rc = read_lines(&r, c);
+    input_close(&r.f);
+    b->bytes_done = r.base + b->inputs[fi].size;
+    return rc;
+}
+
+int
+reader_run(struct batch *b)
+{
+    for (int i = 0; i < b->ninputs; i++) {
+        if (read_file(b, i) != 0) {
+            if (batch_signal != 0)
+                batch_fail(b, "interrupted by signal %d", (int)batch_signal);
+            queue_stop(b);
+            return -1;
+        }
+    }
+    progress_tick(b, 1);
+    return 0;
+}

@@ -1,0 +1,33 @@
+/* rejects.h -- the rejects file: one JSON object per rejected record, in input order */
+#ifndef BATCH_REJECTS_H
+#define BATCH_REJECTS_H
+
+#include "batch/batch.h"
+
+/*
+ * Each line of the rejects file (JSON Lines) is
+ *     {"source":"FILE","line":N,"reason":"...","message":"...","raw":"..."}
+ * source is the input path as listed, line the 1-based line where the record
+ * starts, reason/message/raw as event_reject_fields() writes them (raw cut
+ * at EVENT_RAW_MAX bytes, valid UTF-8). A run writes FILE.tmp and renames it
+ * over FILE at rejects_commit(), so FILE always holds one whole run's rejects.
+ * A failed write fails the run: rejects are never lost silently.
+ */
+
+/* Create the directory of b->rejects_path and open the temporary file (the
+ * file itself when direct != 0). No-op when b->rejects_path is NULL.
+ * Returns 0, or -1 with err. */
+int rejects_open(struct batch *b, int direct, char *err);
+
+/* With b->mu held: append the rejects noted in c, adding base to relative
+ * line numbers. A write error is kept for rejects_commit(). */
+void rejects_chunk(struct batch *b, struct chunk *c, int64_t base);
+
+/* Flush, fsync and rename into place. Returns 0, or -1 with err (also for an
+ * earlier write error). */
+int rejects_commit(struct batch *b, char *err);
+
+/* Close and remove the temporary file (failed run). */
+void rejects_discard(struct batch *b);
+
+#endif

@@ -1,0 +1,187 @@
+/* table.c -- open-addressing hash table of one view's rows, keyed by group key and bucket */
+#include <stdlib.h>
+#include <string.h>
+
+#include "batch/table.h"
+#include "shared/agg.h"
+#include "shared/mem.h"
+
+enum { TE_HASH, TE_BUCKET, TE_KEY, TE_ROW };
+
+__extension__ typedef unsigned __int128 u128;
+
+static inline uint64_t
+mix(uint64_t a, uint64_t b)
+{
+    u128 r = (u128)a * b;
+
+    return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+uint64_t
+table_hash(const void *key, size_t klen, int64_t bucket)
+{
+    const unsigned char *p = key;
+    uint64_t h = mix((uint64_t)bucket ^ 0x9e3779b97f4a7c15ULL,
+        0xbf58476d1ce4e5b9ULL ^ klen);
+    uint64_t w;
+
+    while (klen >= 8) {
+        memcpy(&w, p, 8);
+        h = mix(h ^ w, 0x94d049bb133111ebULL);
+        p += 8;
+        klen -= 8;
+    }
+    if (klen > 0) {
+        w = 0;
+        memcpy(&w, p, klen);
+        h = mix(h ^ w, 0x94d049bb133111ebULL);
+    }
+    return h;
+}
+
+void
+table_init(struct table *t, const struct view *v)
+{
+    memset(t, 0, sizeof(*t));
+    t->v = v;
+    t->stride = TE_ROW + (size_t)v->nslots;
+    t->mask = 1023;
+    t->idx = xcalloc(t->mask + 1, sizeof(*t->idx));
+    t->kcap = 256;      /* never NULL, even when every key is empty */
+    t->keys = xmalloc(t->kcap);
+}
+
+void
+table_reset(struct table *t)
+{
+    free(t->ents);
+    free(t->idx);
+    free(t->keys);
+    memset(t, 0, sizeof(*t));
+}
+
+static void
+grow_index(struct table *t)
+{
+    size_t size = (t->mask + 1) * 2;
+    uint32_t *idx = xcalloc(size, sizeof(*idx));
+
+    for (size_t e = 0; e < t->nents; e++) {
+        size_t i = (size_t)t->ents[e * t->stride + TE_HASH] & (size - 1);
+
+        while (idx[i] != 0)
+            i = (i + 1) & (size - 1);
+        idx[i] = (uint32_t)e + 1;
+    }
+    free(t->idx);
+    t->idx = idx;
+    t->mask = size - 1;
+}
+
+int64_t *
+table_row(struct table *t, const void *key, size_t klen, int64_t bucket,
+    uint64_t h)
+{
+    size_t i = (size_t)h & t->mask;
+    int64_t *e;
+    uint32_t x;
+
+    while ((x = t->idx[i]) != 0) {
+        e = t->ents + (size_t)(x - 1) * t->stride;
+        if ((uint64_t)e[TE_HASH] == h && e[TE_BUCKET] == bucket &&
+            (size_t)(e[TE_KEY] & 0xffff) == klen &&
+            memcmp(t->keys + ((uint64_t)e[TE_KEY] >> 16), key, klen) == 0)
+            return e + TE_ROW;
+        i = (i + 1) & t->mask;
+    }
+    if (t->nents == UINT32_MAX - 1)
+        abort();    /* 4 billion groups in one view: out of design range */
+    if (t->nents == t->entcap) {
+        t->entcap = t->entcap ? t->entcap * 2 : 256;
+        t->ents = xrealloc(t->ents, t->entcap * t->stride * sizeof(int64_t));
+    }
+    if (t->klen + klen > t->kcap) {
+        while (t->klen + klen > t->kcap)
+            t->kcap *= 2;
+        t->keys = xrealloc(t->keys, t->kcap);
+    }
+    if (klen > 0)
+        memcpy(t->keys + t->klen, key, klen);
+    e = t->ents + t->nents * t->stride;
+    e[TE_HASH] = (int64_t)h;
+    e[TE_BUCKET] = bucket;
+    e[TE_KEY] = (int64_t)((uint64_t)t->klen << 16 | klen);
+    agg_row_init(t->v, e + TE_ROW);
+    t->klen += klen;
+    t->idx[i] = (uint32_t)++t->nents;
+    if (t->nents * 2 > t->mask + 1) {
+        grow_index(t);
+        e = t->ents + (t->nents - 1) * t->stride;
+    }
+    return e + TE_ROW;
+}
+
+int
+table_merge(struct table *dst, const struct table *src)
+{
+    for (size_t n = 0; n < src->nents; n++) {
+        const int64_t *e = src->ents + n * src->stride;
+        size_t klen = (size_t)(e[TE_KEY] & 0xffff);
+        const unsigned char *key = src->keys + ((uint64_t)e[TE_KEY] >> 16);
+        int64_t *row = table_row(dst, key, klen, e[TE_BUCKET],
+            (uint64_t)e[TE_HASH]);
+
+        if (agg_row_merge(dst->v, row, e + TE_ROW) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int
+cmp_entries(const void *a, const void *b, void *arg)
+{
+    const struct table *t = arg;
+    const int64_t *x = t->ents + (size_t)(*(const uint32_t *)a) * t->stride;
+    const int64_t *y = t->ents + (size_t)(*(const uint32_t *)b) * t->stride;
+    size_t xl = (size_t)(x[TE_KEY] & 0xffff), yl = (size_t)(y[TE_KEY] & 0xffff);
+    int c = memcmp(t->keys + ((uint64_t)x[TE_KEY] >> 16),
+        t->keys + ((uint64_t)y[TE_KEY] >> 16), xl < yl ? xl : yl);
+
+    if (c != 0)
+        return c;
+    if (xl != yl)
+        return xl < yl ? -1 : 1;
+    if (x[TE_BUCKET] != y[TE_BUCKET])
+        return x[TE_BUCKET] < y[TE_BUCKET] ? -1 : 1;
+    return 0;
+}
+
+uint32_t *
+table_sorted(const struct table *t, int64_t lo, int64_t hi, size_t *n)
+{
+    uint32_t *out = xmalloc((t->nents + 1) * sizeof(*out));
+    size_t k = 0;
+
+    for (size_t e = 0; e < t->nents; e++) {
+        int64_t bucket = t->ents[e * t->stride + TE_BUCKET];
+
+        if (bucket >= lo && bucket < hi)
+            out[k++] = (uint32_t)e;
+    }
+    qsort_r(out, k, sizeof(*out), cmp_entries, (void *)(uintptr_t)t);
+    *n = k;
+    return out;
+}
+
+void
+table_entry(const struct table *t, uint32_t e, const void **key,
+    size_t *klen, int64_t *bucket, const int64_t **row)
+{
+    const int64_t *x = t->ents + (size_t)e * t->stride;
+
+    *key = t->keys + ((uint64_t)x[TE_KEY] >> 16);
+    *klen = (size_t)(x[TE_KEY] & 0xffff);
+    *bucket = x[TE_BUCKET];
+    *row = x + TE_ROW;
+}

@@ -1,0 +1,59 @@
+/* table.h -- open-addressing hash table of one view's rows, keyed by group key and bucket */
+#ifndef BATCH_TABLE_H
+#define BATCH_TABLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "shared/pipeline.h"
+
+/*
+ * Entries live in one array of int64 with a fixed stride: hash, bucket,
+ * key offset << 16 | key length, then the view's row slots; keys live in a
+ * byte arena. The index is a power-of-two array of entry numbers + 1
+ * (0: empty), probed linearly and kept at most half full. Only the number
+ * of groups costs memory. One table belongs to one thread.
+ */
+struct table {
+    const struct view *v;
+    size_t          stride;     /* int64 per entry */
+    int64_t        *ents;
+    size_t          nents, entcap;
+    uint32_t       *idx;
+    size_t          mask;       /* index size - 1 */
+    unsigned char  *keys;
+    size_t          klen, kcap;
+};
+
+/* Embedded lifecycle: an empty table for view v; table_reset frees it. */
+void table_init(struct table *t, const struct view *v);
+void table_reset(struct table *t);
+
+/* The hash of a (group key, bucket) pair. */
+uint64_t table_hash(const void *key, size_t klen, int64_t bucket);
+
+/*
+ * The row of (key, bucket) whose hash is h (table_hash()), inserted as the
+ * identity (agg_row_init()) when new. The pointer is valid until the next
+ * insertion.
+ */
+int64_t *table_row(struct table *t, const void *key, size_t klen,
+    int64_t bucket, uint64_t h);
+
+/* Merge every row of src into dst (same view). Returns 0, or -1 on sum
+ * overflow. */
+int table_merge(struct table *dst, const struct table *src);
+
+/*
+ * Entry numbers of the rows with lo <= bucket < hi, sorted by group key
+ * bytes then bucket: the order store_writer_put() wants. Returns a new
+ * array (free with free()) and sets *n.
+ */
+uint32_t *table_sorted(const struct table *t, int64_t lo, int64_t hi,
+    size_t *n);
+
+/* Entry e's key, bucket and row (borrowed from t). */
+void table_entry(const struct table *t, uint32_t e, const void **key,
+    size_t *klen, int64_t *bucket, const int64_t **row);
+
+#endif

@@ -1,0 +1,290 @@
+/* work.c -- worker threads: parse records, validate, aggregate every view into hash tables */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "batch/queue.h"
+#include "batch/work.h"
+#include "shared/agg.h"
+#include "shared/err.h"
+#include "shared/key.h"
+#include "shared/log.h"
+#include "shared/mem.h"
+#include "shared/ts.h"
+
+#define REJ_FLUSH (256u << 10)  /* write a chunk's rejects early past this */
+
+static void
+note_reject(struct worker *w, struct chunk *c, int64_t line, enum reject r,
+    const char *msg, const char *raw, size_t rawlen)
+{
+    size_t off = c->rj.len;
+
+    w->st.rejects[r]++;
+    w->st.nrejects++;
+    if (c->nrjs == c->rjcap) {
+        c->rjcap = c->rjcap ? c->rjcap * 2 : 64;
+        c->rjs = xrealloc(c->rjs, c->rjcap * sizeof(*c->rjs));
+    }
+    event_reject_fields(&c->rj, r, msg, raw, rawlen);
+    c->rjs[c->nrjs].line = line;
+    c->rjs[c->nrjs].off = off;
+    c->rjs[c->nrjs].len = c->rj.len - off;
+    c->nrjs++;
+    if (c->rj.len > REJ_FLUSH)
+        (void)queue_flush_turn(w->b, c);
+}
+
+/* Count one accepted event into the tables. Returns 0, or -1 on overflow. */
+static int
+count_event(struct worker *w, const struct event *ev)
+{
+    const struct pipeline *p = w->b->p;
+
+    for (int i = 0; i < p->nviews; i++) {
+        const struct view *v = &p->views[i];
+        const char *key;
+        int64_t bucket, *row;
+
+        if (w->koff[i] == SIZE_MAX)
+            continue;
+        key = w->key.data + w->koff[i];
+        bucket = ts_bucket(ev->time, v->granularity);
+        row = table_row(&w->tables[i], key, w->klen[i], bucket,
+            table_hash(key, w->klen[i], bucket));
+        if (agg_row_add(v, row, ev) != 0) {
+            batch_fail(w->b, "view %s: sum overflow", v->name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int
+do_record(struct worker *w, struct chunk *c, const char *text, size_t len,
+    int64_t line, uint64_t toolong)
+{
+    struct batch *b = w->b;
+    const struct pipeline *p = b->p;
+    char err[ERR_LEN];
+    enum reject r;
+    int64_t t, unit;
+    size_t i;
+
+    if (toolong > 0) {
+        snprintf(err, sizeof(err), "record of %llu bytes, longer than the "
+            "limit of %d", (unsigned long long)toolong, EVENT_MAX_LINE);
+        note_reject(w, c, line, REJECT_TOO_LARGE, err, text, len);
+        return 0;
+    }
+    for (i = 0; i < len && (text[i] == ' ' || text[i] == '\t' ||
+        text[i] == '\r'); i++)
+        continue;
+    if (i == len && !c->has_recs)
+        return 0;   /* blank line */
+    r = event_parse(&w->ev, p, text, len, -1, err);
+    if (r != REJECT_NONE) {
+        note_reject(w, c, line, r, err, text, len);
+        return 0;
+    }
+    buf_clear(&w->key);
+    for (int k = 0; k < p->nviews; k++) {
+        const struct view *v = &p->views[k];
+        size_t before = w->key.len;
+
+        if (!event_match(&w->ev, v)) {
+            w->koff[k] = SIZE_MAX;
+            continue;
+        }
+        if (key_encode_event(&w->key, p, v, &w->ev) != 0) {
+            snprintf(err, sizeof(err), "view %s: group key longer than %d "
+                "bytes", v->name, KEY_MAX);
+            note_reject(w, c, line, REJECT_RANGE, err, text, len);
+            return 0;
+        }
+        w->koff[k] = before;
+        w->klen[k] = w->key.len - before;
+    }
+    t = w->ev.time;
+    w->st.accepted++;
+    unit = ts_bucket(t, b->unit);
+    if (b->from >= 0 && t < b->from) {
+        w->st.before_from++;
+        if (unit > w->st.last_unit)
+            w->st.last_unit = unit, w->st.last_unit_events = 0;
+        return 0;
+    }
+    if (b->until >= 0 && t >= b->until) {
+        w->st.after_cutoff++;
+        return 0;
+    }
+    if (unit > w->st.last_unit)
+        w->st.last_unit = unit, w->st.last_unit_events = 0;
+    if (unit == w->st.last_unit)
+        w->st.last_unit_events++;
+    w->st.events++;
+    return count_event(w, &w->ev);
+}
+
+static int
+do_chunk(struct worker *w, struct chunk *c)
+{
+    if (c->has_recs) {
+        for (size_t i = 0; i < c->nrecs; i++) {
+            const struct rec *r = &c->recs[i];
+
+            if (do_record(w, c, c->data + r->off, r->len, r->line,
+                r->toolong) != 0)
+                return -1;
+        }
+        return 0;
+    }
+    const char *p = c->data, *end = c->data + c->len;
+    int64_t line = 0;
+
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *e = nl != NULL ? nl : end;
+
+        line++;
+        if (do_record(w, c, p, (size_t)(e - p), line, 0) != 0)
+            return -1;
+        p = nl != NULL ? nl + 1 : end;
+    }
+    c->nlines = line;
+    return 0;
+}
+
+static void *
+worker_main(void *arg)
+{
+    struct worker *w = arg;
+    struct batch *b = w->b;
+    struct chunk *c;
+    int64_t before;
+
+    event_init(&w->ev, b->p);
+    while ((c = queue_pop(b)) != NULL) {
+        before = w->st.events + w->st.nrejects + w->st.before_from +
+            w->st.after_cutoff;
+        if (do_chunk(w, c) != 0) {
+            queue_stop(b);
+            break;
+        }
+        atomic_fetch_add(&b->progress_events, (long long)(w->st.events +
+            w->st.nrejects + w->st.before_from + w->st.after_cutoff -
+            before));
+        queue_done(b, c);
+    }
+    if (atomic_load(&b->stop))
+        queue_stop(b);      /* wake the reader if it waits for a chunk */
+    event_reset(&w->ev);
+    return NULL;
+}
+
+int
+work_start(struct batch *b)
+{
+    const struct pipeline *p = b->p;
+
+    b->nworkers = b->threads;
+    b->workers = xcalloc((size_t)b->nworkers, sizeof(*b->workers));
+    for (int i = 0; i < b->nworkers; i++) {
+        struct worker *w = &b->workers[i];
+        int rc;
+
+        w->b = b;
+        w->tables = xcalloc((size_t)p->nviews + 1, sizeof(*w->tables));
+        for (int k = 0; k < p->nviews; k++)
+            table_init(&w->tables[k], &p->views[k]);
+        buf_init(&w->key);
+        buf_reserve(&w->key, 2 * KEY_MAX);
+        w->koff = xcalloc((size_t)p->nviews + 1, sizeof(*w->koff));
+        w->klen = xcalloc((size_t)p->nviews + 1, sizeof(*w->klen));
+        w->st.last_unit = INT64_MIN;
+        if ((rc = pthread_create(&w->tid, NULL, worker_main, w)) != 0) {
+            batch_fail(b, "pthread_create: %s", strerror(rc));
+            queue_stop(b);
+            return -1;
+        }
+        w->started = 1;
+    }
+    return 0;
+}
+
+int
+work_finish(struct batch *b)
+{
+    struct batch_stats *s = &b->stats;
+    int64_t last = INT64_MIN;
+
+    for (int i = 0; i < b->nworkers; i++)
+        if (b->workers[i].started)
+            (void)pthread_join(b->workers[i].tid, NULL);
+    for (int i = 0; i < b->nworkers; i++) {
+        const struct batch_stats *ws = &b->workers[i].st;
+
+        s->events += ws->events;
+        s->nrejects += ws->nrejects;
+        for (int r = 0; r < REJECT_NREASONS; r++)
+            s->rejects[r] += ws->rejects[r];
+        s->after_cutoff += ws->after_cutoff;
+        s->before_from += ws->before_from;
+        s->accepted += ws->accepted;
+        if (ws->last_unit > last)
+            last = ws->last_unit;
+    }
+    if (b->fail[0] != '\0')
+        return -1;
+    if (b->until >= 0) {
+        b->cutoff = b->until;
+    } else if (last == INT64_MIN) {
+        b->cutoff = 0;  /* no events: nothing is complete */
+    } else {
+        /* the latest bucket may still be filling: it is left to speed */
+        b->cutoff = last;
+        for (int i = 0; i < b->nworkers; i++) {
+            if (b->workers[i].st.last_unit == last) {
+                s->after_cutoff += b->workers[i].st.last_unit_events;
+                s->events -= b->workers[i].st.last_unit_events;
+            }
+        }
+    }
+    for (int i = 1; i < b->nworkers; i++) {
+        for (int k = 0; k < b->p->nviews; k++) {
+            if (table_merge(&b->workers[0].tables[k],
+                &b->workers[i].tables[k]) != 0) {
+                batch_fail(b, "view %s: sum overflow",
+                    b->p->views[k].name);
+                return -1;
+            }
+            table_reset(&b->workers[i].tables[k]);
+        }
+    }
+    return 0;
+}
+
+struct table *
+work_table(struct batch *b, int i)
+{
+    return &b->workers[0].tables[i];
+}
+
+void
+work_free(struct batch *b)
+{
+    for (int i = 0; i < b->nworkers; i++) {
+        struct worker *w = &b->workers[i];
+
+        for (int k = 0; k < b->p->nviews; k++)
+            table_reset(&w->tables[k]);
+        free(w->tables);
+        free(w->koff);
+        free(w->klen);
+        buf_reset(&w->key);
+    }
+    free(b->workers);
+    b->workers = NULL;
+    b->nworkers = 0;
+}
