@@ -1,0 +1,60 @@
+/* api.h -- the answers of DESIGN §4: views, total, series, top, health, metrics */
+#ifndef SERVING_API_H
+#define SERVING_API_H
+
+#include <stddef.h>
+
+#include "serving/serving.h"
+#include "shared/buf.h"
+
+/*
+ * Handlers know nothing of libmicrohttpd: they read decoded query
+ * parameters and fill a reply that http.c turns into a response, so a
+ * handler's answer is a function of its parameters and one store snapshot.
+ */
+
+#define PARAMS_MAX 32
+
+struct param {
+    const char *name;
+    const char *value;      /* NULL when given without '=' ("?country") */
+    int         used;       /* set by the handler that read it */
+};
+
+/* Query parameters, decoded, borrowed from the request. */
+struct params {
+    struct param v[PARAMS_MAX];
+    int          n;
+};
+
+struct reply {
+    int          status;
+    struct buf   body;      /* JSON or text; owned */
+    const char  *type;      /* Content-Type (static) */
+    const char  *page;      /* static body instead of body (the dashboard) */
+    size_t       pagelen;
+};
+
+/* Embedded lifecycle. */
+void reply_init(struct reply *r);
+void reply_reset(struct reply *r);
+
+/*
+ * Make r an error answer: {"error":{"code":status,"message":"...",
+ * "parameter":"from"}} (parameter only when param is not NULL).
+ */
+void reply_error(struct reply *r, int status, const char *param,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+void api_views(struct serving *sv, struct params *q, struct reply *r);
+void api_total(struct serving *sv, const struct view *v, struct params *q,
+    struct reply *r);
+void api_series(struct serving *sv, const struct view *v, struct params *q,
+    struct reply *r);
+void api_top(struct serving *sv, const struct view *v, struct params *q,
+    struct reply *r);
+void api_healthz(struct serving *sv, struct params *q, struct reply *r);
+void api_readyz(struct serving *sv, struct params *q, struct reply *r);
+void api_metrics(struct serving *sv, struct params *q, struct reply *r);
+
+#endif

@@ -1,0 +1,504 @@
+/* http.c -- the libmicrohttpd daemon: routes, limits, token, CORS, accounting */
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "serving/api.h"
+#include "serving/dashboard.h"
+#include "serving/http.h"
+#include "shared/log.h"
+#include "shared/mem.h"
+
+#define ALLOW "GET, HEAD"
+#define ALLOW_CORS "GET, HEAD, OPTIONS"
+
+/* Per request, from its request line to the end of its answer. */
+struct req {
+    int64_t             start;      /* monotonic microseconds */
+    size_t              urilen;     /* raw URI, query string included */
+    struct guard_conn  *gc;
+    enum route          route;
+    int                 status;
+    int                 seen;       /* the handler ran once already */
+    int                 queued;
+};
+
+static struct req *
+req_new(struct MHD_Connection *c, size_t urilen)
+{
+    struct req *rq = xcalloc(1, sizeof(*rq));
+    const union MHD_ConnectionInfo *ci;
+
+    rq->start = guard_now_us();
+    rq->urilen = urilen;
+    rq->route = ROUTE_OTHER;
+    ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    rq->gc = ci != NULL ? ci->socket_context : NULL;
+    return rq;
+}
+
+/* ---- answers ----------------------------------------------------------- */
+
+static enum MHD_Result
+respond(struct serving *sv, struct MHD_Connection *c, struct req *rq,
+    struct reply *r)
+{
+    struct MHD_Response *resp;
+    const char *origin = sv->p->serving.cors_origin;
+    enum MHD_Result ret;
+
+    if (r->page != NULL) {
+        resp = MHD_create_response_from_buffer(r->pagelen, (void *)r->page,
+            MHD_RESPMEM_PERSISTENT);
+    } else if (r->body.len == 0) {
+        resp = MHD_create_response_from_buffer(0, (void *)"",
+            MHD_RESPMEM_PERSISTENT);
+    } else {
+        size_t len = r->body.len;
+        char *data = buf_steal(&r->body);
+
+        resp = MHD_create_response_from_buffer_with_free_callback(len, data,
+            free);
+        if (resp == NULL)
+            free(data);
+    }
+    if (resp == NULL)
+        return MHD_NO;
+    (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+        r->type);
+    if (r->status == 405 || r->status == 204)
+        (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW,
+            origin != NULL ? ALLOW_CORS : ALLOW);
+    if (r->status == 401)
+        (void)MHD_add_response_header(resp,
+            MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"lambdakit\"");
+    if (r->status == 503)
+        (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+    if (origin != NULL) {
+        (void)MHD_add_response_header(resp,
+            MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Origin");
+    }
+    if (r->status == 204 && origin != NULL) {
+        (void)MHD_add_response_header(resp, "Access-Control-Allow-Methods",
+            ALLOW_CORS);
+        (void)MHD_add_response_header(resp, "Access-Control-Allow-Headers",
+            "Authorization");
+        (void)MHD_add_response_header(resp, "Access-Control-Max-Age", "600");
+    }
+    ret = MHD_queue_response(c, (unsigned)r->status, resp);
+    MHD_destroy_response(resp);
+    rq->status = r->status;
+    rq->queued = 1;
+    return ret;
+}
+
+static enum MHD_Result
+respond_error(struct serving *sv, struct MHD_Connection *c, struct req *rq,
+    int status, const char *msg)
+{
+    struct reply r;
+    enum MHD_Result ret;
+
+    reply_init(&r);
+    reply_error(&r, status, NULL, "%s", msg);
+    ret = respond(sv, c, rq, &r);
+    reply_reset(&r);
+    return ret;
+}
+
+/* ---- requests ---------------------------------------------------------- */
+
+static enum MHD_Result
+on_arg(void *cls, enum MHD_ValueKind kind, const char *key, size_t klen,
+    const char *value, size_t vlen)
+{
+    struct params *q = cls;
+
+    (void)kind;
+    if (q->n == PARAMS_MAX + 1)
+        return MHD_NO;
+    if (q->n == PARAMS_MAX || strlen(key) != klen ||
+        (value != NULL && strlen(value) != vlen)) {
+        q->n = PARAMS_MAX + 1;  /* too many, or a NUL byte inside */
+        return MHD_NO;
+    }
+    q->v[q->n].name = key;
+    q->v[q->n].value = value;
+    q->v[q->n].used = 0;
+    q->n++;
+    return MHD_YES;
+}
+
+/* Compare the whole given token with the whole configured one, in time
+ * that depends on the configured length only. */
+static int
+token_ok(const char *given, const char *want)
+{
+    size_t glen = strlen(given), wlen = strlen(want);
+    volatile unsigned char d = glen != wlen;
+
+    for (size_t i = 0; i < wlen; i++)
+        d |= (unsigned char)want[i] ^
+            (unsigned char)(i < glen ? given[i] : 0);
+    return d == 0;
+}
+
+static int
+authorized(struct serving *sv, struct MHD_Connection *c)
+{
+    const char *want = sv->p->serving.token, *h;
+
+    if (want == NULL)
+        return 1;
+    h = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+        MHD_HTTP_HEADER_AUTHORIZATION);
+    if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
+        return 0;
+    for (h += 7; *h == ' '; h++)
+        continue;
+    return token_ok(h, want);
+}
+
+/* /v1/views/NAME/ACTION: the route and the view, NULL if unknown. */
+static enum route
+route_view(struct serving *sv, const char *rest, const struct view **v)
+{
+    const char *slash = strrchr(rest, '/');
+    char name[256];
+    size_t n;
+
+    *v = NULL;
+    if (slash == NULL || (n = (size_t)(slash - rest)) >= sizeof(name))
+        return ROUTE_OTHER;
+    memcpy(name, rest, n);
+    name[n] = '\0';
+    *v = pipeline_view(sv->p, name);
+    if (strcmp(slash + 1, "total") == 0)
+        return ROUTE_TOTAL;
+    if (strcmp(slash + 1, "series") == 0)
+        return ROUTE_SERIES;
+    if (strcmp(slash + 1, "top") == 0)
+        return ROUTE_TOP;
+    return ROUTE_OTHER;
+}
+
+static void
+dispatch(struct serving *sv, struct MHD_Connection *c, struct req *rq,
+    const char *url, const char *method, struct reply *r)
+{
+    const struct view *v = NULL;
+    struct params q;
+    int api = strncmp(url, "/v1/", 4) == 0;
+
+    q.n = 0;
+    if (strcmp(url, "/") == 0)
+        rq->route = ROUTE_DASHBOARD;
+    else if (strcmp(url, "/healthz") == 0)
+        rq->route = ROUTE_HEALTHZ;
+    else if (strcmp(url, "/readyz") == 0)
+        rq->route = ROUTE_READYZ;
+    else if (strcmp(url, "/metrics") == 0)
+        rq->route = ROUTE_METRICS;
+    else if (strcmp(url, "/v1/views") == 0)
+        rq->route = ROUTE_VIEWS;
+    else if (strncmp(url, "/v1/views/", 10) == 0)
+        rq->route = route_view(sv, url + 10, &v);
+
+    if (strcmp(method, "OPTIONS") == 0 && sv->p->serving.cors_origin != NULL) {
+        r->status = 204;    /* CORS preflight: never needs the token */
+        return;
+    }
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+        reply_error(r, 405, NULL, "method %s not allowed: use GET", method);
+        return;
+    }
+    if (rq->urilen > HTTP_URI_MAX) {
+        reply_error(r, 414, NULL, "URL longer than %d bytes", HTTP_URI_MAX);
+        return;
+    }
+    if (api && !authorized(sv, c)) {
+        reply_error(r, 401, NULL, "missing or wrong bearer token: send "
+            "\"Authorization: Bearer TOKEN\"");
+        return;
+    }
+    (void)MHD_get_connection_values_n(c, MHD_GET_ARGUMENT_KIND, on_arg, &q);
+    if (q.n > PARAMS_MAX) {
+        reply_error(r, 400, NULL, "more than %d query parameters, or a NUL "
+            "byte in one", PARAMS_MAX);
+        return;
+    }
+    switch (rq->route) {
+    case ROUTE_DASHBOARD:
+        r->type = "text/html; charset=utf-8";
+        r->page = dashboard_html;
+        r->pagelen = dashboard_html_len();
+        return;
+    case ROUTE_HEALTHZ:
+        api_healthz(sv, &q, r);
+        return;
+    case ROUTE_READYZ:
+        api_readyz(sv, &q, r);
+        return;
+    case ROUTE_METRICS:
+        api_metrics(sv, &q, r);
+        return;
+    case ROUTE_VIEWS:
+        api_views(sv, &q, r);
+        return;
+    case ROUTE_TOTAL:
+    case ROUTE_SERIES:
+    case ROUTE_TOP:
+        if (v == NULL)
+            break;
+        if (rq->route == ROUTE_TOTAL)
+            api_total(sv, v, &q, r);
+        else if (rq->route == ROUTE_SERIES)
+            api_series(sv, v, &q, r);
+        else
+            api_top(sv, v, &q, r);
+        return;
+    default:
+        break;
+    }
+    if (rq->route != ROUTE_OTHER)
+        reply_error(r, 404, NULL, "unknown view (GET /v1/views lists them)");
+    else
+        reply_error(r, 404, NULL, "no such path: %.200s", url);
+}
+
+static int
+has_body(struct MHD_Connection *c)
+{
+    const char *len = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+        MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+    return (len != NULL && strcmp(len, "0") != 0) ||
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+        MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *c, const char *url,
+    const char *method, const char *version, const char *upload,
+    size_t *upload_size, void **con_cls)
+{
+    struct serving *sv = cls;
+    struct req *rq = *con_cls;
+    struct reply r;
+    enum MHD_Result ret;
+
+    (void)version;
+    (void)upload;
+    if (rq == NULL)
+        *con_cls = rq = req_new(c, strlen(url));
+    if (!rq->seen) {
+        rq->seen = 1;
+        atomic_fetch_add(&sv->inflight, 1);
+        guard_busy(rq->gc);
+        /* errors are answered early; libmicrohttpd then closes */
+        if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 &&
+            strcmp(method, "OPTIONS") != 0)
+            return respond_error(sv, c, rq, 405, "method not allowed: use "
+                "GET");
+        if (has_body(c))
+            return respond_error(sv, c, rq, 413, "request bodies are not "
+                "accepted");
+        /* Queuing in this first call makes libmicrohttpd 0.9.75 close the
+         * connection after the answer; the next call keeps it alive. */
+        return MHD_YES;
+    }
+    if (*upload_size != 0) {
+        *upload_size = 0;
+        return rq->queued ? MHD_YES :
+            respond_error(sv, c, rq, 413, "request bodies are not accepted");
+    }
+    if (rq->queued)
+        return MHD_YES;
+    reply_init(&r);
+    dispatch(sv, c, rq, url, method, &r);
+    ret = respond(sv, c, rq, &r);
+    reply_reset(&r);
+    return ret;
+}
+
+static void *
+on_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    (void)cls;
+    return req_new(c, strlen(uri));
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+    struct serving *sv = cls;
+    struct req *rq = *con_cls;
+
+    (void)c;
+    if (rq == NULL)
+        return;
+    if (rq->seen)
+        atomic_fetch_sub(&sv->inflight, 1);
+    if (rq->queued)
+        metrics_observe(&sv->metrics, rq->route, rq->status,
+            guard_now_us() - rq->start);
+    if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+        guard_idle(&sv->guard, rq->gc);
+    free(rq);
+    *con_cls = NULL;
+}
+
+static void
+on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+    enum MHD_ConnectionNotificationCode toe)
+{
+    struct serving *sv = cls;
+    const union MHD_ConnectionInfo *ci;
+
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        *socket_context = ci != NULL ?
+            guard_open(&sv->guard, ci->connect_fd) : NULL;
+    } else {
+        guard_close(&sv->guard, *socket_context);
+        *socket_context = NULL;
+    }
+}
+
+static void __attribute__((format(printf, 2, 0)))
+on_log(void *cls, const char *fmt, va_list ap)
+{
+    char msg[512];
+    size_t n;
+
+    (void)cls;
+    (void)vsnprintf(msg, sizeof(msg), fmt, ap);
+    n = strlen(msg);
+    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+        msg[--n] = '\0';
+    log_warnx("libmicrohttpd: %s", msg);
+}
+
+/* ---- daemon ------------------------------------------------------------ */
+
+static int
+resolve(const char *listen, struct sockaddr_storage *ss, char *err)
+{
+    struct addrinfo hints, *res = NULL;
+    char host[256];
+    const char *colon = strrchr(listen, ':'), *h = listen;
+    size_t n;
+    int rc;
+
+    if (colon == NULL || colon[1] == '\0')
+        goto bad;
+    n = (size_t)(colon - listen);
+    if (n > 0 && listen[0] == '[') {
+        if (n < 2 || listen[n - 1] != ']')
+            goto bad;
+        h++;
+        n -= 2;
+    }
+    if (n >= sizeof(host))
+        goto bad;
+    memcpy(host, h, n);
+    host[n] = '\0';
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    if ((rc = getaddrinfo(n > 0 ? host : NULL, colon + 1, &hints, &res)) != 0) {
+        snprintf(err, ERR_LEN, "listen %s: %s", listen, gai_strerror(rc));
+        return -1;
+    }
+    memcpy(ss, res->ai_addr, res->ai_addrlen);
+    freeaddrinfo(res);
+    return 0;
+bad:
+    snprintf(err, ERR_LEN, "listen %s: expected ADDR:PORT", listen);
+    return -1;
+}
+
+int
+http_start(struct serving *sv, char *err)
+{
+    const struct pipeline *p = sv->p;
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    const union MHD_DaemonInfo *di;
+    char host[INET6_ADDRSTRLEN];
+    unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ITC |
+        MHD_USE_ERROR_LOG;
+
+    memset(&ss, 0, sizeof(ss));
+    if (resolve(p->serving.listen, &ss, err) != 0)
+        return -1;
+    if (ss.ss_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    sv->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, sv,
+        MHD_OPTION_EXTERNAL_LOGGER, on_log, sv,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)p->serving.threads,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)p->serving.max_connections,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)p->serving.timeout,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_POOL,
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, sv,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, sv,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, sv,
+        MHD_OPTION_END);
+    if (sv->daemon == NULL) {
+        snprintf(err, ERR_LEN, "listen %s: cannot start the HTTP daemon "
+            "(address in use or not local?)", p->serving.listen);
+        return -1;
+    }
+    di = MHD_get_daemon_info(sv->daemon, MHD_DAEMON_INFO_LISTEN_FD);
+    if (di == NULL || getsockname(di->listen_fd, (struct sockaddr *)&ss,
+        &len) != 0) {
+        snprintf(err, ERR_LEN, "listen %s: cannot read the bound address",
+            p->serving.listen);
+        return -1;
+    }
+    if (ss.ss_family == AF_INET6) {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+
+        (void)inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
+        sv->port = ntohs(a->sin6_port);
+        snprintf(sv->url, sizeof(sv->url), "http://[%s]:%d", host, sv->port);
+    } else {
+        struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+
+        (void)inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
+        sv->port = ntohs(a->sin_port);
+        snprintf(sv->url, sizeof(sv->url), "http://%s:%d", host, sv->port);
+    }
+    return 0;
+}
+
+void
+http_stop(struct serving *sv, int wait_ms)
+{
+    struct timespec ms = {0, 10 * 1000 * 1000};
+    MHD_socket fd;
+
+    if (sv->daemon == NULL)
+        return;
+    fd = MHD_quiesce_daemon(sv->daemon);
+    for (int i = 0; i < wait_ms / 10 && atomic_load(&sv->inflight) > 0; i++)
+        (void)nanosleep(&ms, NULL);
+    MHD_stop_daemon(sv->daemon);
+    sv->daemon = NULL;
+    if (fd != MHD_INVALID_SOCKET)
+        (void)close(fd);
+}

@@ -1,0 +1,274 @@
+/* query.c -- one consistent read of the store: batch levels below the cutoff, speed above */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "serving/query.h"
+#include "shared/agg.h"
+#include "shared/err.h"
+#include "shared/key.h"
+#include "shared/mem.h"
+#include "shared/ts.h"
+
+int
+snap_begin(struct snap *s, struct store *st, char *err)
+{
+    int rc;
+
+    memset(s, 0, sizeof(*s));
+    s->cutoff = INT64_MIN;
+    if (store_txn_begin(st, 0, &s->txn, err) != 0) {
+        s->txn = NULL;
+        return -1;
+    }
+    if ((rc = store_batch_current(s->txn, &s->batch, err)) < 0)
+        goto fail;
+    if (rc == 0) {
+        s->has_batch = 1;
+        s->cutoff = s->batch.cutoff;
+    }
+    rc = store_meta_get_i64(s->txn, "speed.watermark", &s->watermark, err);
+    if (rc < 0)
+        goto fail;
+    s->has_watermark = rc == 0;
+    return 0;
+fail:
+    snap_end(s);
+    return -1;
+}
+
+void
+snap_end(struct snap *s)
+{
+    store_txn_abort(s->txn);
+    s->txn = NULL;
+}
+
+int
+snap_has_data(const struct snap *s)
+{
+    return s->has_batch || s->has_watermark;
+}
+
+static void
+seg_add(struct plan *pl, int speed, int level, int64_t from, int64_t to)
+{
+    struct plan_seg *sg;
+
+    if (from >= to || pl->n == PLAN_MAX)
+        return;
+    sg = &pl->seg[pl->n++];
+    sg->speed = speed;
+    sg->level = level;
+    sg->from = from;
+    sg->to = to;
+}
+
+static int64_t
+day_ceil(int64_t t)
+{
+    int64_t d = ts_bucket(t, TS_DAY_MS);
+
+    return d == t ? t : d + TS_DAY_MS;
+}
+
+/* Plan the batch part, buckets [from, to) with to <= cutoff. */
+static int
+plan_batch(struct snap *s, const struct view *v, int64_t from, int64_t to,
+    unsigned flags, struct plan *pl, char *err)
+{
+    int64_t first, last, d0, d1;
+    int rc;
+
+    if ((flags & PLAN_ALL) && from == INT64_MIN && to == s->cutoff) {
+        seg_add(pl, 0, STORE_LEVEL_ALL, INT64_MIN, INT64_MAX);
+        return 0;
+    }
+    if ((flags & (PLAN_ALL | PLAN_DAY)) == 0) {
+        seg_add(pl, 0, STORE_LEVEL_BASE, from, to);
+        return 0;
+    }
+    rc = store_batch_span(s->txn, s->batch.version, v->name, &first, &last,
+        err);
+    if (rc < 0)
+        return -1;
+    if (rc == STORE_NOTFOUND)
+        return 0;       /* the view has no batch rows at all */
+    if ((flags & PLAN_ALL) && from <= first && to > last) {
+        seg_add(pl, 0, STORE_LEVEL_ALL, INT64_MIN, INT64_MAX);
+        return 0;
+    }
+    if (from < first)
+        from = first;
+    if (to > last + v->granularity)
+        to = last + v->granularity;
+    if (from >= to)
+        return 0;
+    d0 = day_ceil(from);
+    d1 = ts_bucket(to, TS_DAY_MS);
+    if (v->granularity >= TS_DAY_MS || d0 >= d1) {
+        seg_add(pl, 0, STORE_LEVEL_BASE, from, to);
+        return 0;
+    }
+    seg_add(pl, 0, STORE_LEVEL_BASE, from, d0);
+    seg_add(pl, 0, STORE_LEVEL_DAY, d0, d1);
+    seg_add(pl, 0, STORE_LEVEL_BASE, d1, to);
+    return 0;
+}
+
+int
+plan_make(struct snap *s, const struct view *v, int64_t from, int64_t to,
+    unsigned flags, struct plan *pl, char *err)
+{
+    pl->n = 0;
+    if (from >= to)
+        return 0;
+    if (s->has_batch && from < s->cutoff &&
+        plan_batch(s, v, from, to < s->cutoff ? to : s->cutoff, flags, pl,
+        err) != 0)
+        return -1;
+    seg_add(pl, 1, STORE_LEVEL_BASE, from > s->cutoff ? from : s->cutoff, to);
+    return 0;
+}
+
+static int
+seg_open(struct snap *s, const struct view *v, const struct plan_seg *sg,
+    const void *gkey, size_t gklen, struct store_iter **it, char *err)
+{
+    if (sg->speed)
+        return store_iter_speed(s->txn, v, gkey, gklen, sg->from, sg->to, it,
+            err);
+    return store_iter_batch(s->txn, s->batch.version, v, sg->level, gkey,
+        gklen, sg->from, sg->to, it, err);
+}
+
+int
+query_key_rows(struct snap *s, const struct view *v, const struct plan *pl,
+    const void *gkey, size_t gklen,
+    int (*fn)(void *arg, int64_t bucket, const int64_t *row, char *err),
+    void *arg, char *err)
+{
+    for (int i = 0; i < pl->n; i++) {
+        struct store_iter *it;
+        struct store_row row;
+        int rc;
+
+        if (seg_open(s, v, &pl->seg[i], gkey, gklen, &it, err) != 0)
+            return -1;
+        while ((rc = store_iter_next(it, &row, err)) == 0)
+            if (fn(arg, row.bucket, row.slots, err) != 0)
+                break;
+        store_iter_free(it);
+        if (rc != STORE_NOTFOUND)
+            return -1;
+    }
+    return 0;
+}
+
+static int
+merge_row(void *arg, int64_t bucket, const int64_t *row, char *err)
+{
+    const struct view *v = ((const struct view **)arg)[0];
+    int64_t *acc = ((int64_t **)arg)[1];
+
+    (void)bucket;
+    if (agg_row_merge(v, acc, row) != 0) {
+        snprintf(err, ERR_LEN, "view %s: sum overflow", v->name);
+        return -1;
+    }
+    return 0;
+}
+
+int
+query_total(struct snap *s, const struct view *v, const struct plan *pl,
+    const void *gkey, size_t gklen, int64_t *row, char *err)
+{
+    void *arg[2] = {(void *)v, row};
+
+    agg_row_init(v, row);
+    return query_key_rows(s, v, pl, gkey, gklen, merge_row, arg, err);
+}
+
+struct head {
+    struct store_iter *it;
+    struct store_row   row;
+    int                live;
+};
+
+static int
+head_next(struct head *h, char *err)
+{
+    int rc = store_iter_next(h->it, &h->row, err);
+
+    h->live = rc == 0;
+    return rc < 0 ? -1 : 0;
+}
+
+static int
+key_cmp(const void *a, size_t alen, const void *b, size_t blen)
+{
+    int c = memcmp(a, b, alen < blen ? alen : blen);
+
+    if (c != 0)
+        return c;
+    return (alen > blen) - (alen < blen);
+}
+
+int
+query_groups(struct snap *s, const struct view *v, const struct plan *pl,
+    int (*fn)(void *arg, const void *gkey, size_t gklen, const int64_t *row,
+        char *err),
+    void *arg, char *err)
+{
+    struct head h[PLAN_MAX];
+    unsigned char cur[KEY_MAX];
+    int64_t *acc = xmalloc(agg_row_size(v));
+    int n, rc = -1;
+
+    /* Each segment is in (group key, bucket) order: merge them by key. */
+    for (n = 0; n < pl->n; n++) {
+        if (seg_open(s, v, &pl->seg[n], NULL, 0, &h[n].it, err) != 0)
+            goto done;
+        if (head_next(&h[n], err) != 0) {
+            n++;
+            goto done;
+        }
+    }
+    for (;;) {
+        const struct store_row *min = NULL;
+        size_t len;
+
+        for (int i = 0; i < n; i++)
+            if (h[i].live && (min == NULL || key_cmp(h[i].row.gkey,
+                h[i].row.gklen, min->gkey, min->gklen) < 0))
+                min = &h[i].row;
+        if (min == NULL)
+            break;
+        if ((len = min->gklen) > sizeof(cur)) {
+            snprintf(err, ERR_LEN, "view %s: group key of %zu bytes",
+                v->name, len);
+            goto done;
+        }
+        memcpy(cur, min->gkey, len);
+        agg_row_init(v, acc);
+        for (int i = 0; i < n; i++) {
+            while (h[i].live && key_cmp(h[i].row.gkey, h[i].row.gklen, cur,
+                len) == 0) {
+                if (agg_row_merge(v, acc, h[i].row.slots) != 0) {
+                    snprintf(err, ERR_LEN, "view %s: sum overflow", v->name);
+                    goto done;
+                }
+                if (head_next(&h[i], err) != 0)
+                    goto done;
+            }
+        }
+        if (fn(arg, cur, len, acc, err) != 0)
+            goto done;
+    }
+    rc = 0;
+done:
+    for (int i = 0; i < n; i++)
+        store_iter_free(h[i].it);
+    free(acc);
+    return rc;
+}

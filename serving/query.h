@@ -1,0 +1,93 @@
+/* query.h -- one consistent read of the store: batch levels below the cutoff, speed above */
+#ifndef SERVING_QUERY_H
+#define SERVING_QUERY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "shared/pipeline.h"
+#include "shared/store.h"
+
+/*
+ * Every answer reads through one snapshot: one LMDB read transaction, so the
+ * batch version, its cutoff and the speed rows all belong to the same
+ * instant (DESIGN invariant 4). A bucket starting before the cutoff is read
+ * from batch, one starting at or after it from speed; speed rows before the
+ * cutoff that speed has not pruned yet are never read.
+ *
+ * A time range [from, to) selects the buckets whose start lies in it
+ * (INT64_MIN, INT64_MAX: all time). A plan splits it into segments, each
+ * read with one iterator, in time order: batch rows at the coarsest level
+ * that gives the same totals (ALL when the range covers every batch bucket
+ * of the view, DAY for whole UTC days, BASE for the edges), then speed.
+ */
+
+struct snap {
+    struct store_txn        *txn;
+    int                      has_batch;
+    struct store_batch_info  batch;
+    int64_t                  cutoff;        /* batch cutoff, INT64_MIN without */
+    int                      has_watermark;
+    int64_t                  watermark;     /* meta speed.watermark, ms */
+};
+
+/*
+ * Begin a snapshot of st (a read transaction) and read the batch and speed
+ * metadata. Returns 0, or -1 with err. End it with snap_end().
+ */
+int snap_begin(struct snap *s, struct store *st, char *err);
+void snap_end(struct snap *s);
+
+/* Nonzero when anything was ever written: a batch version or a speed
+ * watermark. Before that, queries answer 503. */
+int snap_has_data(const struct snap *s);
+
+#define PLAN_ALL 0x1    /* may read the all-time level (totals, top) */
+#define PLAN_DAY 0x2    /* may read whole days from the day level */
+#define PLAN_MAX 4
+
+struct plan_seg {
+    int      speed;     /* 1: speed rows; 0: batch rows at level */
+    int      level;     /* STORE_LEVEL_* */
+    int64_t  from, to;  /* buckets [from, to) */
+};
+
+struct plan {
+    struct plan_seg seg[PLAN_MAX];
+    int             n;
+};
+
+/*
+ * Plan the read of view v over buckets [from, to) in snapshot s, using the
+ * levels flags allows. Returns 0, or -1 with err.
+ */
+int plan_make(struct snap *s, const struct view *v, int64_t from, int64_t to,
+    unsigned flags, struct plan *pl, char *err);
+
+/*
+ * Call fn for every row of the one group gkey in plan order (ascending
+ * bucket; a day-level row has its day's start, an all-level row bucket 0).
+ * row is valid during the call only. fn returns 0 to go on, or -1 with err
+ * to stop. Returns 0, or -1 with err.
+ */
+int query_key_rows(struct snap *s, const struct view *v,
+    const struct plan *pl, const void *gkey, size_t gklen,
+    int (*fn)(void *arg, int64_t bucket, const int64_t *row, char *err),
+    void *arg, char *err);
+
+/* Merge every row of group gkey in the plan into row (v->nslots slots,
+ * initialised here). Returns 0, or -1 with err. */
+int query_total(struct snap *s, const struct view *v, const struct plan *pl,
+    const void *gkey, size_t gklen, int64_t *row, char *err);
+
+/*
+ * Call fn once per group with rows in the plan, in ascending key order, with
+ * the merge of its rows. gkey and row are valid during the call only.
+ * Returns 0, or -1 with err (from fn or the store).
+ */
+int query_groups(struct snap *s, const struct view *v, const struct plan *pl,
+    int (*fn)(void *arg, const void *gkey, size_t gklen, const int64_t *row,
+        char *err),
+    void *arg, char *err);
+
+#endif
