@@ -1,0 +1,422 @@
+/* archive.c -- per-partition JSON Lines segments, appended inside the commit transaction */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "shared/buf.h"
+#include "shared/err.h"
+#include "shared/log.h"
+#include "shared/mem.h"
+#include "speed/archive.h"
+
+struct apart {
+    struct buf      lines;      /* open micro-batch, newline-terminated */
+    int64_t         first, last;
+    int             seal;       /* seal at the next commit */
+    int             open;       /* a segment is open (as last seen) */
+    int64_t         seg_first;  /* its first offset */
+    int64_t         seg_last;
+    int64_t         opened_ms;  /* wall clock */
+    int             sealing;    /* rename after this commit */
+};
+
+struct archive {
+    char           *dir;        /* DIR/TOPIC */
+    char           *topic;
+    struct apart   *parts;
+    int             nparts;
+    struct buf      path, tmp;
+};
+
+/* Segment state in meta: "FIRST LENGTH LAST OPENED_MS". */
+struct seg {
+    int64_t first, len, last, opened;
+};
+
+static int
+mkdirs(const char *path, char *err)
+{
+    char *p = xstrdup(path);
+
+    for (char *s = p + 1; ; s++) {
+        if (*s == '/' || *s == '\0') {
+            char c = *s;
+
+            *s = '\0';
+            if (mkdir(p, 0755) != 0 && errno != EEXIST) {
+                snprintf(err, ERR_LEN, "archive %s: mkdir: %s", p,
+                    strerror(errno));
+                free(p);
+                return -1;
+            }
+            *s = c;
+            if (c == '\0')
+                break;
+        }
+    }
+    free(p);
+    return 0;
+}
+
+int
+archive_open(struct archive **out, const char *dir, const char *topic,
+    char *err)
+{
+    struct archive *a = xcalloc(1, sizeof(*a));
+
+    buf_init(&a->path);
+    buf_init(&a->tmp);
+    buf_printf(&a->path, "%s/%s", dir, topic);
+    a->dir = buf_steal(&a->path);
+    a->topic = xstrdup(topic);
+    if (mkdirs(a->dir, err) != 0) {
+        archive_free(a);
+        return -1;
+    }
+    *out = a;
+    return 0;
+}
+
+void
+archive_free(struct archive *a)
+{
+    if (a == NULL)
+        return;
+    for (int i = 0; i < a->nparts; i++)
+        buf_reset(&a->parts[i].lines);
+    free(a->parts);
+    free(a->dir);
+    free(a->topic);
+    buf_reset(&a->path);
+    buf_reset(&a->tmp);
+    free(a);
+}
+
+static struct apart *
+part_of(struct archive *a, int32_t part)
+{
+    if (part >= a->nparts) {
+        int n = part + 1;
+
+        a->parts = xrealloc(a->parts, sizeof(*a->parts) * (size_t)n);
+        memset(a->parts + a->nparts, 0,
+            sizeof(*a->parts) * (size_t)(n - a->nparts));
+        for (int i = a->nparts; i < n; i++)
+            buf_init(&a->parts[i].lines);
+        a->nparts = n;
+    }
+    return &a->parts[part];
+}
+
+static const char *
+meta_name(struct archive *a, int32_t part)
+{
+    buf_clear(&a->tmp);
+    buf_printf(&a->tmp, "speed.archive/%s/%" PRId32, a->topic, part);
+    return a->tmp.data;
+}
+
+/* Path of part's folder, or of a file in it when name is set. */
+static const char *
+path_of(struct archive *a, int32_t part, const char *name)
+{
+    buf_clear(&a->path);
+    buf_printf(&a->path, "%s/p%" PRId32, a->dir, part);
+    if (name != NULL)
+        buf_printf(&a->path, "/%s", name);
+    return a->path.data;
+}
+
+static const char *
+open_name(int64_t first, char *buf, size_t size)
+{
+    snprintf(buf, size, ".%020" PRId64 ".jsonl.open", first);
+    return buf;
+}
+
+/* Returns 0 and *s, STORE_NOTFOUND, or -1 with err. */
+static int
+seg_get(struct archive *a, struct store_txn *t, int32_t part, struct seg *s,
+    char *err)
+{
+    const void *val;
+    size_t len;
+    char text[128];
+    int rc;
+
+    if ((rc = store_meta_get(t, meta_name(a, part), &val, &len, err)) != 0)
+        return rc;
+    if (len == 0)
+        return STORE_NOTFOUND;
+    if (len >= sizeof(text) || (memcpy(text, val, len), text[len] = '\0',
+        sscanf(text, "%" SCNd64 " %" SCNd64 " %" SCNd64 " %" SCNd64,
+        &s->first, &s->len, &s->last, &s->opened) != 4)) {
+        snprintf(err, ERR_LEN, "store meta %s: unreadable archive state",
+            meta_name(a, part));
+        return -1;
+    }
+    return 0;
+}
+
+static int
+seg_put(struct archive *a, struct store_txn *t, int32_t part,
+    const struct seg *s, char *err)
+{
+    char text[128];
+    int n = snprintf(text, sizeof(text), "%" PRId64 " %" PRId64 " %" PRId64
+        " %" PRId64, s->first, s->len, s->last, s->opened);
+
+    return store_meta_put(t, meta_name(a, part), text, (size_t)n, err);
+}
+
+int
+archive_assign(struct archive *a, struct store_txn *t, int32_t part,
+    char *err)
+{
+    struct apart *ap = part_of(a, part);
+    struct seg s;
+    int rc;
+
+    ap->open = 0;
+    if (mkdirs(path_of(a, part, NULL), err) != 0)
+        return -1;
+    if ((rc = seg_get(a, t, part, &s, err)) < 0)
+        return -1;
+    if (rc == 0) {
+        ap->open = 1;
+        ap->seg_first = s.first;
+        ap->seg_last = s.last;
+        ap->opened_ms = s.opened;
+    }
+    return 0;
+}
+
+void
+archive_add(struct archive *a, int32_t part, int64_t offset, const char *line,
+    size_t len)
+{
+    struct apart *ap = part_of(a, part);
+
+    if (ap->lines.len == 0)
+        ap->first = offset;
+    ap->last = offset;
+    buf_append(&ap->lines, line, len);
+    buf_putc(&ap->lines, '\n');
+}
+
+void
+archive_discard(struct archive *a)
+{
+    for (int i = 0; i < a->nparts; i++) {
+        buf_clear(&a->parts[i].lines);
+        a->parts[i].sealing = 0;
+    }
+}
+
+void
+archive_seal(struct archive *a, int32_t part)
+{
+    if (part >= 0) {
+        part_of(a, part)->seal = 1;
+        return;
+    }
+    for (int i = 0; i < a->nparts; i++)
+        a->parts[i].seal = 1;
+}
+
+int
+archive_due(const struct archive *a, int64_t now_ms)
+{
+    for (int i = 0; i < a->nparts; i++)
+        if (a->parts[i].open && now_ms - a->parts[i].opened_ms >=
+            ARCHIVE_SEAL_MS)
+            return 1;
+    return 0;
+}
+
+int
+archive_pending(const struct archive *a)
+{
+    for (int i = 0; i < a->nparts; i++)
+        if (a->parts[i].lines.len > 0 || (a->parts[i].seal &&
+            a->parts[i].open))
+            return 1;
+    return 0;
+}
+
+static int
+fsync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
+
+    if (fd == -1)
+        return -1;
+    rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+/* Remove open segments the store does not know: a new segment whose first
+ * commit never happened. */
+static void
+remove_orphans(struct archive *a, int32_t part)
+{
+    DIR *d = opendir(path_of(a, part, NULL));
+    struct dirent *de;
+    char name[300];
+    size_t n;
+
+    if (d == NULL)
+        return;
+    while ((de = readdir(d)) != NULL) {
+        n = strlen(de->d_name);
+        if (de->d_name[0] != '.' || n < 12 ||
+            strcmp(de->d_name + n - 11, ".jsonl.open") != 0)
+            continue;
+        snprintf(name, sizeof(name), "%s", de->d_name);
+        if (unlink(path_of(a, part, name)) == 0)
+            log_info("archive: removed uncommitted segment %s", a->path.data);
+    }
+    closedir(d);
+}
+
+static int
+append(struct archive *a, int32_t part, struct apart *ap, struct seg *s,
+    int create, char *err)
+{
+    char name[64];
+    const char *what = "open";
+    const char *path;
+    size_t off = 0;
+    int fd;
+
+    path = path_of(a, part, open_name(s->first, name, sizeof(name)));
+    if ((fd = open(path, O_WRONLY | O_CLOEXEC | (create ? O_CREAT : 0),
+        0644)) == -1)
+        goto fail;
+    /* cut off lines of a micro-batch that never committed */
+    what = "truncate";
+    if (ftruncate(fd, s->len) != 0)
+        goto fail;
+    what = "write";
+    while (off < ap->lines.len) {
+        ssize_t w = pwrite(fd, ap->lines.data + off, ap->lines.len - off,
+            s->len + (off_t)off);
+
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            goto fail;
+        off += (size_t)w;
+    }
+    what = "fsync";
+    if (fdatasync(fd) != 0)
+        goto fail;
+    what = "close";
+    if (close(fd) != 0) {
+        fd = -1;
+        goto fail;
+    }
+    fd = -1;
+    what = "fsync folder";
+    if (create && fsync_dir(path_of(a, part, NULL)) != 0)
+        goto fail;
+    s->len += (int64_t)ap->lines.len;
+    s->last = ap->last;
+    return 0;
+fail:
+    snprintf(err, ERR_LEN, "archive %s: %s: %s", a->path.data, what,
+        strerror(errno));
+    if (fd != -1)
+        close(fd);
+    return -1;
+}
+
+int
+archive_write(struct archive *a, struct store_txn *t, int64_t now_ms,
+    char *err)
+{
+    char name[64];
+    struct stat sb;
+    struct seg s;
+    int rc, create;
+
+    for (int32_t i = 0; i < a->nparts; i++) {
+        struct apart *ap = &a->parts[i];
+
+        ap->sealing = 0;
+        if (ap->lines.len == 0 && !(ap->open && (ap->seal ||
+            now_ms - ap->opened_ms >= ARCHIVE_SEAL_MS)))
+            continue;
+        if ((rc = seg_get(a, t, i, &s, err)) < 0)
+            return -1;
+        /* a segment whose file is gone was sealed after its last commit */
+        if (rc == 0 && stat(path_of(a, i, open_name(s.first, name,
+            sizeof(name))), &sb) != 0) {
+            if (errno != ENOENT) {
+                snprintf(err, ERR_LEN, "archive %s: %s", a->path.data,
+                    strerror(errno));
+                return -1;
+            }
+            rc = STORE_NOTFOUND;
+        }
+        create = rc == STORE_NOTFOUND;
+        if (ap->lines.len > 0) {
+            if (create) {
+                remove_orphans(a, i);
+                s.first = ap->first;
+                s.len = 0;
+                s.last = -1;
+                s.opened = now_ms;
+            }
+            if (append(a, i, ap, &s, create, err) != 0 ||
+                seg_put(a, t, i, &s, err) != 0)
+                return -1;
+            create = 0;
+        }
+        ap->open = !create;
+        if (ap->open) {
+            ap->seg_first = s.first;
+            ap->seg_last = s.last;
+            ap->opened_ms = s.opened;
+            ap->sealing = ap->seal || s.len >= ARCHIVE_SEAL_BYTES ||
+                now_ms - s.opened >= ARCHIVE_SEAL_MS;
+        }
+    }
+    return 0;
+}
+
+void
+archive_committed(struct archive *a)
+{
+    char from[64], to[64];
+
+    for (int32_t i = 0; i < a->nparts; i++) {
+        struct apart *ap = &a->parts[i];
+
+        buf_clear(&ap->lines);
+        if (ap->sealing || (ap->seal && !ap->open))
+            ap->seal = 0;
+        if (!ap->sealing)
+            continue;
+        ap->sealing = 0;
+        open_name(ap->seg_first, from, sizeof(from));
+        snprintf(to, sizeof(to), "%020" PRId64 "-%020" PRId64 ".jsonl",
+            ap->seg_first, ap->seg_last);
+        buf_clear(&a->tmp);
+        buf_puts(&a->tmp, path_of(a, i, from));
+        if (rename(a->tmp.data, path_of(a, i, to)) != 0 ||
+            fsync_dir(path_of(a, i, NULL)) != 0) {
+            log_warn("archive: seal %s", a->tmp.data);
+            continue;
+        }
+        ap->open = 0;
+        log_debug("%s: sealed %s", __func__, a->path.data);
+    }
+}

@@ -1,0 +1,160 @@
+/* speed.h -- lambda-speed's state and the modules that share it */
+#ifndef SPEED_SPEED_H
+#define SPEED_SPEED_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "shared/buf.h"
+#include "shared/event.h"
+#include "shared/pipeline.h"
+#include "shared/store.h"
+
+/*
+ * Exactly once without Kafka transactions (DESIGN.md invariant 2):
+ * - The store is the truth for offsets. On assignment each partition starts
+ *   at its offset in the store (speed.start when there is none).
+ * - Accepted events become deltas in an in-memory micro-batch; a commit is
+ *   ONE LMDB write transaction holding every delta, the next offset of every
+ *   partition consumed, the watermark and the status. A kill -9 before it
+ *   loses the micro-batch and its offsets together, so the restart replays
+ *   exactly what was lost.
+ * - Fencing: a commit first checks that each partition's offset in the store
+ *   is still the one this process last read or wrote. If another process
+ *   (a new owner after a rebalance, or a second instance on the same store)
+ *   moved it, the transaction is dropped, the micro-batch discarded and every
+ *   partition re-read from the store offsets. A stalled "zombie" consumer
+ *   therefore can never double-count.
+ * - Before a revoke the pending micro-batch is committed.
+ * - The watermark used to reject late events only moves at a commit (as in
+ *   Spark's micro-batches), so whether an event is late does not depend on
+ *   where a micro-batch was cut inside it.
+ */
+
+struct delta;
+struct archive;
+struct rejects;
+
+/* Counters kept in the store's status, summed over every commit. */
+struct speed_counters {
+    int64_t consumed;               /* records read (accepted + rejected) */
+    int64_t accepted;
+    int64_t rejects[REJECT_NREASONS]; /* by reason; [REJECT_LATE] is late */
+    int64_t lost;                   /* offsets skipped after data loss */
+};
+
+/* One partition of the topic, indexed by partition id. */
+struct speed_part {
+    int      assigned;
+    int64_t  stored;    /* next offset in the store as we last saw it; -1 none */
+    int64_t  next;      /* next offset to consume; -1 until the first record */
+    int      touched;   /* its offset changed since the last commit */
+    int      eof;       /* --once: reached the end since the last record */
+    int64_t  high;      /* high watermark last seen */
+    int64_t  last_ts;   /* record timestamp (ms) of the last record consumed */
+};
+
+#define SPEED_FRESH_BUCKETS 10001   /* freshness histogram: ms, last is >= 10 s */
+
+struct speed {
+    struct pipeline        *p;
+    struct store           *st;
+    const char             *topic;
+    int                     once;
+
+    rd_kafka_t             *rk;             /* the group consumer */
+    rd_kafka_queue_t       *closeq;         /* for rd_kafka_consumer_close_queue */
+    int                     cooperative;    /* rebalance protocol */
+    struct speed_part      *parts;
+    int                     nparts;         /* allocated entries */
+    int                     nassigned;
+
+    struct delta           *delta;          /* the open micro-batch */
+    struct archive         *archive;        /* NULL without speed.archive */
+    struct rejects         *rejects;
+    struct event            ev;
+    struct buf              key;            /* scratch: group keys */
+    size_t                 *keyoff;         /* per view: offset in key, or -1 */
+    struct buf              line;           /* scratch: archive lines */
+
+    int                     npending;       /* records in the open micro-batch */
+    int64_t                 opened_ms;      /* monotonic ms it opened, 0 none */
+    int64_t                 batch_max_time; /* newest accepted event time */
+    int64_t                *fresh_ts;       /* record timestamps, accepted */
+    int                     nfresh, fresh_cap;
+    struct speed_counters   pend;           /* counts of the open micro-batch */
+    struct speed_counters   total;          /* counted by this process */
+
+    int64_t                 watermark;      /* INT64_MIN: none yet */
+    int64_t                 pruned_cutoff;  /* batch cutoff already pruned */
+    int64_t                 commits;
+    int64_t                 last_commit_ms; /* wall clock */
+    int64_t                 last_group_commit; /* monotonic ms */
+    uint32_t                fresh[2][SPEED_FRESH_BUCKETS]; /* window halves */
+    int                     fresh_cur;      /* half being filled */
+    int64_t                 fresh_rotated;  /* monotonic ms */
+    uint64_t                fresh_all[SPEED_FRESH_BUCKETS]; /* since start */
+
+    int                     brokers_down;   /* logged "all brokers down" */
+    int64_t                 probe_ms;       /* next reachability probe */
+    int                     topic_err_logged;
+    int                     fatal;          /* stop: exit 1 */
+};
+
+extern volatile sig_atomic_t speed_stop;    /* set by SIGTERM, SIGINT, SIGHUP */
+
+/* Milliseconds: wall clock, and monotonic. */
+int64_t speed_wall_ms(void);
+int64_t speed_mono_ms(void);
+
+/* ---- consume.c ---- */
+
+/*
+ * A librdkafka configuration with speed.kafka applied after ours and our
+ * log and error callbacks set. Returns NULL with err on a bad property.
+ * Used for the consumer and the rejects producer.
+ */
+rd_kafka_conf_t *speed_kafka_conf(struct speed *sp, int consumer, char *err);
+
+/* Create the consumer and subscribe to the topic. Returns 0 or -1 with err. */
+int speed_consumer_open(struct speed *sp, char *err);
+
+/*
+ * Poll, apply and commit until speed_stop is set, or with --once until
+ * every assigned partition is at its end. Returns 0, or -1 on a fatal error
+ * (logged).
+ */
+int speed_run(struct speed *sp);
+
+/*
+ * Commit what is pending, leave the group and destroy the consumer, within
+ * a few seconds. Returns 0, or -1 if the last micro-batch could not be
+ * committed (it will be replayed).
+ */
+int speed_consumer_close(struct speed *sp);
+
+/* ---- commit.c ---- */
+
+#define SPEED_FENCED 1
+
+/*
+ * Commit the open micro-batch: rejects and archive files first, then one
+ * LMDB write transaction with the deltas, offsets, watermark, status and
+ * pruning. Returns 0 (also when there was nothing to commit), SPEED_FENCED
+ * when another process moved one of our partitions' offsets (nothing was
+ * written; the caller must discard and re-seek), or -1 with err.
+ */
+int speed_commit(struct speed *sp, char *err);
+
+/* Forget the open micro-batch (deltas, counts, archive lines). */
+void speed_discard(struct speed *sp);
+
+/* Load the watermark and status counters from the store. Returns 0 or -1. */
+int speed_load_state(struct speed *sp, char *err);
+
+/* Freshness percentile q (0..1) in ms of the histogram h, or -1 if empty. */
+int64_t speed_fresh_percentile(const uint64_t *h, double q);
+
+#endif

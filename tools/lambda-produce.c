@@ -1,0 +1,810 @@
+/*
+ * lambda-produce.c -- put events into a Kafka topic for the demo, the lab,
+ * the tests and the benchmark: replay a dataset file, or generate a live
+ * stream for a pipeline.
+ *
+ * Replay sends every line of JSON Lines files (or every element of a JSON
+ * array file; .gz read transparently) as one record, unvalidated, so
+ * malformed input can be replayed too. --now rewrites the pipeline's time
+ * field to the current time. --generate makes events from the pipeline's
+ * field types with the current time. Records are keyed by a group-by field
+ * so partitions share the load evenly and one group stays in one partition.
+ * The producer is idempotent and flushes before exit; the exit status is 1
+ * if any record was not delivered.
+ *
+ * kcat does the same job for users who know it:
+ *     kcat -P -b BROKERS -t TOPIC -l events.jsonl
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+#include <librdkafka/rdkafka.h>
+#include <zlib.h>
+
+#include "shared/buf.h"
+#include "shared/dec.h"
+#include "shared/err.h"
+#include "shared/log.h"
+#include "shared/mem.h"
+#include "shared/opt.h"
+#include "shared/pipeline.h"
+#include "shared/ts.h"
+
+#define PROG "lambda-produce"
+#define MAX_PROPS 64
+
+static volatile sig_atomic_t got_stop;
+
+/* A node of the generated document: an object of children, or a field. */
+struct gen_node {
+    char             *name;
+    int               field;        /* pipeline field index; -1 object; -2 time */
+    struct gen_node **kids;
+    int               nkids;
+};
+
+struct produce {
+    struct pipeline  *p;            /* NULL without -c */
+    const char       *brokers;
+    const char       *topic;
+    const char       *key;          /* dotted key field, or NULL */
+    char            **keypath;
+    int               nkeypath;
+    int               key_field;    /* pipeline field index of key, or -1 */
+    double            rate;         /* events/s, 0 unlimited */
+    int               now;          /* rewrite time to now */
+    int               generate;
+    int64_t           count;        /* max events, -1 unlimited */
+    int               cardinality;
+    uint64_t          rng;
+    int32_t           partition;    /* RD_KAFKA_PARTITION_UA unless set */
+    const char       *props[MAX_PROPS];
+    int               nprops;
+    rd_kafka_t       *rk;
+    rd_kafka_topic_t *rkt;
+    struct gen_node  *root;
+    struct buf        out, keybuf;
+    int64_t           sent, failed;
+    int64_t           start_ns;
+    int               err_logged;
+};
+
+static void
+on_signal(int sig)
+{
+    (void)sig;
+    got_stop = got_stop + 1;
+}
+
+static int64_t
+now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int64_t
+wall_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+usage(FILE *fp)
+{
+    fprintf(fp,
+        "usage: " PROG " [-c PIPELINE] [-b BROKERS] [-t TOPIC] [options] FILE...\n"
+        "       " PROG " -c PIPELINE --generate [--count N] [--rate N] [options]\n"
+        "\n"
+        "Replays JSON Lines or JSON array files (.gz too) into a Kafka topic, one\n"
+        "record per event, or generates a live stream of events for a pipeline.\n"
+        "\n"
+        "  -c, --config FILE      pipeline: brokers, topic, fields, key field\n"
+        "                         (env LAMBDA_CONFIG)\n"
+        "  -b, --brokers LIST     bootstrap servers (default speed.brokers)\n"
+        "  -t, --topic TOPIC      topic (default speed.topic)\n"
+        "  -k, --key FIELD        key records by this field (default: the first\n"
+        "                         group-by field); \"\" for no key\n"
+        "  -p, --partition N      send every record to partition N\n"
+        "  -r, --rate N           events per second (default: as fast as possible)\n"
+        "  -n, --count N          stop after N events\n"
+        "      --now              replay: set the time field to the current time\n"
+        "  -g, --generate         generate events from the pipeline's fields, with\n"
+        "                         the current time, until --count or SIGTERM\n"
+        "      --cardinality N    distinct values per generated string (100)\n"
+        "      --seed N           random seed for --generate (default 1)\n"
+        "  -X PROP=VALUE          librdkafka producer property; repeatable\n"
+        "      --log-level LEVEL  debug, info (default), warn or error\n"
+        "  -h, --help             show this help and exit\n"
+        "  -V, --version          show the version and exit\n");
+}
+
+static int
+parse_i64(const char *s, int64_t lo, int64_t hi, int64_t *out)
+{
+    char *end;
+    long long v;
+
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* xorshift64*: fast, plenty for test data */
+static uint64_t
+rnd(struct produce *pr)
+{
+    pr->rng ^= pr->rng >> 12;
+    pr->rng ^= pr->rng << 25;
+    pr->rng ^= pr->rng >> 27;
+    return pr->rng * 2685821657736338717ULL;
+}
+
+static int64_t
+rnd_range(struct produce *pr, int64_t lo, int64_t hi)
+{
+    uint64_t span = (uint64_t)hi - (uint64_t)lo + 1;
+
+    if (span == 0)
+        return (int64_t)rnd(pr);
+    return (int64_t)((uint64_t)lo + rnd(pr) % span);
+}
+
+/* ---- kafka ---- */
+
+static void
+dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    struct produce *pr = opaque;
+
+    (void)rk;
+    if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        pr->failed++;
+        if (!pr->err_logged++)
+            log_warnx("delivery failed: %s", rd_kafka_err2str(m->err));
+    }
+}
+
+static void
+error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    (void)rk;
+    (void)opaque;
+    if (err == RD_KAFKA_RESP_ERR__TRANSPORT)
+        log_debug("kafka: %s", reason);
+    else
+        log_warnx("kafka: %s: %s", rd_kafka_err2name(err), reason);
+}
+
+static void
+kafka_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+    (void)rk;
+    /* speed.kafka holds consumer properties too: no warning for those */
+    if (strstr(buf, "will be ignored by this") != NULL)
+        level = 7;
+    log_at(level <= 4 ? LOG_LEVEL_WARN : level <= 6 ? LOG_LEVEL_INFO :
+        LOG_LEVEL_DEBUG, "kafka %s: %s", fac, buf);
+}
+
+static int
+conf_set(rd_kafka_conf_t *conf, const char *k, const char *v)
+{
+    char errstr[512];
+
+    if (rd_kafka_conf_set(conf, k, v, errstr, sizeof(errstr)) !=
+        RD_KAFKA_CONF_OK) {
+        fprintf(stderr, PROG ": %s=%s: %s\n", k, v, errstr);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+kafka_open(struct produce *pr)
+{
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    char errstr[512];
+
+    if (conf_set(conf, "bootstrap.servers", pr->brokers) != 0 ||
+        conf_set(conf, "client.id", PROG) != 0 ||
+        conf_set(conf, "enable.idempotence", "true") != 0 ||
+        conf_set(conf, "linger.ms", "5") != 0 ||
+        conf_set(conf, "queue.buffering.max.messages", "500000") != 0)
+        goto fail;
+    if (pr->p != NULL) {
+        for (int i = 0; i < pr->p->speed.nkafka; i++) {
+            /* consumer-only properties would only produce warnings */
+            if (rd_kafka_conf_set(conf, pr->p->speed.kafka_keys[i],
+                pr->p->speed.kafka_vals[i], errstr, sizeof(errstr)) !=
+                RD_KAFKA_CONF_OK)
+                log_debug("speed.kafka.%s ignored: %s",
+                    pr->p->speed.kafka_keys[i], errstr);
+        }
+    }
+    for (int i = 0; i < pr->nprops; i++) {
+        char *kv = xstrdup(pr->props[i]), *eq = strchr(kv, '=');
+        int rc;
+
+        if (eq == NULL) {
+            fprintf(stderr, PROG ": -X %s: expected PROP=VALUE\n", kv);
+            free(kv);
+            goto fail;
+        }
+        *eq = '\0';
+        rc = conf_set(conf, kv, eq + 1);
+        free(kv);
+        if (rc != 0)
+            goto fail;
+    }
+    rd_kafka_conf_set_opaque(conf, pr);
+    rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
+    rd_kafka_conf_set_error_cb(conf, error_cb);
+    rd_kafka_conf_set_log_cb(conf, kafka_log);
+    if ((pr->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr,
+        sizeof(errstr))) == NULL) {
+        fprintf(stderr, PROG ": rd_kafka_new: %s\n", errstr);
+        goto fail;
+    }
+    conf = NULL;
+    if ((pr->rkt = rd_kafka_topic_new(pr->rk, pr->topic, NULL)) == NULL) {
+        fprintf(stderr, PROG ": topic %s: %s\n", pr->topic,
+            rd_kafka_err2str(rd_kafka_last_error()));
+        return -1;
+    }
+    return 0;
+fail:
+    if (conf != NULL)
+        rd_kafka_conf_destroy(conf);
+    return -1;
+}
+
+/* Keep at most `rate` events per second on average. */
+static void
+pace(struct produce *pr)
+{
+    int64_t due, now;
+    struct timespec ts;
+
+    if (pr->rate <= 0)
+        return;
+    due = pr->start_ns + (int64_t)((double)pr->sent * 1e9 / pr->rate);
+    now = now_ns();
+    if (due - now > 1000000) {
+        ts.tv_sec = (due - now) / 1000000000;
+        ts.tv_nsec = (due - now) % 1000000000;
+        (void)rd_kafka_poll(pr->rk, 0);
+        nanosleep(&ts, NULL);
+    }
+}
+
+static int
+send_one(struct produce *pr, const char *val, size_t len, const char *key,
+    size_t klen)
+{
+    pace(pr);
+    while (rd_kafka_produce(pr->rkt, pr->partition, RD_KAFKA_MSG_F_COPY,
+        (void *)val, len, key, klen, NULL) != 0) {
+        rd_kafka_resp_err_t err = rd_kafka_last_error();
+
+        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            log_warnx("produce to %s: %s", pr->topic, rd_kafka_err2str(err));
+            return -1;
+        }
+        (void)rd_kafka_poll(pr->rk, 10);
+    }
+    pr->sent++;
+    if ((pr->sent & 1023) == 0)
+        (void)rd_kafka_poll(pr->rk, 0);
+    return 0;
+}
+
+/* ---- replay ---- */
+
+static cJSON *
+json_at(cJSON *root, char **path, int npath, int create)
+{
+    cJSON *o = root, *next;
+
+    for (int i = 0; i < npath && o != NULL; i++) {
+        if (!cJSON_IsObject(o))
+            return NULL;
+        next = cJSON_GetObjectItemCaseSensitive(o, path[i]);
+        if (next == NULL && create && i < npath - 1)
+            next = cJSON_AddObjectToObject(o, path[i]);
+        if (i == npath - 1)
+            return next;
+        o = next;
+    }
+    return o;
+}
+
+/* The key of one event as text, into pr->keybuf; returns 0 or -1 (no key). */
+static int
+key_of_json(struct produce *pr, cJSON *doc)
+{
+    cJSON *v;
+
+    buf_clear(&pr->keybuf);
+    if (pr->keypath == NULL ||
+        (v = json_at(doc, pr->keypath, pr->nkeypath, 0)) == NULL)
+        return -1;
+    if (cJSON_IsString(v)) {
+        buf_puts(&pr->keybuf, v->valuestring);
+    } else {
+        char *s = cJSON_PrintUnformatted(v);
+
+        if (s == NULL)
+            return -1;
+        buf_puts(&pr->keybuf, s);
+        cJSON_free(s);
+    }
+    return 0;
+}
+
+static void
+set_now(struct produce *pr, cJSON *doc)
+{
+    char tbuf[TS_BUFSZ];
+    cJSON *parent;
+    struct pipeline *p = pr->p;
+
+    ts_format(wall_ms(), tbuf, sizeof(tbuf));
+    parent = p->ntime_path > 1 ?
+        json_at(doc, p->time_path, p->ntime_path - 1, 1) : doc;
+    if (parent == NULL || !cJSON_IsObject(parent))
+        return;
+    cJSON_DeleteItemFromObjectCaseSensitive(parent,
+        p->time_path[p->ntime_path - 1]);
+    cJSON_AddStringToObject(parent, p->time_path[p->ntime_path - 1], tbuf);
+}
+
+/* Send one JSON text (a line or an array element). */
+static int
+replay_one(struct produce *pr, const char *text, size_t len, cJSON *doc)
+{
+    cJSON *own = NULL;
+    char *printed = NULL;
+    int haskey, rc;
+
+    if (doc == NULL && (pr->keypath != NULL || pr->now))
+        doc = own = cJSON_ParseWithLength(text, len);
+    haskey = doc != NULL && key_of_json(pr, doc) == 0;
+    if (doc != NULL && pr->now && cJSON_IsObject(doc)) {
+        set_now(pr, doc);
+        if ((printed = cJSON_PrintUnformatted(doc)) != NULL) {
+            text = printed;
+            len = strlen(printed);
+        }
+    }
+    rc = send_one(pr, text, len, haskey ? pr->keybuf.data : NULL,
+        haskey ? pr->keybuf.len : 0);
+    if (printed != NULL)
+        cJSON_free(printed);
+    cJSON_Delete(own);
+    return rc;
+}
+
+static int
+done(struct produce *pr)
+{
+    return got_stop || (pr->count >= 0 && pr->sent >= pr->count);
+}
+
+static int
+replay_file(struct produce *pr, const char *path)
+{
+    gzFile gz;
+    struct buf all;
+    char chunk[65536];
+    int n, rc = 0;
+
+    if ((gz = gzopen(path, "rb")) == NULL) {
+        log_warn("%s", path);
+        return -1;
+    }
+    buf_init(&all);
+    while ((n = gzread(gz, chunk, sizeof(chunk))) > 0)
+        buf_append(&all, chunk, (size_t)n);
+    if (n < 0) {
+        int errnum;
+
+        log_warnx("%s: %s", path, gzerror(gz, &errnum));
+        rc = -1;
+    }
+    gzclose(gz);
+    if (rc == 0 && all.len > 0) {
+        const char *s = all.data, *end = all.data + all.len;
+
+        while (s < end && (*s == ' ' || *s == '\t' || *s == '\n' ||
+            *s == '\r'))
+            s++;
+        if (s < end && *s == '[') {
+            cJSON *arr = cJSON_ParseWithLength(all.data, all.len), *el;
+
+            if (arr == NULL) {
+                log_warnx("%s: not a valid JSON array", path);
+                rc = -1;
+            }
+            cJSON_ArrayForEach(el, arr) {
+                char *t;
+
+                if (done(pr))
+                    break;
+                if ((t = cJSON_PrintUnformatted(el)) == NULL)
+                    continue;
+                rc = replay_one(pr, t, strlen(t), el);
+                cJSON_free(t);
+                if (rc != 0)
+                    break;
+            }
+            cJSON_Delete(arr);
+        } else {
+            while (s < end && rc == 0 && !done(pr)) {
+                const char *nl = memchr(s, '\n', (size_t)(end - s));
+                const char *e = nl != NULL ? nl : end;
+                size_t len = (size_t)(e - s);
+
+                if (len > 0 && s[len - 1] == '\r')
+                    len--;
+                if (len > 0)
+                    rc = replay_one(pr, s, len, NULL);
+                s = e + 1;
+            }
+        }
+    }
+    buf_reset(&all);
+    return rc;
+}
+
+/* ---- generate ---- */
+
+static struct gen_node *
+node_child(struct gen_node *n, const char *name)
+{
+    struct gen_node *c;
+
+    for (int i = 0; i < n->nkids; i++)
+        if (strcmp(n->kids[i]->name, name) == 0)
+            return n->kids[i];
+    c = xcalloc(1, sizeof(*c));
+    c->name = xstrdup(name);
+    c->field = -1;
+    n->kids = xrealloc(n->kids, sizeof(*n->kids) * (size_t)(n->nkids + 1));
+    n->kids[n->nkids++] = c;
+    return c;
+}
+
+static void
+node_add(struct gen_node *root, char **path, int npath, int field)
+{
+    struct gen_node *n = root;
+
+    for (int i = 0; i < npath; i++)
+        n = node_child(n, path[i]);
+    n->field = field;
+}
+
+static void
+node_free(struct gen_node *n)
+{
+    if (n == NULL)
+        return;
+    for (int i = 0; i < n->nkids; i++)
+        node_free(n->kids[i]);
+    free(n->kids);
+    free(n->name);
+    free(n);
+}
+
+static const char *const countries[] = {"DE", "FR", "US", "GB", "NL", "ES",
+    "IT", "SE", "PL", "JP", "BR", "IN"};
+
+/* Append a value for field f; returns 0, or 1 when the field is left out. */
+static int
+gen_value(struct produce *pr, const struct field *f, struct buf *b)
+{
+    char num[DEC_BUFSZ];
+    const char *base;
+    int64_t lo, hi, v;
+
+    if (!f->required && rnd(pr) % 10 == 0)
+        return 1;
+    switch (f->type) {
+    case FIELD_STRING:
+        base = strrchr(f->name, '.') != NULL ? strrchr(f->name, '.') + 1 :
+            f->name;
+        v = rnd_range(pr, 0, pr->cardinality - 1);
+        if (strcmp(base, "country") == 0)
+            buf_printf(b, "\"%s\"", countries[v % 12]);
+        else
+            buf_printf(b, "\"%s-%" PRId64 "\"", base, v);
+        break;
+    case FIELD_BOOL:
+        buf_puts(b, rnd(pr) & 1 ? "true" : "false");
+        break;
+    case FIELD_INT:
+    case FIELD_DECIMAL:
+        lo = f->has_min ? f->min : 0;
+        hi = f->has_max ? f->max : lo + 1000;
+        for (int i = 0; i < f->scale && !f->has_max; i++)
+            hi = lo + (hi - lo) * 10;
+        v = rnd_range(pr, lo, hi);
+        buf_puts(b, dec_format(v, f->scale, num, sizeof(num)));
+        break;
+    }
+    return 0;
+}
+
+static void
+gen_object(struct produce *pr, const struct gen_node *n, int64_t now,
+    struct buf *b)
+{
+    char tbuf[TS_BUFSZ];
+    int first = 1;
+    size_t mark;
+
+    buf_putc(b, '{');
+    for (int i = 0; i < n->nkids; i++) {
+        const struct gen_node *c = n->kids[i];
+
+        mark = b->len;
+        if (!first)
+            buf_putc(b, ',');
+        buf_put_json_string(b, c->name, strlen(c->name));
+        buf_putc(b, ':');
+        if (c->field == -2) {
+            buf_printf(b, "\"%s\"", ts_format(now, tbuf, sizeof(tbuf)));
+        } else if (c->field >= 0) {
+            if (gen_value(pr, &pr->p->fields[c->field], b) != 0) {
+                b->len = mark;
+                b->data[mark] = '\0';
+                continue;
+            }
+            if (c->field == pr->key_field) {
+                /* the value just printed, without quotes for strings */
+                const char *v = b->data + b->len;
+
+                while (v > b->data && v[-1] != ':')
+                    v--;
+                buf_clear(&pr->keybuf);
+                if (*v == '"')
+                    buf_append(&pr->keybuf, v + 1,
+                        (size_t)(b->data + b->len - v - 2));
+                else
+                    buf_append(&pr->keybuf, v,
+                        (size_t)(b->data + b->len - v));
+            }
+        } else {
+            gen_object(pr, c, now, b);
+        }
+        first = 0;
+    }
+    buf_putc(b, '}');
+}
+
+static int
+generate(struct produce *pr)
+{
+    struct pipeline *p = pr->p;
+
+    pr->root = xcalloc(1, sizeof(*pr->root));
+    pr->root->field = -1;
+    node_add(pr->root, p->time_path, p->ntime_path, -2);
+    for (int i = 0; i < p->nfields; i++)
+        node_add(pr->root, p->fields[i].path, p->fields[i].npath, i);
+    while (!done(pr)) {
+        buf_clear(&pr->out);
+        buf_clear(&pr->keybuf);
+        gen_object(pr, pr->root, wall_ms(), &pr->out);
+        if (send_one(pr, pr->out.data, pr->out.len,
+            pr->key_field >= 0 && pr->keybuf.len > 0 ? pr->keybuf.data : NULL,
+            pr->key_field >= 0 ? pr->keybuf.len : 0) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ---- main ---- */
+
+static int
+setup_key(struct produce *pr)
+{
+    const char *k = pr->key;
+    char *s, *save = NULL, *tok;
+
+    pr->key_field = -1;
+    if (k == NULL && pr->p != NULL) {
+        for (int i = 0; i < pr->p->nviews && k == NULL; i++)
+            if (pr->p->views[i].ngroup > 0)
+                k = pr->p->fields[pr->p->views[i].group_by[0]].name;
+    }
+    if (k == NULL || *k == '\0')
+        return 0;
+    if (pr->p != NULL)
+        pr->key_field = pipeline_field_index(pr->p, k);
+    if (pr->generate && pr->key_field < 0) {
+        fprintf(stderr, PROG ": --key %s: not a field of the pipeline\n", k);
+        return -1;
+    }
+    s = xstrdup(k);
+    for (tok = strtok_r(s, ".", &save); tok != NULL;
+        tok = strtok_r(NULL, ".", &save)) {
+        pr->keypath = xrealloc(pr->keypath,
+            sizeof(char *) * (size_t)(pr->nkeypath + 1));
+        pr->keypath[pr->nkeypath++] = xstrdup(tok);
+    }
+    free(s);
+    return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"brokers", required_argument, NULL, 'b'},
+        {"topic", required_argument, NULL, 't'},
+        {"key", required_argument, NULL, 'k'},
+        {"partition", required_argument, NULL, 'p'},
+        {"rate", required_argument, NULL, 'r'},
+        {"count", required_argument, NULL, 'n'},
+        {"now", no_argument, NULL, 'N'},
+        {"generate", no_argument, NULL, 'g'},
+        {"cardinality", required_argument, NULL, 'C'},
+        {"seed", required_argument, NULL, 'S'},
+        {"log-level", required_argument, NULL, 'L'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0}
+    };
+    struct produce pr;
+    struct sigaction sa;
+    enum log_level level = LOG_LEVEL_INFO;
+    const char *config = getenv("LAMBDA_CONFIG");
+    char err[ERR_LEN];
+    int64_t v;
+    double secs;
+    int ch, rc = 1;
+
+    memset(&pr, 0, sizeof(pr));
+    pr.count = -1;
+    pr.cardinality = 100;
+    pr.rng = 88172645463325252ULL;
+    pr.partition = RD_KAFKA_PARTITION_UA;
+    buf_init(&pr.out);
+    buf_init(&pr.keybuf);
+    if (config != NULL && *config == '\0')
+        config = NULL;
+    while ((ch = getopt_long(argc, argv, "c:b:t:k:p:r:n:gX:hV", longopts,
+        NULL)) != -1) {
+        switch (ch) {
+        case 'c': config = optarg; break;
+        case 'b': pr.brokers = optarg; break;
+        case 't': pr.topic = optarg; break;
+        case 'k': pr.key = optarg; break;
+        case 'N': pr.now = 1; break;
+        case 'g': pr.generate = 1; break;
+        case 'p':
+        case 'r':
+        case 'n':
+        case 'C':
+        case 'S':
+            if (parse_i64(optarg, ch == 'S' ? 1 : 0, INT64_MAX, &v) != 0 ||
+                (ch == 'C' && v == 0) || (ch == 'p' && v > INT32_MAX)) {
+                fprintf(stderr, PROG ": bad number \"%s\"\n"
+                    "Try '" PROG " --help'\n", optarg);
+                return 2;
+            }
+            if (ch == 'p')
+                pr.partition = (int32_t)v;
+            else if (ch == 'r')
+                pr.rate = (double)v;
+            else if (ch == 'n')
+                pr.count = v;
+            else if (ch == 'C')
+                pr.cardinality = v > 1000000000 ? 1000000000 : (int)v;
+            else
+                pr.rng = (uint64_t)v * 0x9E3779B97F4A7C15ULL | 1;
+            break;
+        case 'X':
+            if (pr.nprops == MAX_PROPS) {
+                fprintf(stderr, PROG ": too many -X\n");
+                return 2;
+            }
+            pr.props[pr.nprops++] = optarg;
+            break;
+        case 'L':
+            if (log_level_parse(optarg, &level) != 0) {
+                fprintf(stderr, PROG ": bad --log-level \"%s\"\n", optarg);
+                return 2;
+            }
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        case 'V':
+            printf(PROG " %s\n", LAMBDAKIT_VERSION);
+            return 0;
+        default:
+            fprintf(stderr, "Try '" PROG " --help'\n");
+            return 2;
+        }
+    }
+    log_init(PROG, level);
+    if (config != NULL && pipeline_load(&pr.p, config, err) != 0) {
+        fprintf(stderr, PROG ": %s\n", err);
+        return 2;
+    }
+    if (pr.brokers == NULL)
+        pr.brokers = pr.p != NULL ? pr.p->speed.brokers : "localhost:9092";
+    if (pr.topic == NULL && pr.p != NULL)
+        pr.topic = pr.p->speed.topic;
+    if (pr.topic == NULL || ((pr.generate || pr.now) && pr.p == NULL) ||
+        (pr.generate == (optind < argc))) {
+        fprintf(stderr, PROG ": %s\nTry '" PROG " --help'\n",
+            pr.topic == NULL ? "no topic (-t or a pipeline's speed.topic)" :
+            (pr.generate || pr.now) && pr.p == NULL ?
+            "--generate and --now need a pipeline (-c)" :
+            pr.generate ? "--generate takes no FILE" : "no FILE to replay");
+        goto out;
+    }
+    if (setup_key(&pr) != 0 || kafka_open(&pr) != 0) {
+        rc = 2;
+        goto out;
+    }
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    (void)sigaction(SIGTERM, &sa, NULL);
+    (void)sigaction(SIGINT, &sa, NULL);
+    sa.sa_handler = SIG_IGN;
+    (void)sigaction(SIGPIPE, &sa, NULL);
+
+    pr.start_ns = now_ns();
+    rc = 0;
+    if (pr.generate)
+        rc = generate(&pr);
+    for (int i = optind; i < argc && rc == 0 && !done(&pr); i++)
+        rc = replay_file(&pr, argv[i]);
+    while (rd_kafka_outq_len(pr.rk) > 0 && pr.failed == 0) {
+        if (rd_kafka_flush(pr.rk, 1000) == RD_KAFKA_RESP_ERR__TIMED_OUT &&
+            got_stop > 1)
+            break;
+    }
+    secs = (double)(now_ns() - pr.start_ns) / 1e9;
+    log_info("produced %" PRId64 " events to %s in %.2f s (%.0f/s), "
+        "%" PRId64 " failed", pr.sent - pr.failed, pr.topic, secs,
+        secs > 0 ? (double)pr.sent / secs : 0.0, pr.failed);
+    if (rc != 0 || pr.failed > 0 || rd_kafka_outq_len(pr.rk) > 0)
+        rc = 1;
+out:
+    if (pr.rkt != NULL)
+        rd_kafka_topic_destroy(pr.rkt);
+    if (pr.rk != NULL)
+        rd_kafka_destroy(pr.rk);
+    for (int i = 0; i < pr.nkeypath; i++)
+        free(pr.keypath[i]);
+    free(pr.keypath);
+    node_free(pr.root);
+    buf_reset(&pr.out);
+    buf_reset(&pr.keybuf);
+    pipeline_free(pr.p);
+    return rc;
+}
