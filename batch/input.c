@@ -121,22 +121,47 @@ add_path(struct batch *b, struct seen *s, const char *path, int depth,
     return 0;
 }
 
+/* Nonzero when spec is may_miss or below it. */
+static int
+below(const char *spec, const char *may_miss)
+{
+    size_t n;
+
+    if (may_miss == NULL)
+        return 0;
+    n = strlen(may_miss);
+    while (n > 1 && may_miss[n - 1] == '/')
+        n--;
+    return strncmp(spec, may_miss, n) == 0 &&
+        (spec[n] == '\0' || spec[n] == '/');
+}
+
 int
-input_expand(struct batch *b, char *const *specs, int n, char *err)
+input_expand(struct batch *b, char *const *specs, int n,
+    const char *may_miss, char *err)
 {
     struct seen s = {NULL, NULL, 0, 0};
+    struct stat sb;
     int rc = 0;
 
     for (int i = 0; i < n && rc == 0; i++) {
         glob_t g;
         int grc;
 
+        if (below(specs[i], may_miss) && strpbrk(specs[i], "*?[") == NULL &&
+            stat(specs[i], &sb) != 0 && errno == ENOENT) {
+            log_debug("%s: %s: not created yet", __func__, specs[i]);
+            continue;
+        }
+
         if (strpbrk(specs[i], "*?[") == NULL) {
             rc = add_path(b, &s, specs[i], 0, err);
             continue;
         }
         grc = glob(specs[i], 0, NULL, &g);
-        if (grc == GLOB_NOMATCH) {
+        if (grc == GLOB_NOMATCH && below(specs[i], may_miss)) {
+            log_debug("%s: %s: no archived file yet", __func__, specs[i]);
+        } else if (grc == GLOB_NOMATCH) {
             snprintf(err, ERR_LEN, "input %s: no file matches", specs[i]);
             rc = -1;
         } else if (grc != 0) {
@@ -174,7 +199,10 @@ input_open(struct input_file *f, const char *path, char *err)
     f->path = path;
     f->gz = NULL;
     f->pos = 0;
-    if ((f->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+    while ((f->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 && errno == EINTR &&
+        batch_signal == 0)
+        continue;
+    if (f->fd < 0) {
         snprintf(err, ERR_LEN, "input %s: %s", path, strerror(errno));
         return -1;
     }
@@ -226,7 +254,7 @@ input_read(struct input_file *f, void *p, size_t n, size_t *got, char *err)
             ssize_t r = read(f->fd, dst + done, n - done);
 
             if (r < 0) {
-                if (errno == EINTR)
+                if (errno == EINTR && batch_signal == 0)
                     continue;
                 snprintf(err, ERR_LEN, "input %s: %s", f->path,
                     strerror(errno));

@@ -13,10 +13,13 @@
  * (containing * ? or [) is expanded with glob(3), sorted, and must match;
  * a directory contributes every regular file below it, recursively, sorted
  * by name, skipping names that start with '.'; anything else must exist.
- * A file reached twice is read once. Sets b->total_bytes.
+ * A file reached twice is read once. Sets b->total_bytes. may_miss (or
+ * NULL) names a directory that may not exist yet, speed's archive: specs at
+ * or below it that match nothing are skipped.
  * Returns 0, or -1 with err naming the missing input.
  */
-int input_expand(struct batch *b, char *const *specs, int n, char *err);
+int input_expand(struct batch *b, char *const *specs, int n,
+    const char *may_miss, char *err);
 
 /* Free b->inputs. */
 void input_free(struct batch *b);

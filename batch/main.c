@@ -154,11 +154,12 @@ configure(struct batch *b, int argc, char **argv)
     log_init(PROG, level);
     /* operands override batch.inputs */
     if (res.argi < argc) {
-        if (input_expand(b, argv + res.argi, argc - res.argi, err) != 0)
+        if (input_expand(b, argv + res.argi, argc - res.argi, NULL,
+            err) != 0)
             die(0, "%s", err);
     } else if (b->p->batch.ninputs > 0) {
         if (input_expand(b, b->p->batch.inputs, b->p->batch.ninputs,
-            err) != 0)
+            b->p->speed.archive, err) != 0)
             die(0, "%s", err);
     } else {
         die(1, "no inputs: give INPUT operands or set batch.inputs in %s",

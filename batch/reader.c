@@ -41,9 +41,9 @@ struct scan {                   /* JSON array scanner, between blocks */
 static int
 stopping(struct rd *r)
 {
-    if (batch_signal != 0 || atomic_load(&r->b->stop))
-        return 1;
-    return 0;
+    if (batch_signal != 0)
+        batch_fail(r->b, "interrupted by signal %d", (int)batch_signal);
+    return atomic_load(&r->b->stop);
 }
 
 /* Read up to n bytes into p; sets r->eof on a short read. */
@@ -57,6 +57,7 @@ fill(struct rd *r, char *p, size_t n, size_t *got)
         return 0;
     }
     if (input_read(&r->f, p, n, got, r->err) != 0) {
+        (void)stopping(r);  /* a signal explains an interrupted read */
         batch_fail(r->b, "%s", r->err);
         return -1;
     }
@@ -416,6 +417,7 @@ read_file(struct batch *b, int fi)
     r.first = 1;
     r.base = b->bytes_done;
     if (input_open(&r.f, b->inputs[fi].path, r.err) != 0) {
+        (void)stopping(&r);
         batch_fail(b, "%s", r.err);
         return -1;
     }
@@ -449,8 +451,6 @@ reader_run(struct batch *b)
 {
     for (int i = 0; i < b->ninputs; i++) {
         if (read_file(b, i) != 0) {
-            if (batch_signal != 0)
-                batch_fail(b, "interrupted by signal %d", (int)batch_signal);
             queue_stop(b);
             return -1;
         }

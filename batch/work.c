@@ -73,8 +73,9 @@ do_record(struct worker *w, struct chunk *c, const char *text, size_t len,
     size_t i;
 
     if (toolong > 0) {
-        snprintf(err, sizeof(err), "record of %llu bytes, longer than the "
-            "limit of %d", (unsigned long long)toolong, EVENT_MAX_LINE);
+        snprintf(err, sizeof(err), "%s of %llu bytes, longer than the "
+            "limit of %d", c->abs_lines ? "array element" : "line",
+            (unsigned long long)toolong, EVENT_MAX_LINE);
         note_reject(w, c, line, REJECT_TOO_LARGE, err, text, len);
         return 0;
     }
