@@ -192,7 +192,7 @@ put_status(struct speed *sp, struct store_txn *t, int64_t now,
 {
     const void *val;
     size_t len;
-    cJSON *st = NULL, *o, *parts;
+    cJSON *st = NULL, *o, *parts, *lag_o, *lags_o;
     uint64_t h[SPEED_FRESH_BUCKETS];
     char *text, name[16];
     int rc;
@@ -233,10 +233,15 @@ put_status(struct speed *sp, struct store_txn *t, int64_t now,
         0.99));
     json_set(st, "freshness_ms", o);
 
+    /* per partition: detail, and flat lag objects that /metrics renders as
+     * lambda_speed_lag{key="P"} */
     parts = json_obj(st, "partitions");
+    lag_o = json_obj(st, "lag");
+    lags_o = json_obj(st, "lag_seconds");
     for (int i = 0; i < sp->nparts; i++) {
         struct speed_part *pp = &sp->parts[i];
         int64_t lo = -1, hi = -1, next, lag = 0;
+        double lagsec;
 
         if (!pp->assigned)
             continue;
@@ -250,10 +255,13 @@ put_status(struct speed *sp, struct store_txn *t, int64_t now,
         cJSON_AddNumberToObject(o, "next", (double)next);
         cJSON_AddNumberToObject(o, "high", (double)pp->high);
         cJSON_AddNumberToObject(o, "lag", (double)lag);
-        cJSON_AddNumberToObject(o, "lag_seconds", lag > 0 && pp->last_ts > 0 ?
-            (double)(now - pp->last_ts) / 1000.0 : 0.0);
+        lagsec = lag > 0 && pp->last_ts > 0 ?
+            (double)(now - pp->last_ts) / 1000.0 : 0.0;
+        cJSON_AddNumberToObject(o, "lag_seconds", lagsec);
         snprintf(name, sizeof(name), "%d", i);
         json_set(parts, name, o);
+        json_set(lag_o, name, cJSON_CreateNumber((double)lag));
+        json_set(lags_o, name, cJSON_CreateNumber(lagsec));
     }
     text = cJSON_PrintUnformatted(st);
     cJSON_Delete(st);

@@ -98,17 +98,11 @@ configure(int argc, char **argv, int *once, int *check)
 
 /* Store, rejects, archive and consumer, before the first event. */
 static int
-setup(struct speed *sp, int check, char *err)
+setup(struct speed *sp, char *err)
 {
     struct pipeline *p = sp->p;
     rd_kafka_conf_t *conf;
 
-    if (check) {
-        if ((conf = speed_kafka_conf(sp, 1, err)) == NULL)
-            return -1;
-        rd_kafka_conf_destroy(conf);
-        return 0;
-    }
     if (store_open(&sp->st, p->store, 0, err) != 0 ||
         speed_load_state(sp, err) != 0)
         return -1;
@@ -190,6 +184,7 @@ int
 main(int argc, char **argv)
 {
     struct speed sp;
+    rd_kafka_conf_t *conf;
     char err[ERR_LEN];
     int check, rc;
 
@@ -200,15 +195,22 @@ main(int argc, char **argv)
     sp.pruned_cutoff = INT64_MIN;
     sp.batch_max_time = INT64_MIN;
 
-    if (setup(&sp, check, err) != 0) {
-        log_warnx("%s", err);
+    /* speed.kafka is configuration too: a bad property is exit 2 */
+    if ((conf = speed_kafka_conf(&sp, 1, err)) == NULL) {
+        fprintf(stderr, PROG ": %s\n", err);
         teardown(&sp);
-        return strstr(err, "speed.kafka") != NULL ? 2 : 1;
+        return 2;
     }
+    rd_kafka_conf_destroy(conf);
     if (check) {
         printf("configuration OK\n");
         teardown(&sp);
         return 0;
+    }
+    if (setup(&sp, err) != 0) {
+        log_warnx("%s", err);
+        teardown(&sp);
+        return 1;
     }
     signals();
     log_info("startup: pipeline %s, topic %s, group %s, brokers %s, store %s, "
