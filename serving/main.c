@@ -27,12 +27,17 @@ static const struct opt opts[] = {
         "connections at once (1024)"},
     {"timeout", 0, "SECONDS", "serving.timeout",
         "time for a whole request, and idle time before a close (10)"},
+    {"max-points", 0, "N", "serving.max_points",
+        "most points a series answer may hold (10000)"},
+    {"max-top", 0, "N", "serving.max_top", "largest n of top (1000)"},
+    {"cors-origin", 0, "ORIGIN", "serving.cors_origin",
+        "allow browsers from ORIGIN (\"*\" for any); CORS is off without"},
     {"token", 0, "TOKEN", "serving.token",
         "bearer token for /v1 (environment only: LAMBDA_TOKEN)"},
     {NULL, 0, NULL, NULL, NULL}
 };
 enum { OPT_LISTEN = OPT_NCOMMON, OPT_PORT_FILE, OPT_THREADS, OPT_MAXCONN,
-    OPT_TIMEOUT, OPT_TOKEN };
+    OPT_TIMEOUT, OPT_MAX_POINTS, OPT_MAX_TOP, OPT_CORS, OPT_TOKEN };
 
 static void __attribute__((noreturn))
 usage_error(const char *msg)
