@@ -280,6 +280,29 @@ open_snap(struct serving *sv, struct snap *s, struct reply *r)
     return 0;
 }
 
+/* The snapshot to answer from: pre if the caller opened one, else a new
+ * one in own (end it with snap_done()). NULL after an error reply. */
+static struct snap *
+snap_for(struct serving *sv, struct snap *pre, struct snap *own,
+    struct reply *r)
+{
+    if (pre == NULL)
+        return open_snap(sv, own, r) == 0 ? own : NULL;
+    if (!snap_has_data(pre)) {
+        reply_error(r, 503, NULL, "store %s has no data yet (run "
+            "lambda-batch or lambda-speed first)", sv->p->store);
+        return NULL;
+    }
+    return pre;
+}
+
+static void
+snap_done(struct snap *s, struct snap *own)
+{
+    if (s == own)
+        snap_end(own);
+}
+
 static void
 put_time(struct buf *b, int present, int64_t ms)
 {
@@ -355,10 +378,10 @@ put_head(struct buf *b, const struct view *v)
 
 void
 api_total(struct serving *sv, const struct view *v, struct params *q,
-    struct reply *r)
+    struct snap *pre, struct reply *r)
 {
     struct buf key, *b = &r->body;
-    struct snap s;
+    struct snap own, *s;
     struct plan pl;
     int64_t from, to, *row = NULL;
     char err[ERR_LEN];
@@ -367,11 +390,11 @@ api_total(struct serving *sv, const struct view *v, struct params *q,
     if (params_dups(q, r) != 0 || param_range(q, r, &from, &to) != 0 ||
         param_key(sv, v, q, r, &key) != 0 ||
         params_rest(sv, v, q, r, "from, to") != 0 ||
-        open_snap(sv, &s, r) != 0)
+        (s = snap_for(sv, pre, &own, r)) == NULL)
         goto out;
     row = xmalloc(agg_row_size(v));
-    if (plan_make(&s, v, from, to, PLAN_ALL | PLAN_DAY, &pl, err) != 0 ||
-        query_total(&s, v, &pl, key.data, key.len, row, err) != 0) {
+    if (plan_make(s, v, from, to, PLAN_ALL | PLAN_DAY, &pl, err) != 0 ||
+        query_total(s, v, &pl, key.data, key.len, row, err) != 0) {
         internal(r, err);
         goto end;
     }
@@ -382,10 +405,10 @@ api_total(struct serving *sv, const struct view *v, struct params *q,
     put_range(b, from, to);
     buf_puts(b, ",\"metrics\":");
     put_metrics(b, sv->p, v, row);
-    put_layers(b, &s);
+    put_layers(b, s);
     buf_puts(b, "}\n");
 end:
-    snap_end(&s);
+    snap_done(s, &own);
 out:
     buf_reset(&key);
     free(row);
@@ -437,12 +460,12 @@ series_row(void *arg, int64_t bucket, const int64_t *row, char *err)
 
 void
 api_series(struct serving *sv, const struct view *v, struct params *q,
-    struct reply *r)
+    struct snap *pre, struct reply *r)
 {
     struct buf key, *b = &r->body;
     struct series se = {sv, v, b, NULL, 0, 0, 0, sv->p->serving.max_points};
     struct window w;
-    struct snap s;
+    struct snap own, *s;
     struct plan pl;
     int64_t from, to, step, width;
     char err[ERR_LEN], d[32];
@@ -455,12 +478,12 @@ api_series(struct serving *sv, const struct view *v, struct params *q,
         param_duration(v, q, r, "window", step, &width) != 0 ||
         param_key(sv, v, q, r, &key) != 0 ||
         params_rest(sv, v, q, r, "from, to, step, window") != 0 ||
-        open_snap(sv, &s, r) != 0)
+        (s = snap_for(sv, pre, &own, r)) == NULL)
         goto out;
     if (step % TS_DAY_MS == 0 && width % TS_DAY_MS == 0)
         flags = PLAN_DAY;
     se.width = width;
-    se.cutoff = s.cutoff;
+    se.cutoff = s->cutoff;
     put_head(b, v);
     buf_puts(b, ",\"key\":");
     if (put_key(b, sv, v, key.data, key.len, r) != 0)
@@ -474,9 +497,9 @@ api_series(struct serving *sv, const struct view *v, struct params *q,
         from == INT64_MIN ? INT64_MIN : ts_bucket(from, step), series_point,
         &se);
     se.w = &w;
-    rc = plan_make(&s, v, from, to, flags, &pl, err);
+    rc = plan_make(s, v, from, to, flags, &pl, err);
     if (rc == 0)
-        rc = query_key_rows(&s, v, &pl, key.data, key.len, series_row, &se,
+        rc = query_key_rows(s, v, &pl, key.data, key.len, series_row, &se,
             err);
     if (rc == 0)
         rc = window_finish(&w, err);
@@ -491,10 +514,10 @@ api_series(struct serving *sv, const struct view *v, struct params *q,
         goto end;
     }
     buf_putc(b, ']');
-    put_layers(b, &s);
+    put_layers(b, s);
     buf_puts(b, "}\n");
 end:
-    snap_end(&s);
+    snap_done(s, &own);
 out:
     buf_reset(&key);
 }
@@ -638,11 +661,11 @@ param_n(struct serving *sv, struct params *q, struct reply *r, int *n)
 
 void
 api_top(struct serving *sv, const struct view *v, struct params *q,
-    struct reply *r)
+    struct snap *pre, struct reply *r)
 {
     struct buf *b = &r->body;
     struct top t = {v, 0, 0, 0, agg_row_size(v), NULL, NULL};
-    struct snap s;
+    struct snap own, *s;
     struct plan pl;
     int64_t from, to;
     char err[ERR_LEN];
@@ -652,15 +675,15 @@ api_top(struct serving *sv, const struct view *v, struct params *q,
         param_n(sv, q, r, &t.n) != 0 ||
         param_range(q, r, &from, &to) != 0 ||
         params_rest(sv, NULL, q, r, "metric, n, from, to") != 0 ||
-        open_snap(sv, &s, r) != 0)
+        (s = snap_for(sv, pre, &own, r)) == NULL)
         return;
     t.pool = xcalloc((size_t)t.n, sizeof(*t.pool));
     t.h = xcalloc((size_t)t.n, sizeof(*t.h));
     rows = xmalloc((size_t)t.n * t.rowsz);
     for (int i = 0; i < t.n; i++)
         t.pool[i].row = rows + (size_t)i * (size_t)v->nslots;
-    if (plan_make(&s, v, from, to, PLAN_ALL | PLAN_DAY, &pl, err) != 0 ||
-        query_groups(&s, v, &pl, top_add, &t, err) != 0) {
+    if (plan_make(s, v, from, to, PLAN_ALL | PLAN_DAY, &pl, err) != 0 ||
+        query_groups(s, v, &pl, top_add, &t, err) != 0) {
         internal(r, err);
         goto end;
     }
@@ -686,10 +709,10 @@ api_top(struct serving *sv, const struct view *v, struct params *q,
         buf_putc(b, '}');
     }
     buf_putc(b, ']');
-    put_layers(b, &s);
+    put_layers(b, s);
     buf_puts(b, "}\n");
 end:
-    snap_end(&s);
+    snap_done(s, &own);
     free(t.pool);
     free(t.h);
     free(rows);
@@ -884,6 +907,15 @@ api_metrics(struct serving *sv, struct params *q, struct reply *r)
     (void)q;
     r->type = TYPE_PROM;
     metrics_render_requests(&sv->metrics, b);
+    buf_printf(b, "# HELP lambda_serving_cache_requests_total Series and top "
+        "requests answered from the cache (hit) or computed (miss).\n"
+        "# TYPE lambda_serving_cache_requests_total counter\n"
+        "lambda_serving_cache_requests_total{result=\"hit\"} %llu\n"
+        "lambda_serving_cache_requests_total{result=\"miss\"} %llu\n",
+        (unsigned long long)atomic_load(&sv->cache.hits),
+        (unsigned long long)atomic_load(&sv->cache.misses));
+    gauge(b, "lambda_serving_cache_bytes", "Bytes of answers held in the "
+        "cache.", (double)atomic_load(&sv->cache.bytes));
     if (st != NULL && snap_begin(&s, st, err) == 0)
         open = 1;
     gauge(b, "lambda_serving_ready", "1 when the store is open and holds "

@@ -46,13 +46,20 @@ void reply_reset(struct reply *r);
 void reply_error(struct reply *r, int status, const char *param,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+struct snap;
+
+/*
+ * The data answers read the snapshot pre when the caller opened one (to
+ * key a cache on its identity), else open their own after checking the
+ * parameters.
+ */
 void api_views(struct serving *sv, struct params *q, struct reply *r);
 void api_total(struct serving *sv, const struct view *v, struct params *q,
-    struct reply *r);
+    struct snap *pre, struct reply *r);
 void api_series(struct serving *sv, const struct view *v, struct params *q,
-    struct reply *r);
+    struct snap *pre, struct reply *r);
 void api_top(struct serving *sv, const struct view *v, struct params *q,
-    struct reply *r);
+    struct snap *pre, struct reply *r);
 void api_healthz(struct serving *sv, struct params *q, struct reply *r);
 void api_readyz(struct serving *sv, struct params *q, struct reply *r);
 void api_metrics(struct serving *sv, struct params *q, struct reply *r);

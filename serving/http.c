@@ -12,14 +12,17 @@
 #include <unistd.h>
 
 #include <microhttpd.h>
+#include <zlib.h>
 
 #include "serving/api.h"
 #include "serving/dashboard.h"
 #include "serving/http.h"
+#include "serving/query.h"
 #include "shared/log.h"
 #include "shared/mem.h"
 
 #define ALLOW "GET, HEAD"
+#define GZIP_MIN 1024       /* smaller answers go out as they are */
 #define ALLOW_CORS "GET, HEAD, OPTIONS"
 
 /* Per request, from its request line to the end of its answer. */
@@ -29,6 +32,7 @@ struct req {
     struct guard_conn  *gc;
     enum route          route;
     int                 status;
+    int                 gzip;       /* the client accepts gzip */
     int                 seen;       /* the handler ran once already */
     int                 queued;
 };
@@ -49,14 +53,72 @@ req_new(struct MHD_Connection *c, size_t urilen)
 
 /* ---- answers ----------------------------------------------------------- */
 
-static enum MHD_Result
-respond(struct serving *sv, struct MHD_Connection *c, struct req *rq,
-    struct reply *r)
+/* Nonzero when Accept-Encoding lists gzip without q=0. */
+static int
+accepts_gzip(struct MHD_Connection *c)
+{
+    const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+        MHD_HTTP_HEADER_ACCEPT_ENCODING);
+
+    while (h != NULL && *h != '\0') {
+        size_t n;
+
+        h += strspn(h, " \t,");
+        n = strcspn(h, ",");
+        if (strncasecmp(h, "gzip", 4) == 0 && strchr(" \t;,", h[4]) != NULL) {
+            const char *q = memchr(h, ';', n);
+
+            if (q == NULL)
+                return 1;
+            q += strspn(q + 1, " \t") + 1;
+            return !(strncmp(q, "q=0", 3) == 0 && strspn(q + 3, ".0") ==
+                (size_t)(h + n - q - 3));
+        }
+        h += n;
+    }
+    return 0;
+}
+
+/* Replace body with its gzip encoding. Returns 0, or -1 (body unchanged). */
+static int
+gzip_body(struct buf *body)
+{
+    z_stream z;
+    struct buf out;
+    int rc;
+
+    memset(&z, 0, sizeof(z));
+    if (deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
+        Z_OK)
+        return -1;
+    buf_init(&out);
+    buf_reserve(&out, deflateBound(&z, body->len));
+    z.next_in = (unsigned char *)body->data;
+    z.avail_in = (uInt)body->len;
+    z.next_out = (unsigned char *)out.data;
+    z.avail_out = (uInt)(out.cap - 1);
+    rc = deflate(&z, Z_FINISH);
+    out.len = z.total_out;
+    (void)deflateEnd(&z);
+    if (rc != Z_STREAM_END) {
+        buf_reset(&out);
+        return -1;
+    }
+    buf_reset(body);
+    *body = out;
+    return 0;
+}
+
+/* A response for r, with our headers; NULL if libmicrohttpd has no memory. */
+static struct MHD_Response *
+make_response(struct serving *sv, struct reply *r, int gzip, size_t *bytes)
 {
     struct MHD_Response *resp;
     const char *origin = sv->p->serving.cors_origin;
-    enum MHD_Result ret;
 
+    gzip = gzip && r->page == NULL && r->body.len >= GZIP_MIN &&
+        gzip_body(&r->body) == 0;
+    *bytes = r->page != NULL ? r->pagelen : r->body.len;
     if (r->page != NULL) {
         resp = MHD_create_response_from_buffer(r->pagelen, (void *)r->page,
             MHD_RESPMEM_PERSISTENT);
@@ -73,9 +135,12 @@ respond(struct serving *sv, struct MHD_Connection *c, struct req *rq,
             free(data);
     }
     if (resp == NULL)
-        return MHD_NO;
+        return NULL;
     (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
         r->type);
+    if (gzip)
+        (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING,
+            "gzip");
     if (r->status == 405 || r->status == 204)
         (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW,
             origin != NULL ? ALLOW_CORS : ALLOW);
@@ -87,7 +152,11 @@ respond(struct serving *sv, struct MHD_Connection *c, struct req *rq,
     if (origin != NULL) {
         (void)MHD_add_response_header(resp,
             MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-        (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Origin");
+        (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY,
+            "Origin, Accept-Encoding");
+    } else if (r->page == NULL) {
+        (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY,
+            "Accept-Encoding");
     }
     if (r->status == 204 && origin != NULL) {
         (void)MHD_add_response_header(resp, "Access-Control-Allow-Methods",
@@ -96,6 +165,19 @@ respond(struct serving *sv, struct MHD_Connection *c, struct req *rq,
             "Authorization");
         (void)MHD_add_response_header(resp, "Access-Control-Max-Age", "600");
     }
+    return resp;
+}
+
+static enum MHD_Result
+respond(struct serving *sv, struct MHD_Connection *c, struct req *rq,
+    struct reply *r)
+{
+    size_t bytes;
+    struct MHD_Response *resp = make_response(sv, r, rq->gzip, &bytes);
+    enum MHD_Result ret;
+
+    if (resp == NULL)
+        return MHD_NO;
     ret = MHD_queue_response(c, (unsigned)r->status, resp);
     MHD_destroy_response(resp);
     rq->status = r->status;
@@ -193,7 +275,71 @@ route_view(struct serving *sv, const char *rest, const struct view **v)
     return ROUTE_OTHER;
 }
 
-static void
+/*
+ * series and top: answer from the cache when the store is unchanged since
+ * the same request was answered (cache.h), else compute from the snapshot
+ * whose identity keys the new entry.
+ */
+static enum MHD_Result
+answer_cached(struct serving *sv, struct MHD_Connection *c, struct req *rq,
+    const struct view *v, const char *url, struct params *q, struct reply *r)
+{
+    struct store *st = serving_store(sv);
+    struct MHD_Response *resp;
+    struct buf key, id;
+    struct snap s;
+    char err[ERR_LEN];
+    uint64_t h;
+    size_t len;
+    int ret = MHD_NO;
+
+    if (st == NULL || snap_begin(&s, st, err) != 0) {
+        if (rq->route == ROUTE_SERIES)
+            api_series(sv, v, q, NULL, r);
+        else
+            api_top(sv, v, q, NULL, r);
+        return respond(sv, c, rq, r);
+    }
+    buf_init(&key);
+    buf_init(&id);
+    buf_append(&key, url, strlen(url) + 1);
+    for (int i = 0; i < q->n; i++) {
+        buf_append(&key, q->v[i].name, strlen(q->v[i].name) + 1);
+        if (q->v[i].value != NULL)
+            buf_append(&key, q->v[i].value, strlen(q->v[i].value) + 1);
+        else
+            buf_putc(&key, '\1');
+    }
+    buf_putc(&key, rq->gzip ? 'z' : '-');
+    h = cache_hash(key.data, key.len);
+    if (snap_identity(&s, &id, err) == 0 && cache_queue(&sv->cache, h,
+        key.data, key.len, id.data, id.len, c, &ret)) {
+        rq->status = 200;
+        rq->queued = 1;
+        goto done;
+    }
+    if (rq->route == ROUTE_SERIES)
+        api_series(sv, v, q, &s, r);
+    else
+        api_top(sv, v, q, &s, r);
+    if (r->status != 200 || id.len == 0) {
+        ret = respond(sv, c, rq, r);
+        goto done;
+    }
+    if ((resp = make_response(sv, r, rq->gzip, &len)) == NULL)
+        goto done;
+    ret = MHD_queue_response(c, MHD_HTTP_OK, resp);
+    rq->status = 200;
+    rq->queued = 1;
+    cache_put(&sv->cache, h, key.data, key.len, id.data, id.len, resp, len);
+done:
+    snap_end(&s);
+    buf_reset(&key);
+    buf_reset(&id);
+    return (enum MHD_Result)ret;
+}
+
+static enum MHD_Result
 dispatch(struct serving *sv, struct MHD_Connection *c, struct req *rq,
     const char *url, const char *method, struct reply *r)
 {
@@ -202,6 +348,7 @@ dispatch(struct serving *sv, struct MHD_Connection *c, struct req *rq,
     int api = strncmp(url, "/v1/", 4) == 0;
 
     q.n = 0;
+    rq->gzip = accepts_gzip(c);
     if (strcmp(url, "/") == 0)
         rq->route = ROUTE_DASHBOARD;
     else if (strcmp(url, "/healthz") == 0)
@@ -217,64 +364,63 @@ dispatch(struct serving *sv, struct MHD_Connection *c, struct req *rq,
 
     if (strcmp(method, "OPTIONS") == 0 && sv->p->serving.cors_origin != NULL) {
         r->status = 204;    /* CORS preflight: never needs the token */
-        return;
+        return respond(sv, c, rq, r);
     }
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
         reply_error(r, 405, NULL, "method %s not allowed: use GET", method);
-        return;
+        return respond(sv, c, rq, r);
     }
     if (rq->urilen > HTTP_URI_MAX) {
         reply_error(r, 414, NULL, "URL longer than %d bytes", HTTP_URI_MAX);
-        return;
+        return respond(sv, c, rq, r);
     }
     if (api && !authorized(sv, c)) {
         reply_error(r, 401, NULL, "missing or wrong bearer token: send "
             "\"Authorization: Bearer TOKEN\"");
-        return;
+        return respond(sv, c, rq, r);
     }
     (void)MHD_get_connection_values_n(c, MHD_GET_ARGUMENT_KIND, on_arg, &q);
     if (q.n > PARAMS_MAX) {
         reply_error(r, 400, NULL, "more than %d query parameters, or a NUL "
             "byte in one", PARAMS_MAX);
-        return;
+        return respond(sv, c, rq, r);
     }
     switch (rq->route) {
     case ROUTE_DASHBOARD:
         r->type = "text/html; charset=utf-8";
         r->page = dashboard_html;
         r->pagelen = dashboard_html_len();
-        return;
+        break;
     case ROUTE_HEALTHZ:
         api_healthz(sv, &q, r);
-        return;
+        break;
     case ROUTE_READYZ:
         api_readyz(sv, &q, r);
-        return;
+        break;
     case ROUTE_METRICS:
         api_metrics(sv, &q, r);
-        return;
+        break;
     case ROUTE_VIEWS:
         api_views(sv, &q, r);
-        return;
+        break;
     case ROUTE_TOTAL:
+        if (v == NULL)
+            goto unknown;
+        api_total(sv, v, &q, NULL, r);
+        break;
     case ROUTE_SERIES:
     case ROUTE_TOP:
         if (v == NULL)
-            break;
-        if (rq->route == ROUTE_TOTAL)
-            api_total(sv, v, &q, r);
-        else if (rq->route == ROUTE_SERIES)
-            api_series(sv, v, &q, r);
-        else
-            api_top(sv, v, &q, r);
-        return;
+            goto unknown;
+        return answer_cached(sv, c, rq, v, url, &q, r);
     default:
+        reply_error(r, 404, NULL, "no such path: %.200s", url);
         break;
     }
-    if (rq->route != ROUTE_OTHER)
-        reply_error(r, 404, NULL, "unknown view (GET /v1/views lists them)");
-    else
-        reply_error(r, 404, NULL, "no such path: %.200s", url);
+    return respond(sv, c, rq, r);
+unknown:
+    reply_error(r, 404, NULL, "unknown view (GET /v1/views lists them)");
+    return respond(sv, c, rq, r);
 }
 
 static int
@@ -326,8 +472,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
     if (rq->queued)
         return MHD_YES;
     reply_init(&r);
-    dispatch(sv, c, rq, url, method, &r);
-    ret = respond(sv, c, rq, &r);
+    ret = dispatch(sv, c, rq, url, method, &r);
     reply_reset(&r);
     return ret;
 }

@@ -132,6 +132,7 @@ main(int argc, char **argv)
     /* Resources: the store may not exist yet; main retries every second. */
     metrics_init(&sv.metrics);
     guard_init(&sv.guard, (int64_t)sv.p->serving.timeout * 1000);
+    cache_init(&sv.cache);
     atomic_init(&sv.store, NULL);
     atomic_init(&sv.inflight, 0);
     (void)serving_store_poll(&sv);
@@ -164,6 +165,7 @@ main(int argc, char **argv)
     (void)signal(SIGINT, SIG_DFL);
     (void)pthread_sigmask(SIG_UNBLOCK, &sigs, NULL);
     http_stop(&sv, sv.p->serving.timeout * 1000);
+    cache_reset(&sv.cache);
     serving_store_close(&sv);
     guard_reset(&sv.guard);
     if (sv.p->serving.token != NULL)

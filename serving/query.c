@@ -45,6 +45,29 @@ snap_end(struct snap *s)
 }
 
 int
+snap_identity(struct snap *s, struct buf *out, char *err)
+{
+    int64_t head[6], upd = 0;
+    const void *val = NULL;
+    size_t len = 0;
+    int rc, rs;
+
+    if ((rc = store_meta_get_i64(s->txn, "speed.updated_at", &upd, err)) < 0 ||
+        (rs = store_meta_get(s->txn, "speed.status", &val, &len, err)) < 0)
+        return -1;
+    head[0] = s->has_batch ? s->batch.version : 0;
+    head[1] = s->has_batch ? s->batch.cutoff : 0;
+    head[2] = s->has_watermark ? s->watermark : INT64_MIN;
+    head[3] = rc == 0 ? upd : INT64_MIN;
+    head[4] = rs == 0 ? (int64_t)len : -1;
+    head[5] = s->has_batch ? s->batch.published_at : 0;
+    buf_append(out, head, sizeof(head));
+    if (rs == 0)
+        buf_append(out, val, len);
+    return 0;
+}
+
+int
 snap_has_data(const struct snap *s)
 {
     return s->has_batch || s->has_watermark;

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "shared/buf.h"
 #include "shared/pipeline.h"
 #include "shared/store.h"
 
@@ -37,6 +38,14 @@ struct snap {
  */
 int snap_begin(struct snap *s, struct store *st, char *err);
 void snap_end(struct snap *s);
+
+/*
+ * Append to out the bytes that identify the snapshot's data: batch version
+ * and cutoff, speed watermark, speed.updated_at and the speed status, all
+ * rewritten by every batch publish or speed commit. Equal identities mean
+ * equal rows. Returns 0, or -1 with err.
+ */
+int snap_identity(struct snap *s, struct buf *out, char *err);
 
 /* Nonzero when anything was ever written: a batch version or a speed
  * watermark. Before that, queries answer 503. */

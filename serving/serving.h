@@ -5,6 +5,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "serving/cache.h"
 #include "serving/guard.h"
 #include "serving/metrics.h"
 #include "shared/err.h"
@@ -27,6 +28,7 @@ struct serving {
     char                      open_err[ERR_LEN]; /* main: last failure */
     struct metrics            metrics;
     struct guard              guard;
+    struct cache              cache;        /* series and top answers */
     struct MHD_Daemon        *daemon;
     _Atomic int               inflight;     /* requests being answered */
     char                      url[128];     /* "http://127.0.0.1:8080" */

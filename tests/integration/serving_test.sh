@@ -358,6 +358,27 @@ VERSION=4
 get "/v1/views/totals/total"
 eq "after republishing" "$CODE $BODY" "200 {\"view\":\"totals\",\"key\":{},\"from\":null,\"to\":null,\"metrics\":$(expect m_simple),$(layers)}"
 
+# ---- answer cache and gzip -------------------------------------------------------
+get "/v1/views/totals/series?step=1h&from=2026-11-20T13:00:00Z"
+first=$BODY
+get "/v1/views/totals/series?step=1h&from=2026-11-20T13:00:00Z"
+eq "a cached series equals the computed one" "$BODY" "$first"
+get /metrics
+check "cache hits counted" grep -q '^lambda_serving_cache_requests_total{result="hit"} [1-9]' <<<"$BODY"
+echo '{"customer":"late","amount":1.5,"ts":"2026-11-20T15:59:00Z"}' |
+    "$BUILD"/tests/integration/speedfill -c "$PIPE" --store "$tmp/store" --watermark "$WM" \
+    >/dev/null || bad "speedfill one event"
+get "/v1/views/totals/series?step=1h&from=2026-11-20T13:00:00Z"
+eq "a speed commit invalidates cached answers" "$(jq -c '[.points[].metrics.orders]' <<<"$BODY")" \
+    "$(jq -c '[.points[].metrics.orders] | .[-1] += 1' <<<"$first")"
+plain=$(curl -s "$URL/v1/views/totals/series?step=10m")
+zipped=$(curl -s --compressed "$URL/v1/views/totals/series?step=10m")
+eq "gzip answers decode to the same bytes" "$(md5sum <<<"$zipped")" "$(md5sum <<<"$plain")"
+check "gzip when accepted" grep -qi '^content-encoding: gzip' \
+    <<<"$(curl -s -o /dev/null -D - -H 'Accept-Encoding: gzip' "$URL/v1/views/totals/series?step=10m")"
+get "/v1/views/totals/series?step=10m" -H 'Accept-Encoding: gzip;q=0'
+check "no gzip with q=0" test "$(grep -ci '^content-encoding' <<<"$HDRS")" = 0
+
 # ---- signals -------------------------------------------------------------------
 kill -TERM "${pids[0]}"
 wait "${pids[0]}"
