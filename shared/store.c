@@ -43,7 +43,6 @@
 
 #define KMAX 511                /* LMDB's default maximum key size */
 #define CHUNK_ROWS 50000        /* rows per writer or purge transaction */
-#define CHUNK_MS 250            /* longest a writer transaction stays open */
 #define ROLLUP_MAX (32u << 20)  /* rollup bytes buffered before spilling */
 #define RESIZE_WAIT_MS 2000
 #define MAP_MIN (64u << 10)
@@ -105,17 +104,17 @@ struct store_writer {
     const struct view     *cv;          /* view being written, or NULL */
     int                    cvi;
     int                    failed;
-    /* the open chunk transaction */
-    struct store_txn      *t;
-    MDB_cursor            *wcur;
+    /* rows waiting for the next chunk transaction (w_flush()) */
+    struct buf             chunk;
     size_t                 nrows;
-    int64_t                t_start;     /* monotonic ms */
     int                    noappend;    /* MDB_APPEND refused: plain puts */
     int                    spilled;     /* cv's rollups went out unordered */
     /* order check of puts within cv: suffix gkey|bucket of the last put */
     unsigned char          lastput[KMAX];
     size_t                 lastlen;
-    /* base rows of the previous version carried into cv (keep_before) */
+    /* base rows of the previous version carried into cv (keep_before),
+     * read in a read txn that ends before every chunk is written */
+    struct store_txn      *rt;
     int                    old_active;
     struct scan            old;
     int                    have_pend;
@@ -214,6 +213,14 @@ day_of(int64_t b)
     int64_t m = b % TS_DAY_MS;
 
     return m < 0 ? b - m - TS_DAY_MS : b - m;
+}
+
+/* memcpy() that accepts (NULL, 0): the empty group key is NULL, 0. */
+static void
+copy(void *dst, const void *src, size_t n)
+{
+    if (n > 0)
+        memcpy(dst, src, n);
 }
 
 /* ---- errors ---- */
@@ -890,10 +897,10 @@ iter_new(struct store_txn *t, MDB_dbi dbi, const struct view *v,
     memcpy(it->s.pre, pre, plen);
     it->s.plen = plen;
     if (gkey != NULL) {
-        memcpy(it->s.pre + plen, gkey, gklen);
+        copy(it->s.pre + plen, gkey, gklen);
         it->s.plen += gklen;
         it->s.exact = 1;
-        memcpy(it->gkey, gkey, gklen);
+        copy(it->gkey, gkey, gklen);
         it->gklen = gklen;
     }
     it->s.from = from;
@@ -916,10 +923,12 @@ store_iter_batch(struct store_txn *t, int64_t version, const struct view *v,
     unsigned char pre[KMAX];
     size_t plen;
 
-    if (version <= 0 || version > UINT32_MAX ||
+    if (version <= 0 || version > UINT32_MAX || level < STORE_LEVEL_BASE ||
+        level > STORE_LEVEL_ALL ||
         batch_prefix(pre, &plen, (uint32_t)version, v->name, level) != 0) {
-        snprintf(err, ERR_LEN, "store %s: view %s: bad batch version %lld "
-            "or name", t->st->dir, v->name, (long long)version);
+        snprintf(err, ERR_LEN, "store %s: view %s: bad batch version %lld, "
+            "level %d or name", t->st->dir, v->name, (long long)version,
+            level);
         return -1;
     }
     return iter_new(t, t->st->batch, v, pre, plen, gkey, gklen, from, to,
@@ -967,7 +976,7 @@ store_iter_next(struct store_iter *it, struct store_row *row, char *err)
     if (!it->s.exact) {
         /* the group key sits between the prefix and the bucket */
         it->gklen = k.mv_size - 8 - it->s.plen;
-        memcpy(it->gkey, (const unsigned char *)k.mv_data + it->s.plen,
+        copy(it->gkey, (const unsigned char *)k.mv_data + it->s.plen,
             it->gklen);
     }
     row->gkey = it->gkey;
@@ -1256,68 +1265,79 @@ writer_fail(struct store_writer *w)
     return -1;
 }
 
-/* Open the chunk transaction unless it is open. */
-static int
-w_txn(struct store_writer *w, char *err)
+/* End the read transaction on the previous version; reads resume by key. */
+static void
+old_close(struct store_writer *w)
 {
-    int rc;
-
-    if (w->t != NULL)
-        return 0;
-    if (txn_begin(w->st, 1, &w->t, err) != 0)
-        return -1;
-    if ((rc = mdb_cursor_open(w->t->txn, w->st->batch, &w->wcur)) != 0)
-        goto fail;
-    if (w->old_active) {
-        if ((rc = mdb_cursor_open(w->t->txn, w->st->batch, &w->old.cur)) != 0)
-            goto fail;
+    if (w->old.cur != NULL) {
+        mdb_cursor_close(w->old.cur);   /* read txns do not close cursors */
+        w->old.cur = NULL;
         if (w->old.state == SCAN_NEXT)
             w->old.state = SCAN_RESEEK;
     }
+    store_txn_abort(w->rt);
+    w->rt = NULL;
+}
+
+/*
+ * Write the buffered chunk in one write transaction and commit it. The
+ * transaction lives only inside this call, so a caller computing between
+ * puts never holds LMDB's writer lock and speed never waits on it for long.
+ */
+static int
+w_flush(struct store_writer *w, char *err)
+{
+    struct store_txn *t = NULL;
+    MDB_cursor *cur = NULL;
+    const unsigned char *p;
+    size_t off = 0;
+    MDB_val k, d;
+    unsigned flags;
+    int rc;
+
+    if (w->nrows == 0)
+        return 0;
+    old_close(w);       /* at most one transaction of ours at a time */
+    if (txn_begin(w->st, 1, &t, err) != 0)
+        return -1;
+    if ((rc = mdb_cursor_open(t->txn, w->st->batch, &cur)) != 0) {
+        set_err(w->st, err, "mdb_cursor_open", rc);
+        goto fail;
+    }
+    while (off < w->chunk.len) {
+        p = (const unsigned char *)w->chunk.data + off;
+        k.mv_size = (size_t)p[1] << 8 | p[2];
+        d.mv_size = (size_t)get_be32(p + 3);
+        k.mv_data = (void *)(p + 7);
+        d.mv_data = (void *)(p + 7 + k.mv_size);
+        off += 7 + k.mv_size + d.mv_size;
+        flags = w->noappend || p[0] ? MDB_NOOVERWRITE : MDB_APPEND;
+        rc = mdb_cursor_put(cur, &k, &d, flags);
+        if (rc == MDB_KEYEXIST && flags == MDB_APPEND) {
+            /* a larger key exists (should not): carry on with plain puts */
+            w->noappend = 1;
+            rc = mdb_cursor_put(cur, &k, &d, MDB_NOOVERWRITE);
+        }
+        if (rc != 0) {
+            set_err(w->st, err, "put batch row", rc);
+            goto fail;
+        }
+    }
+    buf_clear(&w->chunk);
     w->nrows = 0;
-    w->t_start = now_ms(CLOCK_MONOTONIC);
-    return 0;
+    return store_txn_commit(t, err);     /* closes cur */
 fail:
-    set_err(w->st, err, "mdb_cursor_open", rc);
-    store_txn_abort(w->t);
-    w->t = NULL;
+    store_txn_abort(t);
     return -1;
 }
 
-/* Commit the chunk transaction; its cursors close with it. */
-static int
-w_commit(struct store_writer *w, char *err)
-{
-    struct store_txn *t = w->t;
-
-    if (t == NULL)
-        return 0;
-    w->t = NULL;
-    w->wcur = NULL;
-    w->old.cur = NULL;
-    return store_txn_commit(t, err);
-}
-
-/* Commit when the chunk is big or old enough: speed must not wait long. */
-static int
-w_maybe_commit(struct store_writer *w, char *err)
-{
-    if (w->nrows >= CHUNK_ROWS || ((w->nrows & 1023) == 0 &&
-        now_ms(CLOCK_MONOTONIC) - w->t_start > CHUNK_MS))
-        return w_commit(w, err);
-    return 0;
-}
-
-/* Put one encoded row under prefix(level) | gkey | bucket of cv. */
+/* Buffer one encoded row of cv under prefix(level) | gkey | bucket. */
 static int
 w_put(struct store_writer *w, int level, const void *gkey, size_t glen,
     int64_t bucket, const void *val, char *err)
 {
-    unsigned char kb[KMAX];
-    size_t plen;
-    MDB_val k, d;
-    unsigned flags;
-    int rc;
+    unsigned char hdr[7], kb[KMAX];
+    size_t plen, vlen = agg_row_size(w->cv);
 
     if (batch_prefix(kb, &plen, w->version, w->cv->name, level) != 0 ||
         plen + glen + 8 > KMAX) {
@@ -1325,28 +1345,18 @@ w_put(struct store_writer *w, int level, const void *gkey, size_t glen,
             w->cv->name);
         return -1;
     }
-    if (w_txn(w, err) != 0)
-        return -1;
-    memcpy(kb + plen, gkey, glen);
+    copy(kb + plen, gkey, glen);
     put_bucket(kb + plen + glen, bucket);
-    k.mv_data = kb;
-    k.mv_size = plen + glen + 8;
-    d.mv_data = (void *)val;
-    d.mv_size = agg_row_size(w->cv);
-    flags = w->noappend || w->spilled ? MDB_NOOVERWRITE : MDB_APPEND;
-    rc = mdb_cursor_put(w->wcur, &k, &d, flags);
-    if (rc == MDB_KEYEXIST && flags == MDB_APPEND) {
-        /* a larger key exists (should not): carry on with plain puts */
-        w->noappend = 1;
-        rc = mdb_cursor_put(w->wcur, &k, &d, MDB_NOOVERWRITE);
-    }
-    if (rc != 0) {
-        set_err(w->st, err, "put batch row", rc);
-        store_txn_abort(w->t);
-        w->t = NULL;
-        return -1;
-    }
-    w->nrows++;
+    /* record: unordered(1) | key length(2) | value length(4) | key | value */
+    hdr[0] = (unsigned char)w->spilled;
+    hdr[1] = (unsigned char)((plen + glen + 8) >> 8);
+    hdr[2] = (unsigned char)(plen + glen + 8);
+    put_be32(hdr + 3, (uint32_t)vlen);
+    buf_append(&w->chunk, hdr, 7);
+    buf_append(&w->chunk, kb, plen + glen + 8);
+    buf_append(&w->chunk, val, vlen);
+    if (++w->nrows >= CHUNK_ROWS)
+        return w_flush(w, err);
     return 0;
 }
 
@@ -1377,7 +1387,7 @@ rollup_flush_buf(struct store_writer *w, struct buf *b, int level, char *err)
         p = (const unsigned char *)b->data + off;
         glen = (size_t)p[0] << 8 | p[1];
         if (w_put(w, level, p + 2, glen, get_bucket(p + 2 + glen),
-            p + 2 + glen + 8, err) != 0 || w_maybe_commit(w, err) != 0)
+            p + 2 + glen + 8, err) != 0)
             return -1;
         off += 2 + glen + 8 + rs;
     }
@@ -1442,10 +1452,10 @@ w_emit(struct store_writer *w, const void *gkey, size_t glen, int64_t bucket,
     w->has_rows[w->cvi] = 1;
 
     if (!w->have_group || w->grplen != glen ||
-        memcmp(w->grp, gkey, glen) != 0) {
+        (glen > 0 && memcmp(w->grp, gkey, glen) != 0)) {
         if (rollup_close(w, 1, err) != 0)
             return -1;
-        memcpy(w->grp, gkey, glen);
+        copy(w->grp, gkey, glen);
         w->grplen = glen;
         w->have_group = 1;
         agg_row_init(v, w_row(w, 2));
@@ -1466,7 +1476,7 @@ w_emit(struct store_writer *w, const void *gkey, size_t glen, int64_t bucket,
     if (agg_row_merge(v, w_row(w, 2), row) != 0)
         goto overflow;
 
-    return w_maybe_commit(w, err);
+    return 0;
 overflow:
     snprintf(err, ERR_LEN, "store %s: view %s: sum overflow in a rollup",
         w->st->dir, v->name);
@@ -1482,9 +1492,9 @@ sfx_cmp(const void *ga, size_t la, int64_t ba, const void *gb, size_t lb,
     size_t m;
     int c;
 
-    memcpy(a, ga, la);
+    copy(a, ga, la);
     put_bucket(a + la, ba);
-    memcpy(b, gb, lb);
+    copy(b, gb, lb);
     put_bucket(b + lb, bb);
     m = la < lb ? la + 8 : lb + 8;
     if ((c = memcmp(a, b, m)) != 0)
@@ -1499,8 +1509,13 @@ old_fetch(struct store_writer *w, char *err)
     MDB_val k, d;
     int rc;
 
-    if (w_txn(w, err) != 0)
+    if (w->rt == NULL && txn_begin(w->st, 0, &w->rt, err) != 0)
         return -1;
+    if (w->old.cur == NULL &&
+        (rc = mdb_cursor_open(w->rt->txn, w->st->batch, &w->old.cur)) != 0) {
+        set_err(w->st, err, "mdb_cursor_open", rc);
+        return -1;
+    }
     rc = scan_next(&w->old, &k, &d);
     if (rc == MDB_NOTFOUND) {
         w->old_active = 0;
@@ -1517,7 +1532,7 @@ old_fetch(struct store_writer *w, char *err)
         return -1;
     }
     w->pend_glen = k.mv_size - 8 - w->old.plen;
-    memcpy(w->pend_g, (const unsigned char *)k.mv_data + w->old.plen,
+    copy(w->pend_g, (const unsigned char *)k.mv_data + w->old.plen,
         w->pend_glen);
     w->pend_bucket = get_bucket((const unsigned char *)k.mv_data +
         k.mv_size - 8);
@@ -1556,8 +1571,6 @@ view_start(struct store_writer *w, int vi)
     const struct view *v = &w->p->views[vi];
     size_t plen;
 
-    /* views end with a commit, so w_txn() opens the old rows' cursor */
-    assert(w->t == NULL);
     w->cv = v;
     w->cvi = vi;
     w->lastlen = 0;
@@ -1569,6 +1582,7 @@ view_start(struct store_writer *w, int vi)
     }
     w->enc = xrealloc(w->enc, agg_row_size(v) + 1);
     w->old_active = 0;
+    old_close(w);
     memset(&w->old, 0, sizeof(w->old));
     if (w->keep_before >= 0 && w->prev != 0 &&
         batch_prefix(w->old.pre, &plen, w->prev, v->name,
@@ -1581,18 +1595,18 @@ view_start(struct store_writer *w, int vi)
     }
 }
 
-/* Finish cv: carried rows left, rollups, and a commit. */
+/* Finish cv: the carried rows left, then its rollups. */
 static int
 view_finish(struct store_writer *w, char *err)
 {
     if (w->cv == NULL)
         return 0;
     if (old_until(w, NULL, 0, 0, err) != 0 ||
-        rollup_close(w, 1, err) != 0 || rollup_flush(w, err) != 0 ||
-        w_commit(w, err) != 0)
+        rollup_close(w, 1, err) != 0 || rollup_flush(w, err) != 0)
         return -1;
     w->cv = NULL;
     w->old_active = 0;
+    old_close(w);
     return 0;
 }
 
@@ -1619,8 +1633,7 @@ writer_free(struct store_writer *w)
 {
     if (w == NULL)
         return;
-    if (w->t != NULL)
-        store_txn_abort(w->t);
+    old_close(w);
     if (w->lockfd >= 0)
         close(w->lockfd);       /* releases the flock */
     free(w->order);
@@ -1632,6 +1645,7 @@ writer_free(struct store_writer *w)
     free(w->enc);
     buf_reset(&w->days);
     buf_reset(&w->alls);
+    buf_reset(&w->chunk);
     free(w);
 }
 
@@ -1680,6 +1694,7 @@ store_writer_begin(struct store *st, const struct pipeline *p,
     w->keep_before = keep_before;
     buf_init(&w->days);
     buf_init(&w->alls);
+    buf_init(&w->chunk);
     w->order = xcalloc((size_t)p->nviews + 1, sizeof(int));
     w->sigs = xcalloc((size_t)p->nviews + 1, sizeof(int64_t));
     w->first = xcalloc((size_t)p->nviews + 1, sizeof(int64_t));
@@ -1809,7 +1824,7 @@ store_writer_put(struct store_writer *w, const struct view *v,
     if (old_until(w, gkey, gklen, bucket, err) != 0 ||
         w_emit(w, gkey, gklen, bucket, row, err) != 0)
         return writer_fail(w);
-    memcpy(w->lastput, gkey, gklen);
+    copy(w->lastput, gkey, gklen);
     put_bucket(w->lastput + gklen, bucket);
     w->lastlen = gklen + 8;
     return 0;
@@ -1839,7 +1854,7 @@ store_writer_publish(struct store_writer *w, struct store_batch_info *info,
         if (view_finish(w, err) != 0)
             goto fail;
     }
-    if (w_commit(w, err) != 0)
+    if (w_flush(w, err) != 0)
         goto fail;
 
     info->version = w->version;
