@@ -342,6 +342,46 @@ put_metrics(struct buf *b, const struct pipeline *p, const struct view *v,
     buf_putc(b, '}');
 }
 
+/* The metric names of v as JSON object keys ("orders":), escaped once for
+ * the many points of a series. */
+struct mkeys {
+    struct buf  text;
+    size_t     *off;    /* nmetrics + 1 offsets into text */
+};
+
+static void
+mkeys_init(struct mkeys *k, const struct view *v)
+{
+    buf_init(&k->text);
+    k->off = xmalloc(((size_t)v->nmetrics + 1) * sizeof(size_t));
+    for (int m = 0; m < v->nmetrics; m++) {
+        k->off[m] = k->text.len;
+        buf_putc(&k->text, m > 0 ? ',' : '{');
+        buf_put_json_string(&k->text, v->metrics[m].name,
+            strlen(v->metrics[m].name));
+        buf_putc(&k->text, ':');
+    }
+    k->off[v->nmetrics] = k->text.len;
+}
+
+static void
+mkeys_reset(struct mkeys *k)
+{
+    buf_reset(&k->text);
+    free(k->off);
+}
+
+static void
+put_metrics_k(struct buf *b, const struct mkeys *k, const struct pipeline *p,
+    const struct view *v, const int64_t *row)
+{
+    for (int m = 0; m < v->nmetrics; m++) {
+        buf_append(b, k->text.data + k->off[m], k->off[m + 1] - k->off[m]);
+        agg_metric_json(p, v, m, row, b);
+    }
+    buf_putc(b, '}');
+}
+
 /* ,"batch":{"version","cutoff"},"speed":{"watermark"}: where it came from */
 static void
 put_layers(struct buf *b, const struct snap *s)
@@ -421,6 +461,7 @@ struct series {
     const struct view   *v;
     struct buf          *out;
     struct window       *w;
+    struct mkeys        *keys;
     int64_t              width, cutoff;
     int                  n, max;
 };
@@ -442,12 +483,12 @@ series_point(void *arg, int64_t t, const int64_t *row, char *err)
         src = "batch";
     else
         src = "mixed";
-    if (se->n > 1)
-        buf_putc(b, ',');
-    buf_puts(b, "{\"t\":");
+    buf_puts(b, se->n > 1 ? ",{\"t\":" : "{\"t\":");
     put_time(b, 1, t);
-    buf_printf(b, ",\"source\":\"%s\",\"metrics\":", src);
-    put_metrics(b, se->sv->p, se->v, row);
+    buf_puts(b, ",\"source\":\"");
+    buf_puts(b, src);
+    buf_puts(b, "\",\"metrics\":");
+    put_metrics_k(b, se->keys, se->sv->p, se->v, row);
     buf_putc(b, '}');
     return 0;
 }
@@ -463,7 +504,9 @@ api_series(struct serving *sv, const struct view *v, struct params *q,
     struct snap *pre, struct reply *r)
 {
     struct buf key, *b = &r->body;
-    struct series se = {sv, v, b, NULL, 0, 0, 0, sv->p->serving.max_points};
+    struct mkeys keys;
+    struct series se = {sv, v, b, NULL, &keys, 0, 0, 0,
+        sv->p->serving.max_points};
     struct window w;
     struct snap own, *s;
     struct plan pl;
@@ -497,6 +540,7 @@ api_series(struct serving *sv, const struct view *v, struct params *q,
         from == INT64_MIN ? INT64_MIN : ts_bucket(from, step), series_point,
         &se);
     se.w = &w;
+    mkeys_init(&keys, v);
     rc = plan_make(s, v, from, to, flags, &pl, err);
     if (rc == 0)
         rc = query_key_rows(s, v, &pl, key.data, key.len, series_row, &se,
@@ -504,6 +548,7 @@ api_series(struct serving *sv, const struct view *v, struct params *q,
     if (rc == 0)
         rc = window_finish(&w, err);
     window_reset(&w);
+    mkeys_reset(&keys);
     if (rc != 0) {
         if (se.n > se.max)
             reply_error(r, 400, "step", "the series has more than %d points "
@@ -852,9 +897,21 @@ prom_value(struct buf *b, const cJSON *j)
         buf_printf(b, " %.17g\n", d);
 }
 
+/* The label for the members of a status object: rejects by reason, lags
+ * by partition, anything else by key. */
+static const char *
+status_label(const char *name)
+{
+    if (strcmp(name, "rejects") == 0)
+        return "reason";
+    if (strncmp(name, "lag", 3) == 0)
+        return "partition";
+    return "key";
+}
+
 /* The speed status (a JSON object lambda-speed keeps in meta): numbers and
  * booleans become lambda_speed_NAME, objects of numbers
- * lambda_speed_NAME{key="..."}; anything else is skipped. */
+ * lambda_speed_NAME{LABEL="..."}; anything else is skipped. */
 static void
 put_speed_status(struct buf *b, const void *val, size_t len)
 {
@@ -875,7 +932,7 @@ put_speed_status(struct buf *b, const void *val, size_t len)
                     continue;
                 buf_puts(b, "lambda_speed_");
                 prom_name(b, j->string);
-                buf_puts(b, "{key=\"");
+                buf_printf(b, "{%s=\"", status_label(j->string));
                 for (const char *c = k->string; *c != '\0'; c++) {
                     if (*c == '"' || *c == '\\')
                         buf_putc(b, '\\');

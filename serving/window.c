@@ -163,6 +163,12 @@ drain(struct window *w, int64_t limit, char *err)
 static int
 push(struct window *w, char *err)
 {
+    if (w->width == w->step) {  /* tumbling: a chunk is a whole point */
+        w->open = 0;
+        if (w->cur_t < w->first)
+            return 0;
+        return w->emit(w->arg, w->cur_t, w->cur, err);
+    }
     if (drain(w, w->cur_t, err) != 0)
         return -1;
     if (w->end - w->head == w->cap)

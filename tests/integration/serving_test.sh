@@ -216,7 +216,8 @@ check "metrics: batch version and cutoff age" grep -q '^lambda_batch_version 1$'
 check "metrics: cutoff age" grep -q '^lambda_batch_cutoff_age_seconds [0-9]' <<<"$BODY"
 check "metrics: watermark age" grep -q '^lambda_speed_watermark_age_seconds [0-9]' <<<"$BODY"
 check "metrics: store size" grep -q '^lambda_store_used_bytes [1-9]' <<<"$BODY"
-check "metrics: speed status" grep -q '^lambda_speed_rejects{key="late"} 2$' <<<"$BODY"
+check "metrics: speed status" grep -q '^lambda_speed_rejects{reason="late"} 2$' <<<"$BODY"
+check "metrics: speed lag" grep -q '^lambda_speed_lag 3$' <<<"$BODY"
 check "metrics: prometheus content type" grep -qi '^content-type: text/plain; version=0.0.4' <<<"$HDRS"
 
 # ---- errors ----------------------------------------------------------------
