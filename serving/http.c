@@ -522,18 +522,26 @@ on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
     }
 }
 
+/* libmicrohttpd's messages: warnings while it starts (bind failures and
+ * the like), debug once it runs, when they are about clients that went
+ * away or sent garbage, which an attacker could otherwise flood the log
+ * with. */
 static void __attribute__((format(printf, 2, 0)))
 on_log(void *cls, const char *fmt, va_list ap)
 {
+    struct serving *sv = cls;
+    enum log_level level = atomic_load(&sv->running) ? LOG_LEVEL_DEBUG :
+        LOG_LEVEL_WARN;
     char msg[512];
     size_t n;
 
-    (void)cls;
+    if (!log_enabled(level))
+        return;
     (void)vsnprintf(msg, sizeof(msg), fmt, ap);
     n = strlen(msg);
     while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
         msg[--n] = '\0';
-    log_warnx("libmicrohttpd: %s", msg);
+    log_at(level, "libmicrohttpd: %s", msg);
 }
 
 /* ---- daemon ------------------------------------------------------------ */
@@ -608,6 +616,7 @@ http_start(struct serving *sv, char *err)
             "(address in use or not local?)", p->serving.listen);
         return -1;
     }
+    atomic_store(&sv->running, 1);
     di = MHD_get_daemon_info(sv->daemon, MHD_DAEMON_INFO_LISTEN_FD);
     if (di == NULL || getsockname(di->listen_fd, (struct sockaddr *)&ss,
         &len) != 0) {

@@ -135,6 +135,7 @@ main(int argc, char **argv)
     cache_init(&sv.cache);
     atomic_init(&sv.store, NULL);
     atomic_init(&sv.inflight, 0);
+    atomic_init(&sv.running, 0);
     (void)serving_store_poll(&sv);
 
     /* Signals: blocked before the HTTP threads start, so they inherit the

@@ -31,6 +31,8 @@ struct serving {
     struct cache              cache;        /* series and top answers */
     struct MHD_Daemon        *daemon;
     _Atomic int               inflight;     /* requests being answered */
+    _Atomic int               running;      /* daemon started: library
+                                               messages are client noise */
     char                      url[128];     /* "http://127.0.0.1:8080" */
     int                       port;         /* the port bound */
 };
