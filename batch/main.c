@@ -214,6 +214,8 @@ run(struct batch *b, char *err)
     if (work_start(b) == 0)
         (void)reader_run(b);
     queue_close(b);
+    log_debug("%s: read everything at %.3f s", __func__,
+        batch_now() - b->started);
     if (work_finish(b) != 0 || b->fail[0] != '\0') {
         progress_clear(b);
         snprintf(err, ERR_LEN, "%s", b->fail);

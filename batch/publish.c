@@ -125,7 +125,8 @@ publish_run(struct batch *b, char *err)
         size_t n;
         uint32_t *rows = table_sorted(t, lo, b->cutoff, &n);
 
-        log_debug("%s: view %s: writing %zu rows", __func__, v->name, n);
+        log_debug("%s: view %s: writing %zu rows at %.3f s", __func__,
+            v->name, n, batch_now() - b->started);
         for (size_t i = 0; i < n; i++) {
             const void *key;
             size_t klen;
@@ -154,7 +155,7 @@ publish_run(struct batch *b, char *err)
     memset(&info, 0, sizeof(info));
     info.cutoff = b->cutoff;
     info.events = b->stats.events;
-    log_debug("%s: publishing", __func__);
+    log_debug("%s: publishing at %.3f s", __func__, batch_now() - b->started);
     rc = store_writer_publish(w, &info, err);
     w = NULL;   /* freed by store_writer_publish() whatever happened */
     if (rc == 0)

@@ -1,12 +1,21 @@
 /* table.c -- open-addressing hash table of one view's rows, keyed by group key and bucket */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "batch/table.h"
 #include "shared/agg.h"
 #include "shared/mem.h"
 
-enum { TE_HASH, TE_BUCKET, TE_KEY, TE_ROW };
+/*
+ * Entry layout, in int64 slots: hash, bucket, key offset << 16 | length,
+ * two slots holding keys of up to TABLE_INLINE bytes (zero-padded), then
+ * the row. Short keys (most: "c00042" encodes to 8 bytes) are compared in
+ * place, so a lookup touches the index slot and one entry, and nothing else.
+ */
+enum { TE_HASH, TE_BUCKET, TE_KEY, TE_INL, TE_ROW = TE_INL + 2 };
+#define TABLE_INLINE 16
 
 __extension__ typedef unsigned __int128 u128;
 
@@ -46,9 +55,11 @@ table_init(struct table *t, const struct view *v)
     memset(t, 0, sizeof(*t));
     t->v = v;
     t->stride = TE_ROW + (size_t)v->nslots;
+    if (t->stride > 8)      /* whole cache lines: an entry is 2 misses, not 3 */
+        t->stride = (t->stride + 7) / 8 * 8;
     t->mask = 1023;
     t->idx = xcalloc(t->mask + 1, sizeof(*t->idx));
-    t->kcap = 256;      /* never NULL, even when every key is empty */
+    t->kcap = 256;      /* never NULL, even when every key is inline */
     t->keys = xmalloc(t->kcap);
 }
 
@@ -61,11 +72,36 @@ table_reset(struct table *t)
     memset(t, 0, sizeof(*t));
 }
 
+#define HUGE_PAGE (2u << 20)
+
+/*
+ * Zeroed memory for the big arrays, on transparent huge pages when large:
+ * lookups land anywhere in them, and with 4 KiB pages each would cost a TLB
+ * miss (a page walk) on top of the cache miss.
+ */
+static void *
+big_alloc(size_t n)
+{
+    void *p;
+
+    size_t align = n < HUGE_PAGE ? 64 : HUGE_PAGE;
+
+    n = (n + align - 1) / align * align;
+    if (posix_memalign(&p, align, n) != 0) {
+        fprintf(stderr, "out of memory (%zu bytes)\n", n);
+        abort();
+    }
+    if (align == HUGE_PAGE)
+        (void)madvise(p, n, MADV_HUGEPAGE);
+    memset(p, 0, n);
+    return p;
+}
+
 static void
 grow_index(struct table *t)
 {
     size_t size = (t->mask + 1) * 2;
-    uint32_t *idx = xcalloc(size, sizeof(*idx));
+    uint32_t *idx = big_alloc(size * sizeof(*idx));
 
     for (size_t e = 0; e < t->nents; e++) {
         size_t i = (size_t)t->ents[e * t->stride + TE_HASH] & (size - 1);
@@ -79,41 +115,92 @@ grow_index(struct table *t)
     t->mask = size - 1;
 }
 
+static inline const unsigned char *
+entry_key(const struct table *t, const int64_t *e)
+{
+    if ((e[TE_KEY] & 0xffff) <= TABLE_INLINE)
+        return (const unsigned char *)(e + TE_INL);
+    return t->keys + ((uint64_t)e[TE_KEY] >> 16);
+}
+
+void
+table_prefetch(const struct table *t, uint64_t h)
+{
+    __builtin_prefetch(&t->idx[h & t->mask]);
+}
+
+void
+table_prefetch_entry(const struct table *t, uint64_t h)
+{
+    uint32_t x = t->idx[h & t->mask];
+
+    if (x != 0) {
+        const char *e = (const char *)(t->ents + (size_t)(x - 1) * t->stride);
+
+        for (size_t off = 0; off < t->stride * 8; off += 64)
+            __builtin_prefetch(e + off, 1);
+    }
+}
+
 int64_t *
 table_row(struct table *t, const void *key, size_t klen, int64_t bucket,
     uint64_t h)
 {
     size_t i = (size_t)h & t->mask;
-    int64_t *e;
+    int64_t inl[2] = {0, 0}, want = (int64_t)klen, *e;
     uint32_t x;
 
-    while ((x = t->idx[i]) != 0) {
-        e = t->ents + (size_t)(x - 1) * t->stride;
-        if ((uint64_t)e[TE_HASH] == h && e[TE_BUCKET] == bucket &&
-            (size_t)(e[TE_KEY] & 0xffff) == klen &&
-            memcmp(t->keys + ((uint64_t)e[TE_KEY] >> 16), key, klen) == 0)
-            return e + TE_ROW;
-        i = (i + 1) & t->mask;
+    if (klen <= TABLE_INLINE) {
+        if (klen > 0)
+            memcpy(inl, key, klen);
+        while ((x = t->idx[i]) != 0) {
+            e = t->ents + (size_t)(x - 1) * t->stride;
+            if ((uint64_t)e[TE_HASH] == h && e[TE_BUCKET] == bucket &&
+                e[TE_KEY] == want && e[TE_INL] == inl[0] &&
+                e[TE_INL + 1] == inl[1])
+                return e + TE_ROW;
+            i = (i + 1) & t->mask;
+        }
+    } else {
+        while ((x = t->idx[i]) != 0) {
+            e = t->ents + (size_t)(x - 1) * t->stride;
+            if ((uint64_t)e[TE_HASH] == h && e[TE_BUCKET] == bucket &&
+                (size_t)(e[TE_KEY] & 0xffff) == klen &&
+                memcmp(entry_key(t, e), key, klen) == 0)
+                return e + TE_ROW;
+            i = (i + 1) & t->mask;
+        }
     }
     if (t->nents == UINT32_MAX - 1)
         abort();    /* 4 billion groups in one view: out of design range */
     if (t->nents == t->entcap) {
+        int64_t *ents;
+
         t->entcap = t->entcap ? t->entcap * 2 : 256;
-        t->ents = xrealloc(t->ents, t->entcap * t->stride * sizeof(int64_t));
+        ents = big_alloc(t->entcap * t->stride * sizeof(int64_t));
+        if (t->nents > 0)
+            memcpy(ents, t->ents, t->nents * t->stride * sizeof(int64_t));
+        free(t->ents);
+        t->ents = ents;
     }
-    if (t->klen + klen > t->kcap) {
-        while (t->klen + klen > t->kcap)
-            t->kcap *= 2;
-        t->keys = xrealloc(t->keys, t->kcap);
-    }
-    if (klen > 0)
-        memcpy(t->keys + t->klen, key, klen);
     e = t->ents + t->nents * t->stride;
     e[TE_HASH] = (int64_t)h;
     e[TE_BUCKET] = bucket;
-    e[TE_KEY] = (int64_t)((uint64_t)t->klen << 16 | klen);
+    e[TE_INL] = inl[0];
+    e[TE_INL + 1] = inl[1];
+    if (klen <= TABLE_INLINE) {
+        e[TE_KEY] = want;
+    } else {
+        if (t->klen + klen > t->kcap) {
+            while (t->klen + klen > t->kcap)
+                t->kcap *= 2;
+            t->keys = xrealloc(t->keys, t->kcap);
+        }
+        memcpy(t->keys + t->klen, key, klen);
+        e[TE_KEY] = (int64_t)((uint64_t)t->klen << 16 | klen);
+        t->klen += klen;
+    }
     agg_row_init(t->v, e + TE_ROW);
-    t->klen += klen;
     t->idx[i] = (uint32_t)++t->nents;
     if (t->nents * 2 > t->mask + 1) {
         grow_index(t);
@@ -127,10 +214,8 @@ table_merge(struct table *dst, const struct table *src)
 {
     for (size_t n = 0; n < src->nents; n++) {
         const int64_t *e = src->ents + n * src->stride;
-        size_t klen = (size_t)(e[TE_KEY] & 0xffff);
-        const unsigned char *key = src->keys + ((uint64_t)e[TE_KEY] >> 16);
-        int64_t *row = table_row(dst, key, klen, e[TE_BUCKET],
-            (uint64_t)e[TE_HASH]);
+        int64_t *row = table_row(dst, entry_key(src, e),
+            (size_t)(e[TE_KEY] & 0xffff), e[TE_BUCKET], (uint64_t)e[TE_HASH]);
 
         if (agg_row_merge(dst->v, row, e + TE_ROW) != 0)
             return -1;
@@ -145,8 +230,7 @@ cmp_entries(const void *a, const void *b, void *arg)
     const int64_t *x = t->ents + (size_t)(*(const uint32_t *)a) * t->stride;
     const int64_t *y = t->ents + (size_t)(*(const uint32_t *)b) * t->stride;
     size_t xl = (size_t)(x[TE_KEY] & 0xffff), yl = (size_t)(y[TE_KEY] & 0xffff);
-    int c = memcmp(t->keys + ((uint64_t)x[TE_KEY] >> 16),
-        t->keys + ((uint64_t)y[TE_KEY] >> 16), xl < yl ? xl : yl);
+    int c = memcmp(entry_key(t, x), entry_key(t, y), xl < yl ? xl : yl);
 
     if (c != 0)
         return c;
@@ -180,7 +264,7 @@ table_entry(const struct table *t, uint32_t e, const void **key,
 {
     const int64_t *x = t->ents + (size_t)e * t->stride;
 
-    *key = t->keys + ((uint64_t)x[TE_KEY] >> 16);
+    *key = entry_key(t, x);
     *klen = (size_t)(x[TE_KEY] & 0xffff);
     *bucket = x[TE_BUCKET];
     *row = x + TE_ROW;

@@ -8,11 +8,14 @@
 #include "shared/pipeline.h"
 
 /*
- * Entries live in one array of int64 with a fixed stride: hash, bucket,
- * key offset << 16 | key length, then the view's row slots; keys live in a
- * byte arena. The index is a power-of-two array of entry numbers + 1
- * (0: empty), probed linearly and kept at most half full. Only the number
+ * Entries live in one array of int64 with a fixed stride: hash, bucket, key
+ * length (and offset of a long key in a byte arena), short keys inline, then
+ * the view's row slots. The index is a power-of-two array of entry numbers +
+ * 1 (0: empty), probed linearly and kept at most half full. Only the number
  * of groups costs memory. One table belongs to one thread.
+ * With many groups a lookup is two cache misses (index, entry): callers
+ * that can work ahead hide them with table_prefetch() a while before the
+ * lookup and table_prefetch_entry() shortly before.
  */
 struct table {
     const struct view *v;
@@ -39,6 +42,11 @@ uint64_t table_hash(const void *key, size_t klen, int64_t bucket);
  */
 int64_t *table_row(struct table *t, const void *key, size_t klen,
     int64_t bucket, uint64_t h);
+
+/* Hints only, no effect on contents: bring the index slot of hash h into
+ * the cache; bring the entry it points to (if any) into the cache. */
+void table_prefetch(const struct table *t, uint64_t h);
+void table_prefetch_entry(const struct table *t, uint64_t h);
 
 /* Merge every row of src into dst (same view). Returns 0, or -1 on sum
  * overflow. */

@@ -36,28 +36,87 @@ note_reject(struct worker *w, struct chunk *c, int64_t line, enum reject r,
         (void)queue_flush_turn(w->b, c);
 }
 
-/* Count one accepted event into the tables. Returns 0, or -1 on overflow. */
+/* Prefetch the entries of event j's rows. */
+static void
+ring_prefetch(struct worker *w, uint64_t j)
+{
+    int nv = w->b->p->nviews;
+    size_t x = (size_t)(j % WORK_RING) * (size_t)nv;
+
+    for (int k = 0; k < nv; k++, x++)
+        if (w->pklen[x] != SIZE_MAX)
+            table_prefetch_entry(&w->tables[k], w->phash[x]);
+}
+
+/* Update the rows of the oldest queued event. Returns 0, or -1 on overflow. */
+static int
+ring_update(struct worker *w)
+{
+    const struct pipeline *p = w->b->p;
+    size_t slot = (size_t)(w->nout++ % WORK_RING);
+    size_t x = slot * (size_t)p->nviews;
+
+    w->pev.time = w->ptime[slot];
+    w->pev.vals = w->pvals + slot * (size_t)p->nfields;
+    for (int k = 0; k < p->nviews; k++, x++) {
+        int64_t *row;
+
+        if (w->pklen[x] == SIZE_MAX)
+            continue;
+        row = table_row(&w->tables[k], w->pkeys + x * KEY_MAX, w->pklen[x],
+            w->pbucket[x], w->phash[x]);
+        if (agg_row_add(&p->views[k], row, &w->pev) != 0) {
+            batch_fail(w->b, "view %s: sum overflow", p->views[k].name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Update every queued event (the input ended). Returns 0, or -1. */
+static int
+ring_drain(struct worker *w)
+{
+    for (uint64_t j = w->nin > WORK_AHEAD ? w->nin - WORK_AHEAD : 0;
+        j < w->nin; j++)
+        ring_prefetch(w, j);
+    while (w->nout < w->nin)
+        if (ring_update(w) != 0)
+            return -1;
+    return 0;
+}
+
+/* Queue one accepted event for the tables; its keys are in w->key. */
 static int
 count_event(struct worker *w, const struct event *ev)
 {
     const struct pipeline *p = w->b->p;
+    size_t slot, x;
 
-    for (int i = 0; i < p->nviews; i++) {
-        const struct view *v = &p->views[i];
-        const char *key;
-        int64_t bucket, *row;
-
-        if (w->koff[i] == SIZE_MAX)
+    if (w->nin - w->nout == WORK_RING && ring_update(w) != 0)
+        return -1;
+    slot = (size_t)(w->nin % WORK_RING);
+    x = slot * (size_t)p->nviews;
+    memcpy(w->pvals + slot * (size_t)p->nfields, ev->vals,
+        (size_t)p->nfields * sizeof(*ev->vals));
+    for (int f = 0; f < p->nfields; f++)   /* strings die with the event */
+        w->pvals[slot * (size_t)p->nfields + (size_t)f].str = NULL;
+    w->ptime[slot] = ev->time;
+    for (int k = 0; k < p->nviews; k++, x++) {
+        if (w->koff[k] == SIZE_MAX) {
+            w->pklen[x] = SIZE_MAX;
             continue;
-        key = w->key.data + w->koff[i];
-        bucket = ts_bucket(ev->time, v->granularity);
-        row = table_row(&w->tables[i], key, w->klen[i], bucket,
-            table_hash(key, w->klen[i], bucket));
-        if (agg_row_add(v, row, ev) != 0) {
-            batch_fail(w->b, "view %s: sum overflow", v->name);
-            return -1;
         }
+        w->pklen[x] = w->klen[k];
+        memcpy(w->pkeys + x * KEY_MAX, w->key.data + w->koff[k], w->klen[k]);
+        w->pbucket[x] = ts_bucket(ev->time, p->views[k].granularity);
+        w->phash[x] = table_hash(w->pkeys + x * KEY_MAX, w->pklen[x],
+            w->pbucket[x]);
+        table_prefetch(&w->tables[k], w->phash[x]);
     }
+    w->nin++;
+    if (w->nin > WORK_AHEAD)
+        ring_prefetch(w, w->nin - 1 - WORK_AHEAD);
     return 0;
 }
 
@@ -178,6 +237,8 @@ worker_main(void *arg)
             before));
         queue_done(b, c);
     }
+    if (!atomic_load(&b->stop) && ring_drain(w) != 0)
+        queue_stop(b);
     if (atomic_load(&b->stop))
         queue_stop(b);      /* wake the reader if it waits for a chunk */
     event_reset(&w->ev);
@@ -201,6 +262,18 @@ work_start(struct batch *b)
             table_init(&w->tables[k], &p->views[k]);
         buf_init(&w->key);
         buf_reserve(&w->key, 2 * KEY_MAX);
+        w->pkeys = xmalloc((size_t)WORK_RING * (size_t)(p->nviews + 1) *
+            KEY_MAX);
+        w->pvals = xcalloc((size_t)WORK_RING * (size_t)(p->nfields + 1),
+            sizeof(*w->pvals));
+        w->ptime = xcalloc(WORK_RING, sizeof(*w->ptime));
+        w->pklen = xcalloc((size_t)WORK_RING * (size_t)(p->nviews + 1),
+            sizeof(*w->pklen));
+        w->phash = xcalloc((size_t)WORK_RING * (size_t)(p->nviews + 1),
+            sizeof(*w->phash));
+        w->pbucket = xcalloc((size_t)WORK_RING * (size_t)(p->nviews + 1),
+            sizeof(*w->pbucket));
+        w->pev.nvals = p->nfields;
         w->koff = xcalloc((size_t)p->nviews + 1, sizeof(*w->koff));
         w->klen = xcalloc((size_t)p->nviews + 1, sizeof(*w->klen));
         w->st.last_unit = INT64_MIN;
@@ -223,6 +296,8 @@ work_finish(struct batch *b)
     for (int i = 0; i < b->nworkers; i++)
         if (b->workers[i].started)
             (void)pthread_join(b->workers[i].tid, NULL);
+    log_debug("%s: workers done at %.3f s", __func__,
+        batch_now() - b->started);
     for (int i = 0; i < b->nworkers; i++) {
         const struct batch_stats *ws = &b->workers[i].st;
 
@@ -263,6 +338,8 @@ work_finish(struct batch *b)
             table_reset(&b->workers[i].tables[k]);
         }
     }
+    log_debug("%s: tables merged at %.3f s", __func__,
+        batch_now() - b->started);
     return 0;
 }
 
@@ -284,6 +361,12 @@ work_free(struct batch *b)
         free(w->koff);
         free(w->klen);
         buf_reset(&w->key);
+        free(w->pkeys);
+        free(w->pvals);
+        free(w->ptime);
+        free(w->pklen);
+        free(w->phash);
+        free(w->pbucket);
     }
     free(b->workers);
     b->workers = NULL;

@@ -14,6 +14,17 @@
  * is known (work_finish()).
  */
 
+#define WORK_RING 16         /* accepted events in flight (power of 2) */
+#define WORK_AHEAD 8         /* events between the two prefetches */
+
+/*
+ * With many groups a table lookup is two cache misses (index slot, entry),
+ * longer than parsing a small event. So accepted events go through a short
+ * software pipeline, a ring of WORK_RING: when an event arrives its index
+ * slots are prefetched; WORK_AHEAD events later the entries they point to;
+ * WORK_RING events later its rows are updated, from the cache. Few misses
+ * are in flight at any time, so the hardware keeps every prefetch.
+ */
 struct worker {
     struct batch       *b;
     pthread_t           tid;
@@ -24,6 +35,18 @@ struct worker {
     size_t             *koff;       /* per view: offset in key, or SIZE_MAX
                                        when the view's where fails */
     size_t             *klen;
+
+    /* the ring: event j in slot j % WORK_RING; [slot * nviews + k] */
+    uint64_t            nin;        /* events queued so far */
+    uint64_t            nout;       /* events whose rows are updated */
+    unsigned char      *pkeys;      /* KEY_MAX bytes per slot and view */
+    struct event_value *pvals;      /* [slot * nfields + f]: numbers only */
+    int64_t            *ptime;
+    size_t             *pklen;      /* SIZE_MAX: the view's where failed */
+    uint64_t           *phash;
+    int64_t            *pbucket;
+    struct event        pev;        /* stands in for a queued event */
+
     struct batch_stats  st;
 };
 
