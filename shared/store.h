@@ -11,7 +11,9 @@
  * One store is one LMDB environment in a directory, shared by lambda-batch,
  * lambda-speed and lambda-serving (several processes). Named databases:
  *     meta   format version, current batch version and cutoff, speed
- *            watermark and status, Kafka offsets ("offset/TOPIC/PARTITION")
+ *            watermark and status, Kafka offsets ("offset/TOPIC/PARTITION");
+ *            the store owns "format" and the names starting "batch.",
+ *            "span/", "sig/" (view signature per batch version), "offset/"
  *     batch  version(4 BE) | view | 0x00 | level(1) | group key | bucket(8 BE)
  *     speed  view | 0x00 | group key | bucket(8 BE)
  * Buckets are encoded big-endian with the sign bit flipped, so key order is
@@ -116,8 +118,10 @@ int store_batch_span(struct store_txn *t, int64_t version, const char *view,
  * store_iter_batch: rows of view at level in batch version; store_iter_speed:
  * speed rows of view. gkey/gklen: NULL, 0 for every group, else only that
  * exact group. Only buckets in [from, to) are returned (use INT64_MIN and
- * INT64_MAX for all). Returns 0 and *out (free with store_iter_free(), before
- * the transaction ends), or -1 with err.
+ * INT64_MAX for all). Scans of every group skip out-of-range buckets by
+ * seeking, which relies on group keys being self-delimiting (key.h). Returns
+ * 0 and *out (free with store_iter_free(), before the transaction ends), or
+ * -1 with err.
  */
 int store_iter_batch(struct store_txn *t, int64_t version,
     const struct view *v, int level, const void *gkey, size_t gklen,
@@ -156,13 +160,17 @@ int store_offset_put(struct store_txn *t, const char *topic, int32_t partition,
     int64_t next, char *err);
 
 /*
- * Batch publication. store_writer_begin() deletes rows left by runs that
- * were killed before publishing and reserves a new version, one above any
- * version ever used. With keep_before >= 0 (lambda-batch --from), base rows
- * of the current version with bucket < keep_before are carried into the new
- * version, merged in key order with the rows put. Rows are written in
- * transactions of bounded size and stay invisible until publish.
- * Returns 0 and *out, or -1 with err.
+ * Batch publication. store_writer_begin() takes the store's batch lock
+ * (flock on DIR/batch.lock, held until publish or abort; a second writer
+ * fails with "store DIR: another batch run is writing this store"), deletes
+ * rows left by runs that were killed before publishing and reserves a new
+ * version, one above any version ever used. With keep_before >= 0
+ * (lambda-batch --from), base rows of the current version with bucket <
+ * keep_before are carried into the new version, merged in key order with the
+ * rows put; it fails if a view's definition (pipeline_view_signature())
+ * changed since the current version. Rows are buffered and written in
+ * transactions of bounded size, none left open between calls, and stay
+ * invisible until publish. Returns 0 and *out, or -1 with err.
  */
 int store_writer_begin(struct store *st, const struct pipeline *p,
     int64_t keep_before, struct store_writer **out, char *err);
@@ -171,7 +179,9 @@ int store_writer_begin(struct store *st, const struct pipeline *p,
  * Add one base row. Views must come in ascending strcmp() order of their
  * names, and within a view rows in ascending (group key bytes, bucket)
  * order; the writer derives the day and all-time rollups itself. A row out
- * of order is refused (-1, err), as is a failed write.
+ * of order, or with keep_before >= 0 a bucket before keep_before, is refused
+ * (-1, err; the writer stays usable). A failed write (disk or map full)
+ * fails the writer: later puts and the publish fail too.
  */
 int store_writer_put(struct store_writer *w, const struct view *v,
     const void *gkey, size_t gklen, int64_t bucket, const int64_t *row,
