@@ -214,6 +214,14 @@ table_merge(struct table *dst, const struct table *src)
 {
     for (size_t n = 0; n < src->nents; n++) {
         const int64_t *e = src->ents + n * src->stride;
+
+        /* the same software pipeline as the workers' (work.h) */
+        if (n + 16 < src->nents)
+            table_prefetch(dst, (uint64_t)src->ents[(n + 16) * src->stride +
+                TE_HASH]);
+        if (n + 8 < src->nents)
+            table_prefetch_entry(dst, (uint64_t)src->ents[(n + 8) *
+                src->stride + TE_HASH]);
         int64_t *row = table_row(dst, entry_key(src, e),
             (size_t)(e[TE_KEY] & 0xffff), e[TE_BUCKET], (uint64_t)e[TE_HASH]);
 
@@ -223,37 +231,79 @@ table_merge(struct table *dst, const struct table *src)
     return 0;
 }
 
-static int
-cmp_entries(const void *a, const void *b, void *arg)
-{
-    const struct table *t = arg;
-    const int64_t *x = t->ents + (size_t)(*(const uint32_t *)a) * t->stride;
-    const int64_t *y = t->ents + (size_t)(*(const uint32_t *)b) * t->stride;
-    size_t xl = (size_t)(x[TE_KEY] & 0xffff), yl = (size_t)(y[TE_KEY] & 0xffff);
-    int c = memcmp(entry_key(t, x), entry_key(t, y), xl < yl ? xl : yl);
+/* A row to sort: its first 16 key bytes big-endian, so that integer order
+ * is memcmp() order (keys are self-delimiting: none is a prefix of another,
+ * so zero padding never decides). */
+struct sortrec {
+    uint64_t k0, k1;
+    int64_t  bucket;
+    uint32_t e;
+    uint32_t klen;
+};
 
-    if (c != 0)
-        return c;
-    if (xl != yl)
-        return xl < yl ? -1 : 1;
-    if (x[TE_BUCKET] != y[TE_BUCKET])
-        return x[TE_BUCKET] < y[TE_BUCKET] ? -1 : 1;
+static uint64_t
+load_be(const unsigned char *p, size_t n)
+{
+    uint64_t v = 0;
+
+    for (size_t i = 0; i < 8; i++)
+        v = v << 8 | (i < n ? p[i] : 0);
+    return v;
+}
+
+static int
+cmp_sortrec(const void *a, const void *b, void *arg)
+{
+    const struct sortrec *x = a, *y = b;
+    const struct table *t = arg;
+
+    if (x->k0 != y->k0)
+        return x->k0 < y->k0 ? -1 : 1;
+    if (x->k1 != y->k1)
+        return x->k1 < y->k1 ? -1 : 1;
+    if (x->klen > TABLE_INLINE && y->klen > TABLE_INLINE) {
+        const int64_t *ex = t->ents + (size_t)x->e * t->stride;
+        const int64_t *ey = t->ents + (size_t)y->e * t->stride;
+        size_t n = (x->klen < y->klen ? x->klen : y->klen) - TABLE_INLINE;
+        int c = memcmp(entry_key(t, ex) + TABLE_INLINE,
+            entry_key(t, ey) + TABLE_INLINE, n);
+
+        if (c != 0)
+            return c;
+    }
+    if (x->klen != y->klen)
+        return x->klen < y->klen ? -1 : 1;
+    if (x->bucket != y->bucket)
+        return x->bucket < y->bucket ? -1 : 1;
     return 0;
 }
 
 uint32_t *
 table_sorted(const struct table *t, int64_t lo, int64_t hi, size_t *n)
 {
-    uint32_t *out = xmalloc((t->nents + 1) * sizeof(*out));
+    struct sortrec *rec = xmalloc((t->nents + 1) * sizeof(*rec));
+    uint32_t *out;
     size_t k = 0;
 
     for (size_t e = 0; e < t->nents; e++) {
-        int64_t bucket = t->ents[e * t->stride + TE_BUCKET];
+        const int64_t *x = t->ents + e * t->stride;
+        const unsigned char *key = entry_key(t, x);
+        size_t klen = (size_t)(x[TE_KEY] & 0xffff);
 
-        if (bucket >= lo && bucket < hi)
-            out[k++] = (uint32_t)e;
+        if (x[TE_BUCKET] < lo || x[TE_BUCKET] >= hi)
+            continue;
+        rec[k].k0 = load_be(key, klen);
+        rec[k].k1 = klen > 8 ? load_be(key + 8, klen - 8) : 0;
+        rec[k].bucket = x[TE_BUCKET];
+        rec[k].e = (uint32_t)e;
+        rec[k].klen = (uint32_t)klen;
+        k++;
     }
-    qsort_r(out, k, sizeof(*out), cmp_entries, (void *)(uintptr_t)t);
+    qsort_r(rec, k, sizeof(*rec), cmp_sortrec, (void *)(uintptr_t)t);
+    out = xmalloc((k + 1) * sizeof(*out));
+    for (size_t i = 0; i < k; i++)
+        out[i] = rec[i].e;
+    free(rec);
     *n = k;
     return out;
 }
