@@ -1,8 +1,11 @@
 /* store_test.c -- unit tests for the LMDB store: open, versions, publish, iterators, speed */
 #include <sys/wait.h>
 
+#include <pthread.h>
+
 #include <limits.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -257,11 +260,12 @@ current_version(struct store *st)
     return rc == 0 ? info.version : rc == STORE_NOTFOUND ? 0 : -1;
 }
 
-/* Publish cust_rows (counts times scale) and a_tot; returns the version. */
+/* Publish cust_rows (counts times scale) and a_tot; returns the version.
+ * The version's events count is 100 * scale. */
 static int64_t
 publish_simple(struct store *st, int64_t scale, int64_t cutoff)
 {
-    struct store_batch_info info = {0, cutoff, 0, 100};
+    struct store_batch_info info = {0, cutoff, 0, 100 * scale};
     struct store_writer *w = NULL;
     char err[ERR_LEN];
 
@@ -453,7 +457,7 @@ test_publish(void)
     CHECK(store_batch_current(t, &info, err) == 0);
     CHECK(info.version == 1);
     CHECK(info.cutoff == 3 * DAY);
-    CHECK(info.events == 100);
+    CHECK(info.events == 100);     /* scale 1 */
     CHECK(info.published_at >= before &&
         info.published_at < before + 60000);
     CHECK(store_batch_span(t, 1, "by_cust", &first, &last, err) == 0);
@@ -761,6 +765,90 @@ test_snapshot(void)
     store_txn_abort(t);
     CHECK(total(st, 2, by_cust, STORE_LEVEL_ALL, NULL) == 24);
     CHECK(total(st, 1, by_cust, STORE_LEVEL_ALL, NULL) == 0);
+    store_free(st);
+}
+
+struct reader {
+    struct store   *st;
+    atomic_int     *stop;
+    int             reads, torn, errors;
+    int64_t         maxver;
+};
+
+/* Read the current version's totals over and over: each must be whole. */
+static void *
+reader_main(void *arg)
+{
+    struct reader *r = arg;
+    struct store_batch_info info;
+    char err[ERR_LEN];
+
+    while (atomic_load(r->stop) == 0) {
+        struct store_txn *t = NULL;
+        struct store_iter *it = NULL;
+        struct store_row row;
+        int64_t sum = 0;
+        int rc;
+
+        if (store_txn_begin(r->st, 0, &t, err) != 0) {
+            r->errors++;
+            continue;
+        }
+        if (store_batch_current(t, &info, err) == 0 &&
+            store_iter_batch(t, info.version, by_cust, STORE_LEVEL_BASE, NULL,
+            0, INT64_MIN, INT64_MAX, &it, err) == 0) {
+            while ((rc = store_iter_next(it, &row, err)) == 0)
+                sum += row.slots[0];
+            /* version v was published with scale events / 100 */
+            if (rc != STORE_NOTFOUND)
+                r->errors++;
+            else if (sum != 12 * (info.events / 100))
+                r->torn++;
+            if (info.version > r->maxver)
+                r->maxver = info.version;
+            r->reads++;
+        } else {
+            r->errors++;
+        }
+        store_iter_free(it);
+        store_txn_abort(t);
+    }
+    return NULL;
+}
+
+/* Readers in threads while versions are published: never a torn view. */
+static void
+test_publish_under_readers(void)
+{
+    struct reader rs[2];
+    pthread_t th[2];
+    struct store *st = NULL;
+    atomic_int stop = 0;
+    char err[ERR_LEN];
+    int i, started = 0;
+
+    CHECK(store_open(&st, newdir(), 0, err) == 0);
+    if (st == NULL)
+        return;
+    CHECK(publish_simple(st, 1, DAY) == 1);
+    for (i = 0; i < 2; i++) {
+        memset(&rs[i], 0, sizeof(rs[i]));
+        rs[i].st = st;
+        rs[i].stop = &stop;
+        if (pthread_create(&th[i], NULL, reader_main, &rs[i]) == 0)
+            started++;
+    }
+    CHECK(started == 2);
+    for (i = 2; i <= 30; i++)
+        CHECK(publish_simple(st, i, DAY) == i);
+    atomic_store(&stop, 1);
+    for (i = 0; i < started; i++) {
+        pthread_join(th[i], NULL);
+        CHECK(rs[i].reads > 0);
+        CHECK(rs[i].torn == 0);
+        CHECK(rs[i].errors == 0);
+        CHECK(rs[i].maxver <= 30);
+    }
     store_free(st);
 }
 
@@ -1134,6 +1222,7 @@ main(void)
     RUN(test_keep_before);
     RUN(test_keep_before_large);
     RUN(test_snapshot);
+    RUN(test_publish_under_readers);
     RUN(test_speed);
     RUN(test_exact_group);
     RUN(test_map_full);
