@@ -316,7 +316,7 @@ append(struct archive *a, int32_t part, struct apart *ap, struct seg *s,
         off += (size_t)w;
     }
     what = "fsync";
-    if (fdatasync(fd) != 0)
+    if (fdatasync(fd) != 0)     /* covers the new size too */
         goto fail;
     what = "close";
     if (close(fd) != 0) {
@@ -327,8 +327,10 @@ append(struct archive *a, int32_t part, struct apart *ap, struct seg *s,
     what = "fsync folder";
     if (create && fsync_dir(path_of(a, part, NULL)) != 0)
         goto fail;
-    s->len += (int64_t)ap->lines.len;
-    s->last = ap->last;
+    if (ap->lines.len > 0) {
+        s->len += (int64_t)ap->lines.len;
+        s->last = ap->last;
+    }
     return 0;
 fail:
     snprintf(err, ERR_LEN, "archive %s: %s: %s", a->path.data, what,
@@ -367,19 +369,21 @@ archive_write(struct archive *a, struct store_txn *t, int64_t now_ms,
             rc = STORE_NOTFOUND;
         }
         create = rc == STORE_NOTFOUND;
-        if (ap->lines.len > 0) {
-            if (create) {
-                remove_orphans(a, i);
-                s.first = ap->first;
-                s.len = 0;
-                s.last = -1;
-                s.opened = now_ms;
-            }
-            if (append(a, i, ap, &s, create, err) != 0 ||
-                seg_put(a, t, i, &s, err) != 0)
-                return -1;
-            create = 0;
+        if (create && ap->lines.len > 0) {
+            remove_orphans(a, i);
+            s.first = ap->first;
+            s.len = 0;
+            s.last = -1;
+            s.opened = now_ms;
         }
+        /* also with no new lines: a segment is sealed at its committed
+         * length, never with a dead micro-batch's tail */
+        if ((!create || ap->lines.len > 0) &&
+            (append(a, i, ap, &s, create, err) != 0 ||
+            (ap->lines.len > 0 && seg_put(a, t, i, &s, err) != 0)))
+            return -1;
+        if (ap->lines.len > 0)
+            create = 0;
         ap->open = !create;
         if (ap->open) {
             ap->seg_first = s.first;

@@ -45,6 +45,9 @@ kafka_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
     if (strcmp(fac, "FAIL") == 0 || strstr(buf, "will be ignored by this") !=
         NULL)
         l = LOG_LEVEL_DEBUG;
+    /* offsets sent to the group are for lag tools only: the store has them */
+    if (strcmp(fac, "COMMITFAIL") == 0)
+        l = LOG_LEVEL_DEBUG;
     log_at(l, "kafka %s %s: %s", rd_kafka_name(rk), fac, buf);
 }
 
@@ -244,6 +247,7 @@ on_assign(struct speed *sp, rd_kafka_topic_partition_list_t *l)
     char err[ERR_LEN];
 
     buf_init(&desc);
+    log_debug("%s: %d partition(s): reading offsets", __func__, l->cnt);
     if (load_offsets(sp, l, &desc, err) != 0) {
         fail(sp, "assign: reading offsets from the store", err);
         buf_reset(&desc);
@@ -557,6 +561,48 @@ record(struct speed *sp, const rd_kafka_message_t *m)
 /* ---- errors on the message stream ---- */
 
 /*
+ * Fetch part again from offset. After an offset reset error librdkafka stops
+ * fetching the partition and refuses a seek ("Erroneous state"), so the
+ * partition is assigned anew.
+ */
+static void
+restart(struct speed *sp, int32_t part, int64_t offset)
+{
+    rd_kafka_topic_partition_list_t *l;
+    rd_kafka_error_t *e = NULL;
+    rd_kafka_resp_err_t rc = RD_KAFKA_RESP_ERR_NO_ERROR;
+
+    l = rd_kafka_topic_partition_list_new(sp->nassigned > 0 ?
+        sp->nassigned : 1);
+    if (sp->cooperative) {
+        rd_kafka_topic_partition_list_add(l, sp->topic, part)->offset =
+            offset;
+        if ((e = rd_kafka_incremental_unassign(sp->rk, l)) == NULL)
+            e = rd_kafka_incremental_assign(sp->rk, l);
+    } else {
+        /* eager: the whole assignment again, each where it stands */
+        for (int i = 0; i < sp->nparts; i++) {
+            const struct speed_part *pp = &sp->parts[i];
+
+            if (!pp->assigned)
+                continue;
+            rd_kafka_topic_partition_list_add(l, sp->topic, i)->offset =
+                i == part ? offset : pp->next >= 0 ? pp->next :
+                sp->p->speed.start_latest ? RD_KAFKA_OFFSET_END :
+                RD_KAFKA_OFFSET_BEGINNING;
+        }
+        rc = rd_kafka_assign(sp->rk, l);
+    }
+    if (e != NULL) {
+        fail(sp, "reassign", rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+    } else if (rc != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        fail(sp, "reassign", rd_kafka_err2str(rc));
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+/*
  * The stored offset is no longer in the topic: retention deleted records
  * we never consumed. speed.on_data_loss says whether to stop or go on from
  * the earliest record left, counting what was lost.
@@ -565,8 +611,6 @@ static void
 data_loss(struct speed *sp, const rd_kafka_message_t *m)
 {
     struct speed_part *pp = part_of(sp, m->partition);
-    rd_kafka_topic_partition_list_t *l;
-    rd_kafka_error_t *e;
     int64_t want = pp->next >= 0 ? pp->next : m->offset, lo = -1, hi = -1;
     rd_kafka_resp_err_t rc;
 
@@ -604,15 +648,7 @@ data_loss(struct speed *sp, const rd_kafka_message_t *m)
     pp->touched = 1;
     if (sp->opened_ms == 0)
         sp->opened_ms = speed_mono_ms();
-    l = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(l, sp->topic, m->partition)->offset = lo;
-    if ((e = rd_kafka_seek_partitions(sp->rk, l, 10000)) != NULL) {
-        fail(sp, "seek", rd_kafka_error_string(e));
-        rd_kafka_error_destroy(e);
-    } else if (l->elems[0].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        fail(sp, "seek", rd_kafka_err2str(l->elems[0].err));
-    }
-    rd_kafka_topic_partition_list_destroy(l);
+    restart(sp, m->partition, lo);
 }
 
 static void

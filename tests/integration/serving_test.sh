@@ -45,7 +45,7 @@ eq() {
 start() {
     local name=$1; shift
     rm -f "$tmp/$name.port"
-    "$BUILD"/lambda-serving -c "$PIPE" --store "$tmp/store" --listen 127.0.0.1:0 \
+    "$BUILD"/lambda-serving -c "$PIPE" --store "${STORE:-$tmp/store}" --listen 127.0.0.1:0 \
         --port-file "$tmp/$name.port" "$@" 2>"$tmp/$name.log" &
     SPID=$!
     pids+=("$SPID")
@@ -238,6 +238,7 @@ done <<'EOF'
 400 step /v1/views/by_customer/series?customer=Ali&step=fast
 400 window /v1/views/totals/series?window=15m
 400 window /v1/views/totals/series?window=-1h
+400 window /v1/views/totals/series?window=100000000d
 400 metric /v1/views/by_customer/top
 400 metric /v1/views/by_customer/top?metric=profit
 400 n /v1/views/by_customer/top?metric=orders&n=0
@@ -270,6 +271,20 @@ get /healthz -H "X-Big: $(head -c 40000 /dev/zero | tr '\0' b)"
 check "oversized headers refused (413/414/431)" grep -qE '^(413|414|431)$' <<<"$CODE"
 get /healthz
 eq "still serving after the limits" "$CODE" 200
+
+# ---- speed only: no batch published yet ---------------------------------------
+STORE=$tmp/speedonly start sponly
+get /readyz
+eq "no store yet: not ready" "$CODE" 503
+"$BUILD"/tests/integration/speedfill -c "$PIPE" --store "$tmp/speedonly" --watermark "$WM" \
+    "$tmp/speed.jsonl" >/dev/null || bad "speedfill speed-only"
+for _ in $(seq 40); do get /readyz; [ "$CODE" = 200 ] && break; sleep 0.1; done
+eq "ready on speed rows alone" "$CODE $BODY" "200 {\"status\":\"ready\",\"batch\":{\"version\":null,\"cutoff\":null},\"speed\":{\"watermark\":\"$WM\"}}"
+get "/v1/views/totals/total"
+eq "speed-only total" "$(grep -o '"metrics":{[^}]*}' <<<"$BODY")" "\"metrics\":$(expect 'map(select(.t >= $c)) | m_simple' --argjson c $((C - 7200)))"
+get "/v1/views/totals/series?step=1h"
+eq "speed-only points are all speed" "$(jq -c '[.points[].source] | unique' <<<"$BODY")" '["speed"]'
+kill -TERM "$SPID"; wait "$SPID" 2>/dev/null
 
 # ---- limits: points and n ----------------------------------------------------
 start small --max-points 5 --max-top 3

@@ -41,14 +41,14 @@ trap 'exit 1' INT TERM
 
 # check NAME COMMAND...: run COMMAND, count a pass or a failure
 check() {
-    name=$1
+    local what=$1
     shift
     if "$@"; then
         PASSED=$((PASSED + 1))
-        echo "ok   $name"
+        echo "ok   $what"
     else
         FAILED=$((FAILED + 1))
-        echo "FAIL $name"
+        echo "FAIL $what"
     fi
 }
 
@@ -79,6 +79,7 @@ now_ms() {
 
 # wait_until SECONDS COMMAND...: poll every 0.1 s; 0 when COMMAND succeeded
 wait_until() {
+    local limit
     limit=$(( $(now_ms) + $1 * 1000 ))
     shift
     while ! "$@"; do
@@ -169,12 +170,13 @@ orders_pipeline() {
 EOF
 }
 
-# gen_orders N SEED: N order events, unique "id", times over one day, shuffled
+# gen_orders N SEED [FIRST_ID]: N order events, unique "id" from FIRST_ID (0),
+# times over one day, shuffled
 gen_orders() {
-    awk -v n="$1" -v seed="$2" 'BEGIN {
+    awk -v n="$1" -v seed="$2" -v first="${3:-0}" 'BEGIN {
         srand(seed);
         split("DE FR US GB NL ES", cc, " ");
-        for (i = 0; i < n; i++) {
+        for (i = first; i < first + n; i++) {
             s = int(rand() * 86400);
             c = "c" int(rand() * 200);
             a = int(rand() * 50000) / 100;
@@ -189,7 +191,7 @@ gen_orders() {
 
 # batch_of PIPELINE STORE FILES...: the batch view of FILES, far-future cutoff
 batch_of() {
-    pipe=$1 store=$2
+    local pipe=$1 store=$2
     shift 2
     "$BATCH" -c "$pipe" --store "$store" --until 2100-01-01T00:00:00Z \
         --rejects "$store.rejects.jsonl" --no-progress "$@" \

@@ -1,0 +1,58 @@
+#!/bin/bash
+# speed_broker_test.sh -- every broker down for a few seconds mid-stream: lambda-speed
+# logs the outage once, retries, loses and double-counts nothing when the brokers return
+. "$(dirname "$0")/speed_lib.sh"
+
+N=20000
+RATE=2000
+if [ "$SANITIZED" = 1 ]; then
+    N=6000
+    RATE=600
+fi
+
+start_broker -t down:4
+orders_pipeline "$T/down.json" "$T/down" down ''
+gen_orders "$N" 9 >"$T/events.jsonl"
+
+"$SPEED" -c "$T/down.json" --brokers "$BROKERS" --group down \
+    >"$T/speed.log" 2>&1 &
+speed=$!
+bg $speed
+check "lambda-speed gets its partitions" \
+    wait_until 30 grep -q "assigned down: \[" "$T/speed.log"
+"$PRODUCE" -c "$T/down.json" -b "$BROKERS" --rate "$RATE" "$T/events.jsonl" \
+    >"$T/produce.log" 2>&1 &
+producer=$!
+bg $producer
+
+sleep 2
+before=$(status "$T/down" .consumed)
+broker_cmd down
+sleep 4
+during=$(status "$T/down" .consumed)
+broker_cmd up
+check "it consumed before the outage" [ "${before:-0}" != null ] && [ "${before:-0}" -gt 0 ]
+
+wait "$producer"
+eq "producer delivered every event across the outage" "$?" 0
+consumed() {
+    [ "$(status "$T/down" .consumed)" = "$N" ]
+}
+check "lambda-speed catches up after the outage" wait_until 60 consumed
+check "  ... it was still alive" kill -0 "$speed"
+start=$(now_ms)
+kill -TERM "$speed"
+wait "$speed"
+eq "exits 0 on SIGTERM" "$?" 0
+check "  ... within 5 s" [ $(( $(now_ms) - start )) -lt 5000 ]
+
+eq "outage logged once" "$(grep -c "all brokers are down" "$T/speed.log")" 1
+eq "recovery logged once" "$(grep -c "brokers reachable again" "$T/speed.log")" 1
+check "no librdkafka connection noise at info or warn" \
+    sh -c "! grep -E ' (info|warn): kafka .*(FAIL|Connection refused)' '$T/speed.log'"
+eq "every event consumed exactly once" "$(status "$T/down" .consumed)" "$N"
+batch_of "$T/down.json" "$T/batch" "$T/events.jsonl"
+same_views outage "$T/down.json" "$T/down" "$T/batch"
+: "$during"
+
+finish
