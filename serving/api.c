@@ -244,7 +244,7 @@ param_duration(const struct view *v, struct params *q, struct reply *r,
     ts_duration_format(v->granularity, g, sizeof(g));
     ts_duration_format(2 * v->granularity, g2, sizeof(g2));
     if (p->value == NULL || ts_duration_parse(p->value, out) != 0 ||
-        *out % v->granularity != 0) {
+        *out % v->granularity != 0 || *out > TS_MAX) {
         reply_error(r, 400, name, "parameter %s: expected a duration that "
             "is a multiple of the view's granularity %s (%s, %s, ...), got "
             "\"%.64s\"", name, g, g, g2, p->value != NULL ? p->value : "");
