@@ -511,6 +511,10 @@ store_open(struct store **out, const char *dir, unsigned flags, char *err)
 
     st->dir = xstrdup(dir);
     st->flags = flags;
+    if (*dir == '\0') {
+        snprintf(err, ERR_LEN, "store: empty directory name");
+        goto fail;
+    }
     if (pthread_mutex_init(&st->mu, NULL) != 0 ||
         pthread_condattr_init(&ca) != 0) {
         snprintf(err, ERR_LEN, "store %s: pthread init failed", dir);
@@ -1814,7 +1818,7 @@ store_writer_put(struct store_writer *w, const struct view *v,
             (long long)w->keep_before);
         return -1;
     }
-    if (gklen + 8 > KMAX - 6 - strlen(v->name)) {
+    if (6 + strlen(v->name) + gklen + 8 > KMAX) {
         snprintf(err, ERR_LEN, "store %s: view %s: group key of %zu bytes "
             "too long", w->st->dir, v->name, gklen);
         return -1;

@@ -320,6 +320,9 @@ test_open(void)
         "first)") != NULL);
     CHECK(access(path, F_OK) != 0);     /* and created nothing */
 
+    CHECK(store_open(&ro, "", 0, err) == -1);
+    CHECK(strstr(err, "empty") != NULL);
+
     store_free(NULL);
     store_txn_abort(NULL);
     store_writer_abort(NULL);
