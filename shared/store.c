@@ -1,4 +1,4 @@
-/* store.c -- LMDB-backed batch versions, speed buckets, Kafka offsets and metadata */
+/* store.c -- LMDB store: batch versions, speed buckets, offsets, metadata */
 #include <sys/file.h>
 #include <sys/stat.h>
 
@@ -96,7 +96,7 @@ struct store_writer {
     uint32_t               prev;        /* current version at begin, 0: none */
     int64_t                keep_before;
     int                   *order;       /* view indexes by strcmp() of names */
-    int                    next;        /* order[] index of next view to start */
+    int                    next;        /* order[] index of the next view */
     int64_t               *sigs;        /* per view */
     int64_t               *first;       /* per view: span of base buckets */
     int64_t               *last;

@@ -1,4 +1,4 @@
-/* store_test.c -- unit tests for the LMDB store: open, versions, publish, iterators, speed */
+/* store_test.c -- unit tests for the LMDB store */
 #include <sys/wait.h>
 
 #include <pthread.h>
