@@ -303,12 +303,11 @@ answer_cached(struct serving *sv, struct MHD_Connection *c, struct req *rq,
     buf_init(&key);
     buf_init(&id);
     buf_append(&key, url, strlen(url) + 1);
-    for (int i = 0; i < q->n; i++) {
+    for (int i = 0; i < q->n; i++) {   /* name NUL ('=' value NUL | '!') */
         buf_append(&key, q->v[i].name, strlen(q->v[i].name) + 1);
+        buf_putc(&key, q->v[i].value != NULL ? '=' : '!');
         if (q->v[i].value != NULL)
             buf_append(&key, q->v[i].value, strlen(q->v[i].value) + 1);
-        else
-            buf_putc(&key, '\1');
     }
     buf_putc(&key, rq->gzip ? 'z' : '-');
     h = cache_hash(key.data, key.len);

@@ -27,7 +27,7 @@ struct snap {
     struct store_txn        *txn;
     int                      has_batch;
     struct store_batch_info  batch;
-    int64_t                  cutoff;        /* batch cutoff, INT64_MIN without */
+    int64_t                  cutoff;        /* batch cutoff; INT64_MIN: none */
     int                      has_watermark;
     int64_t                  watermark;     /* meta speed.watermark, ms */
 };
