@@ -107,8 +107,9 @@ speed_kafka_conf(struct speed *sp, int consumer, char *err)
         "enable.auto.offset.store", "false",
         "auto.offset.reset", "error",
         "enable.partition.eof", "true",
-        /* the mock and idle real brokers hold a fetch this long */
-        "fetch.wait.max.ms", "100",
+        /* the mock and idle real brokers hold a fetch this long: it bounds
+         * freshness with commit_ms */
+        "fetch.wait.max.ms", "50",
         NULL
     };
 

@@ -1,5 +1,4 @@
 /* main.c -- lambda-speed: Kafka events into the speed view, exactly once */
-#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,32 +138,6 @@ signals(void)
 }
 
 static void
-summary(const struct speed *sp, const char *why)
-{
-    const struct speed_counters *c = &sp->total;
-    char rej[512];
-    size_t n = 0;
-    int64_t nrej = 0;
-
-    rej[0] = '\0';
-    for (int i = 1; i < REJECT_NREASONS; i++) {
-        nrej += c->rejects[i];
-        if (c->rejects[i] > 0 && n < sizeof(rej))
-            n += (size_t)snprintf(rej + n, sizeof(rej) - n, "%s%s %" PRId64,
-                n > 0 ? ", " : " (", event_reject_name((enum reject)i),
-                c->rejects[i]);
-    }
-    if (n > 0 && n < sizeof(rej) - 1)
-        strcat(rej, ")");
-    log_info("%s: consumed %" PRId64 ", accepted %" PRId64 ", rejected %"
-        PRId64 "%s, lost %" PRId64 ", %" PRId64 " commits, freshness p50 %"
-        PRId64 " ms p99 %" PRId64 " ms", why, c->consumed, c->accepted,
-        nrej, rej, c->lost, sp->commits,
-        speed_fresh_percentile(sp->fresh_all, 0.5),
-        speed_fresh_percentile(sp->fresh_all, 0.99));
-}
-
-static void
 teardown(struct speed *sp)
 {
     rejects_free(sp->rejects);
@@ -223,7 +196,7 @@ main(int argc, char **argv)
     rc = speed_run(&sp);
     if (speed_consumer_close(&sp) != 0)
         rc = -1;
-    summary(&sp, rc == 0 ? "exiting" : "exiting on error");
+    speed_log_summary(&sp, rc == 0 ? "exiting" : "exiting on error");
     teardown(&sp);
     return rc == 0 ? 0 : 1;
 }

@@ -157,4 +157,8 @@ int speed_load_state(struct speed *sp, char *err);
 /* Freshness percentile q (0..1) in ms of the histogram h, or -1 if empty. */
 int64_t speed_fresh_percentile(const uint64_t *h, double q);
 
+/* Log the one-line summary of this process's work: counts, rejects by
+ * reason, commits, freshness. */
+void speed_log_summary(const struct speed *sp, const char *why);
+
 #endif
