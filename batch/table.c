@@ -66,7 +66,9 @@ table_init(struct table *t, const struct view *v)
 void
 table_reset(struct table *t)
 {
-    free(t->ents);
+    for (size_t b = 0; b < t->nblocks; b++)
+        free(t->blocks[b]);
+    free(t->blocks);
     free(t->idx);
     free(t->keys);
     memset(t, 0, sizeof(*t));
@@ -75,16 +77,15 @@ table_reset(struct table *t)
 #define HUGE_PAGE (2u << 20)
 
 /*
- * Zeroed memory for the big arrays, on transparent huge pages when large:
- * lookups land anywhere in them, and with 4 KiB pages each would cost a TLB
- * miss (a page walk) on top of the cache miss.
+ * Memory for the big arrays, on transparent huge pages when large: lookups
+ * land anywhere in them, and with 4 KiB pages each would cost a TLB miss (a
+ * page walk) on top of the cache miss. Zeroed when zero != 0.
  */
 static void *
-big_alloc(size_t n)
+big_alloc(size_t n, int zero)
 {
-    void *p;
-
     size_t align = n < HUGE_PAGE ? 64 : HUGE_PAGE;
+    void *p;
 
     n = (n + align - 1) / align * align;
     if (posix_memalign(&p, align, n) != 0) {
@@ -93,18 +94,27 @@ big_alloc(size_t n)
     }
     if (align == HUGE_PAGE)
         (void)madvise(p, n, MADV_HUGEPAGE);
-    memset(p, 0, n);
+    if (zero)
+        memset(p, 0, n);
     return p;
+}
+
+/* Entry e. */
+static inline int64_t *
+ent(const struct table *t, size_t e)
+{
+    return t->blocks[e >> TABLE_BLOCK_SHIFT] +
+        (e & (TABLE_BLOCK - 1)) * t->stride;
 }
 
 static void
 grow_index(struct table *t)
 {
     size_t size = (t->mask + 1) * 2;
-    uint32_t *idx = big_alloc(size * sizeof(*idx));
+    uint32_t *idx = big_alloc(size * sizeof(*idx), 1);
 
     for (size_t e = 0; e < t->nents; e++) {
-        size_t i = (size_t)t->ents[e * t->stride + TE_HASH] & (size - 1);
+        size_t i = (size_t)ent(t, e)[TE_HASH] & (size - 1);
 
         while (idx[i] != 0)
             i = (i + 1) & (size - 1);
@@ -135,7 +145,7 @@ table_prefetch_entry(const struct table *t, uint64_t h)
     uint32_t x = t->idx[h & t->mask];
 
     if (x != 0) {
-        const char *e = (const char *)(t->ents + (size_t)(x - 1) * t->stride);
+        const char *e = (const char *)ent(t, x - 1);
 
         for (size_t off = 0; off < t->stride * 8; off += 64)
             __builtin_prefetch(e + off, 1);
@@ -154,7 +164,7 @@ table_row(struct table *t, const void *key, size_t klen, int64_t bucket,
         if (klen > 0)
             memcpy(inl, key, klen);
         while ((x = t->idx[i]) != 0) {
-            e = t->ents + (size_t)(x - 1) * t->stride;
+            e = ent(t, x - 1);
             if ((uint64_t)e[TE_HASH] == h && e[TE_BUCKET] == bucket &&
                 e[TE_KEY] == want && e[TE_INL] == inl[0] &&
                 e[TE_INL + 1] == inl[1])
@@ -163,7 +173,7 @@ table_row(struct table *t, const void *key, size_t klen, int64_t bucket,
         }
     } else {
         while ((x = t->idx[i]) != 0) {
-            e = t->ents + (size_t)(x - 1) * t->stride;
+            e = ent(t, x - 1);
             if ((uint64_t)e[TE_HASH] == h && e[TE_BUCKET] == bucket &&
                 (size_t)(e[TE_KEY] & 0xffff) == klen &&
                 memcmp(entry_key(t, e), key, klen) == 0)
@@ -173,17 +183,17 @@ table_row(struct table *t, const void *key, size_t klen, int64_t bucket,
     }
     if (t->nents == UINT32_MAX - 1)
         abort();    /* 4 billion groups in one view: out of design range */
-    if (t->nents == t->entcap) {
-        int64_t *ents;
-
-        t->entcap = t->entcap ? t->entcap * 2 : 256;
-        ents = big_alloc(t->entcap * t->stride * sizeof(int64_t));
-        if (t->nents > 0)
-            memcpy(ents, t->ents, t->nents * t->stride * sizeof(int64_t));
-        free(t->ents);
-        t->ents = ents;
+    if ((t->nents & (TABLE_BLOCK - 1)) == 0) {
+        if (t->nblocks == t->blockcap) {
+            t->blockcap = t->blockcap ? t->blockcap * 2 : 16;
+            t->blocks = xrealloc(t->blocks, t->blockcap * sizeof(*t->blocks));
+        }
+        /* not zeroed: pages count only once entries are written */
+        t->blocks[t->nblocks] = big_alloc(TABLE_BLOCK * t->stride *
+            sizeof(int64_t), 0);
+        t->nblocks++;
     }
-    e = t->ents + t->nents * t->stride;
+    e = ent(t, t->nents);
     e[TE_HASH] = (int64_t)h;
     e[TE_BUCKET] = bucket;
     e[TE_INL] = inl[0];
@@ -202,10 +212,8 @@ table_row(struct table *t, const void *key, size_t klen, int64_t bucket,
     }
     agg_row_init(t->v, e + TE_ROW);
     t->idx[i] = (uint32_t)++t->nents;
-    if (t->nents * 2 > t->mask + 1) {
+    if (t->nents * 2 > t->mask + 1)
         grow_index(t);
-        e = t->ents + (t->nents - 1) * t->stride;
-    }
     return e + TE_ROW;
 }
 
@@ -213,15 +221,13 @@ int
 table_merge(struct table *dst, const struct table *src)
 {
     for (size_t n = 0; n < src->nents; n++) {
-        const int64_t *e = src->ents + n * src->stride;
+        const int64_t *e = ent(src, n);
 
         /* the same software pipeline as the workers' (work.h) */
         if (n + 16 < src->nents)
-            table_prefetch(dst, (uint64_t)src->ents[(n + 16) * src->stride +
-                TE_HASH]);
+            table_prefetch(dst, (uint64_t)ent(src, n + 16)[TE_HASH]);
         if (n + 8 < src->nents)
-            table_prefetch_entry(dst, (uint64_t)src->ents[(n + 8) *
-                src->stride + TE_HASH]);
+            table_prefetch_entry(dst, (uint64_t)ent(src, n + 8)[TE_HASH]);
         int64_t *row = table_row(dst, entry_key(src, e),
             (size_t)(e[TE_KEY] & 0xffff), e[TE_BUCKET], (uint64_t)e[TE_HASH]);
 
@@ -262,8 +268,8 @@ cmp_sortrec(const void *a, const void *b, void *arg)
     if (x->k1 != y->k1)
         return x->k1 < y->k1 ? -1 : 1;
     if (x->klen > TABLE_INLINE && y->klen > TABLE_INLINE) {
-        const int64_t *ex = t->ents + (size_t)x->e * t->stride;
-        const int64_t *ey = t->ents + (size_t)y->e * t->stride;
+        const int64_t *ex = ent(t, x->e);
+        const int64_t *ey = ent(t, y->e);
         size_t n = (x->klen < y->klen ? x->klen : y->klen) - TABLE_INLINE;
         int c = memcmp(entry_key(t, ex) + TABLE_INLINE,
             entry_key(t, ey) + TABLE_INLINE, n);
@@ -286,7 +292,7 @@ table_sorted(const struct table *t, int64_t lo, int64_t hi, size_t *n)
     size_t k = 0;
 
     for (size_t e = 0; e < t->nents; e++) {
-        const int64_t *x = t->ents + e * t->stride;
+        const int64_t *x = ent(t, e);
         const unsigned char *key = entry_key(t, x);
         size_t klen = (size_t)(x[TE_KEY] & 0xffff);
 
@@ -312,7 +318,7 @@ void
 table_entry(const struct table *t, uint32_t e, const void **key,
     size_t *klen, int64_t *bucket, const int64_t **row)
 {
-    const int64_t *x = t->ents + (size_t)e * t->stride;
+    const int64_t *x = ent(t, e);
 
     *key = entry_key(t, x);
     *klen = (size_t)(x[TE_KEY] & 0xffff);

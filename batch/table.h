@@ -7,10 +7,14 @@
 
 #include "shared/pipeline.h"
 
+#define TABLE_BLOCK_SHIFT 15
+#define TABLE_BLOCK (1u << TABLE_BLOCK_SHIFT)
+
 /*
- * Entries live in one array of int64 with a fixed stride: hash, bucket, key
- * length (and offset of a long key in a byte arena), short keys inline, then
- * the view's row slots. The index is a power-of-two array of entry numbers +
+ * Entries live in blocks of TABLE_BLOCK, int64 arrays with a fixed stride
+ * (whole cache lines): hash, bucket, key length (and offset of a long key in
+ * a byte arena), short keys inline, then the view's row slots. Blocks never
+ * move, so growing costs no copy and memory follows the number of groups. The index is a power-of-two array of entry numbers +
  * 1 (0: empty), probed linearly and kept at most half full. Only the number
  * of groups costs memory. One table belongs to one thread.
  * With many groups a lookup is two cache misses (index, entry): callers
@@ -20,8 +24,9 @@
 struct table {
     const struct view *v;
     size_t          stride;     /* int64 per entry */
-    int64_t        *ents;
-    size_t          nents, entcap;
+    int64_t       **blocks;     /* entries, TABLE_BLOCK per block */
+    size_t          nblocks, blockcap;
+    size_t          nents;
     uint32_t       *idx;
     size_t          mask;       /* index size - 1 */
     unsigned char  *keys;
