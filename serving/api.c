@@ -262,8 +262,8 @@ open_snap(struct serving *sv, struct snap *s, struct reply *r)
     char err[ERR_LEN];
 
     if (st == NULL) {
-        reply_error(r, 503, NULL, "store %s is not available yet (run "
-            "lambda-batch or lambda-speed first)", sv->p->store);
+        serving_store_error(sv, err);
+        reply_error(r, 503, NULL, "%s", err);
         return -1;
     }
     if (snap_begin(s, st, err) != 0) {

@@ -134,6 +134,8 @@ main(int argc, char **argv)
     guard_init(&sv.guard, (int64_t)sv.p->serving.timeout * 1000);
     cache_init(&sv.cache);
     atomic_init(&sv.store, NULL);
+    if (pthread_mutex_init(&sv.errmu, NULL) != 0)
+        fatalx("pthread_mutex_init failed");
     atomic_init(&sv.inflight, 0);
     atomic_init(&sv.running, 0);
     (void)serving_store_poll(&sv);

@@ -2,6 +2,7 @@
 #ifndef SERVING_SERVING_H
 #define SERVING_SERVING_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -25,7 +26,8 @@ struct serving {
                                                then fixed until exit */
     int64_t                   open_tried;   /* main: monotonic ms of the
                                                last attempt */
-    char                      open_err[ERR_LEN]; /* main: last failure */
+    pthread_mutex_t           errmu;        /* guards open_err */
+    char                      open_err[ERR_LEN]; /* last failure to open */
     struct metrics            metrics;
     struct guard              guard;
     struct cache              cache;        /* series and top answers */
@@ -46,6 +48,9 @@ struct store *serving_store(struct serving *sv);
  * and the success. Returns 1 when the store is open.
  */
 int serving_store_poll(struct serving *sv);
+
+/* Copy the reason the store is not open into err (ERR_LEN bytes). */
+void serving_store_error(struct serving *sv, char *err);
 
 /* Close the store (after the HTTP daemon stopped). */
 void serving_store_close(struct serving *sv);
