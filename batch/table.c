@@ -107,18 +107,25 @@ ent(const struct table *t, size_t e)
         (e & (TABLE_BLOCK - 1)) * t->stride;
 }
 
+/* An index slot: the hash's high half as a tag, so that probing past other
+ * entries never touches them, and the entry number + 1. */
+#define SLOT(h, e) ((h) >> 32 << 32 | ((uint64_t)(e) + 1))
+#define SLOT_TAG(x, h) (((x) ^ (h)) >> 32 == 0)
+#define SLOT_ENTRY(x) ((size_t)((x) & 0xffffffffu) - 1)
+
 static void
 grow_index(struct table *t)
 {
     size_t size = (t->mask + 1) * 2;
-    uint32_t *idx = big_alloc(size * sizeof(*idx), 1);
+    uint64_t *idx = big_alloc(size * sizeof(*idx), 1);
 
     for (size_t e = 0; e < t->nents; e++) {
-        size_t i = (size_t)ent(t, e)[TE_HASH] & (size - 1);
+        uint64_t h = (uint64_t)ent(t, e)[TE_HASH];
+        size_t i = (size_t)h & (size - 1);
 
         while (idx[i] != 0)
             i = (i + 1) & (size - 1);
-        idx[i] = (uint32_t)e + 1;
+        idx[i] = SLOT(h, e);
     }
     free(t->idx);
     t->idx = idx;
@@ -142,13 +149,18 @@ table_prefetch(const struct table *t, uint64_t h)
 void
 table_prefetch_entry(const struct table *t, uint64_t h)
 {
-    uint32_t x = t->idx[h & t->mask];
+    size_t i = (size_t)h & t->mask;
+    uint64_t x;
 
-    if (x != 0) {
-        const char *e = (const char *)ent(t, x - 1);
+    while ((x = t->idx[i]) != 0) {
+        if (SLOT_TAG(x, h)) {
+            const char *e = (const char *)ent(t, SLOT_ENTRY(x));
 
-        for (size_t off = 0; off < t->stride * 8; off += 64)
-            __builtin_prefetch(e + off, 1);
+            for (size_t off = 0; off < t->stride * 8; off += 64)
+                __builtin_prefetch(e + off, 1);
+            return;
+        }
+        i = (i + 1) & t->mask;
     }
 }
 
@@ -158,26 +170,30 @@ table_row(struct table *t, const void *key, size_t klen, int64_t bucket,
 {
     size_t i = (size_t)h & t->mask;
     int64_t inl[2] = {0, 0}, want = (int64_t)klen, *e;
-    uint32_t x;
+    uint64_t x;
 
     if (klen <= TABLE_INLINE) {
         if (klen > 0)
             memcpy(inl, key, klen);
         while ((x = t->idx[i]) != 0) {
-            e = ent(t, x - 1);
-            if ((uint64_t)e[TE_HASH] == h && e[TE_BUCKET] == bucket &&
-                e[TE_KEY] == want && e[TE_INL] == inl[0] &&
-                e[TE_INL + 1] == inl[1])
-                return e + TE_ROW;
+            if (SLOT_TAG(x, h)) {
+                e = ent(t, SLOT_ENTRY(x));
+                if ((uint64_t)e[TE_HASH] == h && e[TE_BUCKET] == bucket &&
+                    e[TE_KEY] == want && e[TE_INL] == inl[0] &&
+                    e[TE_INL + 1] == inl[1])
+                    return e + TE_ROW;
+            }
             i = (i + 1) & t->mask;
         }
     } else {
         while ((x = t->idx[i]) != 0) {
-            e = ent(t, x - 1);
-            if ((uint64_t)e[TE_HASH] == h && e[TE_BUCKET] == bucket &&
-                (size_t)(e[TE_KEY] & 0xffff) == klen &&
-                memcmp(entry_key(t, e), key, klen) == 0)
-                return e + TE_ROW;
+            if (SLOT_TAG(x, h)) {
+                e = ent(t, SLOT_ENTRY(x));
+                if ((uint64_t)e[TE_HASH] == h && e[TE_BUCKET] == bucket &&
+                    (size_t)(e[TE_KEY] & 0xffff) == klen &&
+                    memcmp(entry_key(t, e), key, klen) == 0)
+                    return e + TE_ROW;
+            }
             i = (i + 1) & t->mask;
         }
     }
@@ -211,7 +227,8 @@ table_row(struct table *t, const void *key, size_t klen, int64_t bucket,
         t->klen += klen;
     }
     agg_row_init(t->v, e + TE_ROW);
-    t->idx[i] = (uint32_t)++t->nents;
+    t->idx[i] = SLOT(h, t->nents);
+    t->nents++;
     if (t->nents * 2 > t->mask + 1)
         grow_index(t);
     return e + TE_ROW;

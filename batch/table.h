@@ -14,9 +14,11 @@
  * Entries live in blocks of TABLE_BLOCK, int64 arrays with a fixed stride
  * (whole cache lines): hash, bucket, key length (and offset of a long key in
  * a byte arena), short keys inline, then the view's row slots. Blocks never
- * move, so growing costs no copy and memory follows the number of groups. The index is a power-of-two array of entry numbers +
- * 1 (0: empty), probed linearly and kept at most half full. Only the number
- * of groups costs memory. One table belongs to one thread.
+ * move, so growing costs no copy and memory follows the number of groups.
+ * The index is a power-of-two array of entry numbers + 1 (0: empty) tagged
+ * with the high half of their hash, probed linearly, at most half full:
+ * probing past other entries never touches them. One table belongs to one
+ * thread.
  * With many groups a lookup is two cache misses (index, entry): callers
  * that can work ahead hide them with table_prefetch() a while before the
  * lookup and table_prefetch_entry() shortly before.
@@ -27,7 +29,7 @@ struct table {
     int64_t       **blocks;     /* entries, TABLE_BLOCK per block */
     size_t          nblocks, blockcap;
     size_t          nents;
-    uint32_t       *idx;
+    uint64_t       *idx;        /* tag << 32 | entry + 1, 0: empty */
     size_t          mask;       /* index size - 1 */
     unsigned char  *keys;
     size_t          klen, kcap;
