@@ -54,6 +54,7 @@ fi
 
 # start_hello [BYTES]: sets HPORT, HPID
 start_hello() {
+    rm -f "$work/hello.port"
     "$BUILD/bench/hello" 0 2 ${1:-} >"$work/hello.port" &
     HPID=$!
     pids="$pids $HPID"
