@@ -139,6 +139,8 @@ publish_run(struct batch *b, char *err)
                 free(rows);
                 goto done;
             }
+            if (i + 8 < n)
+                table_prefetch_row(t, rows[i + 8]);
             table_entry(t, rows[i], &key, &klen, &bucket, &row);
             if (store_writer_put(w, v, key, klen, bucket, row, err) != 0) {
                 free(rows);

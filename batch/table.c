@@ -8,53 +8,12 @@
 #include "shared/agg.h"
 #include "shared/mem.h"
 
-/*
- * Entry layout, in int64 slots: hash, bucket, key offset << 16 | length,
- * two slots holding keys of up to TABLE_INLINE bytes (zero-padded), then
- * the row. Short keys (most: "c00042" encodes to 8 bytes) are compared in
- * place, so a lookup touches the index slot and one entry, and nothing else.
- */
-enum { TE_HASH, TE_BUCKET, TE_KEY, TE_INL, TE_ROW = TE_INL + 2 };
-#define TABLE_INLINE 16
-
-__extension__ typedef unsigned __int128 u128;
-
-static inline uint64_t
-mix(uint64_t a, uint64_t b)
-{
-    u128 r = (u128)a * b;
-
-    return (uint64_t)r ^ (uint64_t)(r >> 64);
-}
-
-uint64_t
-table_hash(const void *key, size_t klen, int64_t bucket)
-{
-    const unsigned char *p = key;
-    uint64_t h = mix((uint64_t)bucket ^ 0x9e3779b97f4a7c15ULL,
-        0xbf58476d1ce4e5b9ULL ^ klen);
-    uint64_t w;
-
-    while (klen >= 8) {
-        memcpy(&w, p, 8);
-        h = mix(h ^ w, 0x94d049bb133111ebULL);
-        p += 8;
-        klen -= 8;
-    }
-    if (klen > 0) {
-        w = 0;
-        memcpy(&w, p, klen);
-        h = mix(h ^ w, 0x94d049bb133111ebULL);
-    }
-    return h;
-}
-
 void
 table_init(struct table *t, const struct view *v)
 {
     memset(t, 0, sizeof(*t));
     t->v = v;
-    t->stride = TE_ROW + (size_t)v->nslots;
+    t->stride = TABLE_E_ROW + (size_t)v->nslots;
     if (t->stride > 8)      /* whole cache lines: an entry is 2 misses, not 3 */
         t->stride = (t->stride + 7) / 8 * 8;
     t->mask = 1023;
@@ -99,20 +58,6 @@ big_alloc(size_t n, int zero)
     return p;
 }
 
-/* Entry e. */
-static inline int64_t *
-ent(const struct table *t, size_t e)
-{
-    return t->blocks[e >> TABLE_BLOCK_SHIFT] +
-        (e & (TABLE_BLOCK - 1)) * t->stride;
-}
-
-/* An index slot: the hash's high half as a tag, so that probing past other
- * entries never touches them, and the entry number + 1. */
-#define SLOT(h, e) ((h) >> 32 << 32 | ((uint64_t)(e) + 1))
-#define SLOT_TAG(x, h) (((x) ^ (h)) >> 32 == 0)
-#define SLOT_ENTRY(x) ((size_t)((x) & 0xffffffffu) - 1)
-
 static void
 grow_index(struct table *t)
 {
@@ -120,12 +65,12 @@ grow_index(struct table *t)
     uint64_t *idx = big_alloc(size * sizeof(*idx), 1);
 
     for (size_t e = 0; e < t->nents; e++) {
-        uint64_t h = (uint64_t)ent(t, e)[TE_HASH];
+        uint64_t h = (uint64_t)table_ent(t, e)[TABLE_E_HASH];
         size_t i = (size_t)h & (size - 1);
 
         while (idx[i] != 0)
             i = (i + 1) & (size - 1);
-        idx[i] = SLOT(h, e);
+        idx[i] = TABLE_SLOT(h, e);
     }
     free(t->idx);
     t->idx = idx;
@@ -135,33 +80,9 @@ grow_index(struct table *t)
 static inline const unsigned char *
 entry_key(const struct table *t, const int64_t *e)
 {
-    if ((e[TE_KEY] & 0xffff) <= TABLE_INLINE)
-        return (const unsigned char *)(e + TE_INL);
-    return t->keys + ((uint64_t)e[TE_KEY] >> 16);
-}
-
-void
-table_prefetch(const struct table *t, uint64_t h)
-{
-    __builtin_prefetch(&t->idx[h & t->mask]);
-}
-
-void
-table_prefetch_entry(const struct table *t, uint64_t h)
-{
-    size_t i = (size_t)h & t->mask;
-    uint64_t x;
-
-    while ((x = t->idx[i]) != 0) {
-        if (SLOT_TAG(x, h)) {
-            const char *e = (const char *)ent(t, SLOT_ENTRY(x));
-
-            for (size_t off = 0; off < t->stride * 8; off += 64)
-                __builtin_prefetch(e + off, 1);
-            return;
-        }
-        i = (i + 1) & t->mask;
-    }
+    if ((e[TABLE_E_KEY] & 0xffff) <= TABLE_INLINE)
+        return (const unsigned char *)(e + TABLE_E_INL);
+    return t->keys + ((uint64_t)e[TABLE_E_KEY] >> 16);
 }
 
 int64_t *
@@ -176,23 +97,23 @@ table_row(struct table *t, const void *key, size_t klen, int64_t bucket,
         if (klen > 0)
             memcpy(inl, key, klen);
         while ((x = t->idx[i]) != 0) {
-            if (SLOT_TAG(x, h)) {
-                e = ent(t, SLOT_ENTRY(x));
-                if ((uint64_t)e[TE_HASH] == h && e[TE_BUCKET] == bucket &&
-                    e[TE_KEY] == want && e[TE_INL] == inl[0] &&
-                    e[TE_INL + 1] == inl[1])
-                    return e + TE_ROW;
+            if (TABLE_SLOT_TAG(x, h)) {
+                e = table_ent(t, TABLE_SLOT_ENTRY(x));
+                if ((uint64_t)e[TABLE_E_HASH] == h && e[TABLE_E_BUCKET] == bucket &&
+                    e[TABLE_E_KEY] == want && e[TABLE_E_INL] == inl[0] &&
+                    e[TABLE_E_INL + 1] == inl[1])
+                    return e + TABLE_E_ROW;
             }
             i = (i + 1) & t->mask;
         }
     } else {
         while ((x = t->idx[i]) != 0) {
-            if (SLOT_TAG(x, h)) {
-                e = ent(t, SLOT_ENTRY(x));
-                if ((uint64_t)e[TE_HASH] == h && e[TE_BUCKET] == bucket &&
-                    (size_t)(e[TE_KEY] & 0xffff) == klen &&
+            if (TABLE_SLOT_TAG(x, h)) {
+                e = table_ent(t, TABLE_SLOT_ENTRY(x));
+                if ((uint64_t)e[TABLE_E_HASH] == h && e[TABLE_E_BUCKET] == bucket &&
+                    (size_t)(e[TABLE_E_KEY] & 0xffff) == klen &&
                     memcmp(entry_key(t, e), key, klen) == 0)
-                    return e + TE_ROW;
+                    return e + TABLE_E_ROW;
             }
             i = (i + 1) & t->mask;
         }
@@ -209,13 +130,13 @@ table_row(struct table *t, const void *key, size_t klen, int64_t bucket,
             sizeof(int64_t), 0);
         t->nblocks++;
     }
-    e = ent(t, t->nents);
-    e[TE_HASH] = (int64_t)h;
-    e[TE_BUCKET] = bucket;
-    e[TE_INL] = inl[0];
-    e[TE_INL + 1] = inl[1];
+    e = table_ent(t, t->nents);
+    e[TABLE_E_HASH] = (int64_t)h;
+    e[TABLE_E_BUCKET] = bucket;
+    e[TABLE_E_INL] = inl[0];
+    e[TABLE_E_INL + 1] = inl[1];
     if (klen <= TABLE_INLINE) {
-        e[TE_KEY] = want;
+        e[TABLE_E_KEY] = want;
     } else {
         if (t->klen + klen > t->kcap) {
             while (t->klen + klen > t->kcap)
@@ -223,32 +144,32 @@ table_row(struct table *t, const void *key, size_t klen, int64_t bucket,
             t->keys = xrealloc(t->keys, t->kcap);
         }
         memcpy(t->keys + t->klen, key, klen);
-        e[TE_KEY] = (int64_t)((uint64_t)t->klen << 16 | klen);
+        e[TABLE_E_KEY] = (int64_t)((uint64_t)t->klen << 16 | klen);
         t->klen += klen;
     }
-    agg_row_init(t->v, e + TE_ROW);
-    t->idx[i] = SLOT(h, t->nents);
+    agg_row_init(t->v, e + TABLE_E_ROW);
+    t->idx[i] = TABLE_SLOT(h, t->nents);
     t->nents++;
     if (t->nents * 2 > t->mask + 1)
         grow_index(t);
-    return e + TE_ROW;
+    return e + TABLE_E_ROW;
 }
 
 int
 table_merge(struct table *dst, const struct table *src)
 {
     for (size_t n = 0; n < src->nents; n++) {
-        const int64_t *e = ent(src, n);
+        const int64_t *e = table_ent(src, n);
 
         /* the same software pipeline as the workers' (work.h) */
         if (n + 16 < src->nents)
-            table_prefetch(dst, (uint64_t)ent(src, n + 16)[TE_HASH]);
+            table_prefetch(dst, (uint64_t)table_ent(src, n + 16)[TABLE_E_HASH]);
         if (n + 8 < src->nents)
-            table_prefetch_entry(dst, (uint64_t)ent(src, n + 8)[TE_HASH]);
+            table_prefetch_entry(dst, (uint64_t)table_ent(src, n + 8)[TABLE_E_HASH]);
         int64_t *row = table_row(dst, entry_key(src, e),
-            (size_t)(e[TE_KEY] & 0xffff), e[TE_BUCKET], (uint64_t)e[TE_HASH]);
+            (size_t)(e[TABLE_E_KEY] & 0xffff), e[TABLE_E_BUCKET], (uint64_t)e[TABLE_E_HASH]);
 
-        if (agg_row_merge(dst->v, row, e + TE_ROW) != 0)
+        if (agg_row_merge(dst->v, row, e + TABLE_E_ROW) != 0)
             return -1;
     }
     return 0;
@@ -285,8 +206,8 @@ cmp_sortrec(const void *a, const void *b, void *arg)
     if (x->k1 != y->k1)
         return x->k1 < y->k1 ? -1 : 1;
     if (x->klen > TABLE_INLINE && y->klen > TABLE_INLINE) {
-        const int64_t *ex = ent(t, x->e);
-        const int64_t *ey = ent(t, y->e);
+        const int64_t *ex = table_ent(t, x->e);
+        const int64_t *ey = table_ent(t, y->e);
         size_t n = (x->klen < y->klen ? x->klen : y->klen) - TABLE_INLINE;
         int c = memcmp(entry_key(t, ex) + TABLE_INLINE,
             entry_key(t, ey) + TABLE_INLINE, n);
@@ -309,15 +230,15 @@ table_sorted(const struct table *t, int64_t lo, int64_t hi, size_t *n)
     size_t k = 0;
 
     for (size_t e = 0; e < t->nents; e++) {
-        const int64_t *x = ent(t, e);
+        const int64_t *x = table_ent(t, e);
         const unsigned char *key = entry_key(t, x);
-        size_t klen = (size_t)(x[TE_KEY] & 0xffff);
+        size_t klen = (size_t)(x[TABLE_E_KEY] & 0xffff);
 
-        if (x[TE_BUCKET] < lo || x[TE_BUCKET] >= hi)
+        if (x[TABLE_E_BUCKET] < lo || x[TABLE_E_BUCKET] >= hi)
             continue;
         rec[k].k0 = load_be(key, klen);
         rec[k].k1 = klen > 8 ? load_be(key + 8, klen - 8) : 0;
-        rec[k].bucket = x[TE_BUCKET];
+        rec[k].bucket = x[TABLE_E_BUCKET];
         rec[k].e = (uint32_t)e;
         rec[k].klen = (uint32_t)klen;
         k++;
@@ -335,10 +256,10 @@ void
 table_entry(const struct table *t, uint32_t e, const void **key,
     size_t *klen, int64_t *bucket, const int64_t **row)
 {
-    const int64_t *x = ent(t, e);
+    const int64_t *x = table_ent(t, e);
 
     *key = entry_key(t, x);
-    *klen = (size_t)(x[TE_KEY] & 0xffff);
-    *bucket = x[TE_BUCKET];
-    *row = x + TE_ROW;
+    *klen = (size_t)(x[TABLE_E_KEY] & 0xffff);
+    *bucket = x[TABLE_E_BUCKET];
+    *row = x + TABLE_E_ROW;
 }
