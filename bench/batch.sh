@@ -1,0 +1,147 @@
+#!/bin/sh
+# batch.sh -- `make bench` for lambda-batch: 5M events against DuckDB and a cJSON parse-only reference
+#
+# Generates bench/.work/events-N.jsonl (bench/gen_events, deterministic; ~600
+# MB for 5M) unless present, installs @duckdb/node-api into bench/.work/node
+# (npm) and GNU time (apt-get) when missing, then runs, alternated, RUNS
+# times each: lambda-batch --threads 2, lambda-batch --threads 1, DuckDB
+# (read_json_auto + GROUP BY GROUPING SETS, SET threads=2), and
+# bench/cjson_parse (read + cJSON_ParseWithLength per line, one thread).
+# Prints medians, ratios, lambda-batch's peak RSS, and checks the targets:
+# --threads 2 at least 1.5x DuckDB's speed; --threads 1 within 1.3x of the
+# cJSON reference; peak RSS under 256 MB.
+# Environment: BENCH_EVENTS (5000000), BENCH_RUNS (5), BUILD (build).
+set -eu
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+N=${BENCH_EVENTS:-5000000}
+RUNS=${BENCH_RUNS:-5}
+W=bench/.work
+EV=$W/events-$N.jsonl
+LB=$BUILD/lambda-batch
+mkdir -p "$W"
+
+for p in "$LB" "$BUILD/bench/gen_events" "$BUILD/bench/cjson_parse"; do
+    [ -x "$p" ] || { echo "batch.sh: $p missing (run make bench)" >&2; exit 1; }
+done
+if [ ! -x /usr/bin/time ]; then
+    echo "batch.sh: installing GNU time (apt-get install time)"
+    if [ "$(id -u)" = 0 ]; then apt-get install -y -qq time >/dev/null
+    else sudo apt-get install -y -qq time >/dev/null; fi
+fi
+if [ ! -s "$EV" ]; then
+    echo "batch.sh: generating $N events into $EV"
+    "$BUILD/bench/gen_events" "$N" >"$EV.tmp"
+    mv "$EV.tmp" "$EV"
+fi
+if [ ! -d "$W/node/node_modules/@duckdb/node-api" ]; then
+    echo "batch.sh: installing @duckdb/node-api into $W/node (npm)"
+    mkdir -p "$W/node"
+    npm install --prefix "$W/node" --no-audit --no-fund --loglevel=error \
+        @duckdb/node-api >/dev/null
+fi
+cp bench/duckdb_batch.mjs "$W/node/duckdb_batch.mjs"
+duck_version=$(node -e "console.log(require('$PWD/$W/node/node_modules/@duckdb/node-api/package.json').version)" 2>/dev/null || echo '?')
+
+# two views: by customer per day, by country per hour; count, sum, min, max
+cat >"$W/bench.json" <<EOF
+{
+  "name": "bench",
+  "store": "$W/store",
+  "event": {
+    "time": "ts",
+    "fields": {
+      "customer": "string",
+      "country":  "string",
+      "amount":   {"type": "decimal", "scale": 2}
+    }
+  },
+  "views": {
+    "by_customer": {"group_by": ["customer"], "granularity": "1d",
+                    "metrics": {"orders": "count", "revenue": "sum(amount)",
+                                "min_amount": "min(amount)", "max_amount": "max(amount)"}},
+    "by_country":  {"group_by": ["country"], "granularity": "1h",
+                    "metrics": {"orders": "count", "revenue": "sum(amount)",
+                                "min_amount": "min(amount)", "max_amount": "max(amount)"}}
+  },
+  "batch": {"inputs": ["$EV"], "rejects": "$W/rejects.jsonl"}
+}
+EOF
+rm -rf "$W/store" "$W/times"
+mkdir -p "$W/times"
+size=$(wc -c <"$EV")
+cat "$EV" >/dev/null       # page cache: every contender reads from memory
+
+# the generated events span 2026-10-21 .. 2026-11-19: count them all, as
+# DuckDB does, instead of leaving the last day to speed
+UNTIL=2026-11-20T00:00:00Z
+lb() {  # lb THREADS RUN
+    /usr/bin/time -f "%e %M" -o "$W/times/lb$1.$2" \
+        "$LB" -c "$W/bench.json" --threads "$1" --until "$UNTIL" \
+        --no-progress 2>"$W/lb$1.log"
+    grep -o 'rows=[0-9]*' "$W/lb$1.log" >"$W/lb.rows"
+}
+duck() {
+    /usr/bin/time -f "%e %M" -o "$W/times/duckp.$1" \
+        node "$W/node/duckdb_batch.mjs" "$EV" 2 >"$W/duck.out"
+    sed 's/.*seconds=//' "$W/duck.out" >"$W/times/duckq.$1"
+}
+cjson() {
+    /usr/bin/time -f "%e %M" -o "$W/times/cjson.$1" \
+        "$BUILD/bench/cjson_parse" "$EV" >"$W/cjson.out"
+}
+echo "batch.sh: $N events, $((size / 1000000)) MB, $RUNS runs of each, alternated"
+for r in $(seq "$RUNS"); do
+    lb 2 "$r"; lb 1 "$r"; duck "$r"; cjson "$r"
+    printf '  run %s: lambda-batch -j2 %ss, -j1 %ss, DuckDB %ss (query %ss), cJSON %ss\n' \
+        "$r" "$(cut -d' ' -f1 "$W/times/lb2.$r")" \
+        "$(cut -d' ' -f1 "$W/times/lb1.$r")" \
+        "$(cut -d' ' -f1 "$W/times/duckp.$r")" "$(cat "$W/times/duckq.$r")" \
+        "$(cut -d' ' -f1 "$W/times/cjson.$r")"
+done
+
+# median FIELD FILES...: the median of field FIELD (1: seconds, 2: KB)
+median() {
+    f=$1; shift
+    cat "$@" | cut -d' ' -f"$f" | sort -n |
+        awk '{ v[NR] = $1 } END {
+            if (NR % 2) print v[(NR + 1) / 2]
+            else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+lb2=$(median 1 "$W"/times/lb2.*)
+lb1=$(median 1 "$W"/times/lb1.*)
+duckp=$(median 1 "$W"/times/duckp.*)
+duckq=$(median 1 "$W"/times/duckq.*)
+cj=$(median 1 "$W"/times/cjson.*)
+rss2=$(cat "$W"/times/lb2.* | cut -d' ' -f2 | sort -n | tail -n 1)
+rss1=$(cat "$W"/times/lb1.* | cut -d' ' -f2 | sort -n | tail -n 1)
+rssd=$(median 2 "$W"/times/duckp.*)
+
+duck_rows=$(grep -o 'rows=[0-9]*' "$W/duck.out")
+lb_rows=$(cat "$W/lb.rows")
+agree=yes
+[ "$duck_rows" = "$lb_rows" ] || agree="NO ($lb_rows vs $duck_rows)"
+grep -q "events=$N " "$W/lb2.log" || agree="NO (events: $(grep -o 'events=[0-9]*' "$W/lb2.log"))"
+
+awk -v n="$N" -v lb2="$lb2" -v lb1="$lb1" -v dp="$duckp" -v dq="$duckq" \
+    -v cj="$cj" -v rss2="$rss2" -v rss1="$rss1" -v rssd="$rssd" \
+    -v dv="$duck_version" -v agree="$agree" -v runs="$RUNS" 'BEGIN {
+    printf "\nmedians of %d runs (%d events):\n", runs, n
+    printf "  %-34s %6.2f s  %5.2f M events/s  peak RSS %d MB\n",
+        "lambda-batch --threads 2", lb2, n / lb2 / 1e6, rss2 / 1024
+    printf "  %-34s %6.2f s  %5.2f M events/s  peak RSS %d MB\n",
+        "lambda-batch --threads 1", lb1, n / lb1 / 1e6, rss1 / 1024
+    printf "  %-34s %6.2f s  %5.2f M events/s  (process %.2f s, RSS %d MB)\n",
+        "DuckDB " dv " threads=2 (query)", dq, n / dq / 1e6, dp, rssd / 1024
+    printf "  %-34s %6.2f s  %5.2f M lines/s\n",
+        "cJSON parse only, 1 thread", cj, n / cj / 1e6
+    printf "  same rows and events as DuckDB: %s\n\n", agree
+    r1 = dq / lb2; r2 = lb1 / cj
+    printf "  lambda-batch -j2 vs DuckDB: %.2fx DuckDB'"'"'s speed (target >= 1.5x): %s\n",
+        r1, (r1 >= 1.5 ? "met" : "NOT met")
+    printf "  lambda-batch -j1 vs cJSON:  %.2fx the parse-only time (target <= 1.3x): %s\n",
+        r2, (r2 <= 1.3 ? "met" : "NOT met")
+    m = (rss1 > rss2) ? rss1 : rss2
+    printf "  peak RSS: %d MB (target < 256 MB): %s\n", m / 1024,
+        (m < 256 * 1024 ? "met" : "NOT met")
+}'
