@@ -222,12 +222,60 @@ cmp_sortrec(const void *a, const void *b, void *arg)
     return 0;
 }
 
+/* Byte d (0: least significant) of a record's sort key (k0, k1, bucket). */
+static inline unsigned
+digit(const struct sortrec *r, int d)
+{
+    uint64_t v = d < 8 ? (uint64_t)r->bucket ^ (1ULL << 63) :
+        d < 16 ? r->k1 : r->k0;
+
+    return (unsigned)(v >> (d % 8 * 8)) & 0xff;
+}
+
+/*
+ * LSD radix sort of n records by (k0, k1, bucket), byte by byte, skipping
+ * the bytes every record shares (most of them: keys share prefixes, buckets
+ * share high bytes). Right when no key is longer than TABLE_INLINE, as then
+ * equal (k0, k1) means equal keys. Returns the sorted array: rec or tmp.
+ */
+static struct sortrec *
+radix_sort(struct sortrec *rec, struct sortrec *tmp, size_t n)
+{
+    uint32_t (*count)[256] = xcalloc(24, sizeof(*count));
+
+    for (size_t i = 0; i < n; i++)
+        for (int d = 0; d < 24; d++)
+            count[d][digit(&rec[i], d)]++;
+    for (int d = 0; d < 24; d++) {
+        uint32_t sum = 0, c;
+        int distinct = 0;
+
+        for (int b = 0; b < 256; b++)
+            distinct += count[d][b] != 0;
+        if (distinct < 2)
+            continue;
+        for (int b = 0; b < 256; b++) {
+            c = count[d][b];
+            count[d][b] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++)
+            tmp[count[d][digit(&rec[i], d)]++] = rec[i];
+        struct sortrec *swap = rec;
+        rec = tmp;
+        tmp = swap;
+    }
+    free(count);
+    return rec;
+}
+
 uint32_t *
 table_sorted(const struct table *t, int64_t lo, int64_t hi, size_t *n)
 {
     struct sortrec *rec = xmalloc((t->nents + 1) * sizeof(*rec));
+    struct sortrec *tmp = NULL, *sorted = rec;
     uint32_t *out;
-    size_t k = 0;
+    size_t k = 0, longest = 0;
 
     for (size_t e = 0; e < t->nents; e++) {
         const int64_t *x = table_ent(t, e);
@@ -241,13 +289,21 @@ table_sorted(const struct table *t, int64_t lo, int64_t hi, size_t *n)
         rec[k].bucket = x[TABLE_E_BUCKET];
         rec[k].e = (uint32_t)e;
         rec[k].klen = (uint32_t)klen;
+        if (klen > longest)
+            longest = klen;
         k++;
     }
-    qsort_r(rec, k, sizeof(*rec), cmp_sortrec, (void *)(uintptr_t)t);
+    if (longest <= TABLE_INLINE) {
+        tmp = xmalloc((k + 1) * sizeof(*tmp));
+        sorted = radix_sort(rec, tmp, k);
+    } else {
+        qsort_r(rec, k, sizeof(*rec), cmp_sortrec, (void *)(uintptr_t)t);
+    }
     out = xmalloc((k + 1) * sizeof(*out));
     for (size_t i = 0; i < k; i++)
-        out[i] = rec[i].e;
+        out[i] = sorted[i].e;
     free(rec);
+    free(tmp);
     *n = k;
     return out;
 }
