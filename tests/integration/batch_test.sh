@@ -177,6 +177,31 @@ test_threads() {
     check "inputs: gzip gives the same views" same "$T/gz.txt" "$T/th1.txt"
 }
 
+test_long_keys() {
+    # keys longer than the inline 16 bytes take the other sort and compare
+    awk 'BEGIN { for (i = 0; i < 3000; i++)
+        printf "{\"customer\":\"%s%d\",\"amount\":1,\"ts\":%d}\n",
+            (i % 3 ? "a-rather-long-customer-name-" : "c"), i % 97,
+            1794787200 + (i * 997) % 259200 }' >"$T/long.jsonl"
+    run "$T/long1.log" -c "$SHOP" --store "$T/long1" --threads 1 \
+        --until 2026-11-20T00:00:00Z "$T/long.jsonl"
+    local rc1=$rc
+    run "$T/long2.log" -c "$SHOP" --store "$T/long2" --threads 2 \
+        --until 2026-11-20T00:00:00Z "$T/long.jsonl"
+    dump "$T/long1" "$T/long1.txt"
+    dump "$T/long2" "$T/long2.txt"
+    [ "$rc1" = 0 ] && [ "$rc" = 0 ] && same "$T/long1.txt" "$T/long2.txt"
+    expect "long keys: published, 1 vs 2 threads identical"
+    local want
+    want=$(jq -r '"\(.customer) \(.ts - .ts % 3600)"' "$T/long.jsonl" |
+        sort -u | wc -l)
+    check "long keys: one row per customer and hour ($want)" \
+        [ "$(grep -c '^by_customer' "$T/long1.txt")" = "$want" ]
+    cut -f2,3 "$T/long1.txt" | grep -v '^00' >"$T/long.order"
+    sort -c "$T/long.order" 2>/dev/null
+    expect "long keys: rows in key order"
+}
+
 test_bad() {
     local s=$T/bad
     run "$T/bad.log" -c "$SHOP" --store "$s" --until 2027-01-01T00:00:00Z \
@@ -448,6 +473,7 @@ test_flags() {
 [ -x "$LB" ] && [ -x "$VD" ] || { echo "build $LB and $VD first"; echo "0 passed, 1 failed"; exit 1; }
 test_golden
 test_threads
+test_long_keys
 test_bad
 test_time
 test_dry_run
