@@ -24,7 +24,7 @@
  * Memory is bounded by BATCH_CHUNK * nchunks plus the groups.
  */
 
-#define BATCH_CHUNK (4u << 20)      /* bytes of one chunk; > 2 * EVENT_MAX_LINE */
+#define BATCH_CHUNK (4u << 20)      /* bytes a chunk; > 2 * EVENT_MAX_LINE */
 #define BATCH_MAX_THREADS 256
 
 /* One record inside a chunk when the reader delimited it (JSON arrays and
@@ -47,7 +47,7 @@ struct chunk {
     size_t         len;
     uint64_t       seq;         /* queue order, from 0 */
     int            file;        /* index into batch.inputs */
-    int            first;       /* first chunk of its file: line numbers restart */
+    int            first;       /* its file's first: line numbers restart */
     int            abs_lines;   /* rec.line counts from the file's start */
     int64_t        nlines;      /* lines it spans (relative numbering) */
     struct rec    *recs;        /* NULL: JSON Lines, split at '\n' */

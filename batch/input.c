@@ -1,4 +1,4 @@
-/* input.c -- the master dataset: expand paths, directories and globs; read plain or gzip files */
+/* input.c -- the master dataset: paths, directories, globs; plain or gzip */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-/* input.h -- the master dataset: expand paths, directories and globs; read plain or gzip files */
+/* input.h -- the master dataset: paths, directories, globs; plain or gzip */
 #ifndef BATCH_INPUT_H
 #define BATCH_INPUT_H
 

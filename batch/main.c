@@ -1,4 +1,4 @@
-/* main.c -- lambda-batch: recompute the views from the master dataset, publish them atomically */
+/* main.c -- lambda-batch: recompute the views, publish them atomically */
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>

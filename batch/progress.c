@@ -1,4 +1,4 @@
-/* progress.c -- the progress line on a terminal and the summary line at the end */
+/* progress.c -- the progress line on a terminal, the summary at the end */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>

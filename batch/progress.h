@@ -1,4 +1,4 @@
-/* progress.h -- the progress line on a terminal and the summary line at the end */
+/* progress.h -- the progress line on a terminal, the summary at the end */
 #ifndef BATCH_PROGRESS_H
 #define BATCH_PROGRESS_H
 

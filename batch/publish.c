@@ -1,4 +1,4 @@
-/* publish.c -- one run at a time, and the new batch version written and published atomically */
+/* publish.c -- one run at a time; write and publish the new version */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>

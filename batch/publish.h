@@ -1,4 +1,4 @@
-/* publish.h -- one run at a time, and the new batch version written and published atomically */
+/* publish.h -- one run at a time; write and publish the new version */
 #ifndef BATCH_PUBLISH_H
 #define BATCH_PUBLISH_H
 

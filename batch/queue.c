@@ -1,4 +1,4 @@
-/* queue.c -- bounded pool of chunks between the reader and the workers, retired in order */
+/* queue.c -- bounded pool of chunks from reader to workers, retired in order */
 #include <stdlib.h>
 
 #include "batch/queue.h"

@@ -1,4 +1,4 @@
-/* queue.h -- bounded pool of chunks between the reader and the workers, retired in order */
+/* queue.h -- bounded pool of chunks from reader to workers, retired in order */
 #ifndef BATCH_QUEUE_H
 #define BATCH_QUEUE_H
 

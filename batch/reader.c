@@ -1,4 +1,4 @@
-/* reader.c -- cut the inputs into chunks of whole records: JSON Lines and JSON arrays */
+/* reader.c -- cut the inputs into chunks of whole records */
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,7 +10,7 @@
 #include "shared/log.h"
 #include "shared/mem.h"
 
-#define PEEK (64u << 10)        /* first read of a file: enough to see its kind */
+#define PEEK (64u << 10)        /* first read: enough to tell the kind */
 #define BLOCK (1u << 20)        /* reads of a JSON array file */
 #define MAX_RECS 65536          /* records per array chunk */
 

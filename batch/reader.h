@@ -1,4 +1,4 @@
-/* reader.h -- cut the inputs into chunks of whole records: JSON Lines and JSON arrays */
+/* reader.h -- cut the inputs into chunks of whole records */
 #ifndef BATCH_READER_H
 #define BATCH_READER_H
 

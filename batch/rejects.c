@@ -1,4 +1,4 @@
-/* rejects.c -- the rejects file: one JSON object per rejected record, in input order */
+/* rejects.c -- the rejects file: one JSON object per rejected record */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>

@@ -1,4 +1,4 @@
-/* rejects.h -- the rejects file: one JSON object per rejected record, in input order */
+/* rejects.h -- the rejects file: one JSON object per rejected record */
 #ifndef BATCH_REJECTS_H
 #define BATCH_REJECTS_H
 

@@ -1,4 +1,4 @@
-/* table.c -- open-addressing hash table of one view's rows, keyed by group key and bucket */
+/* table.c -- hash table of one view's rows by group key and bucket */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,7 +99,8 @@ table_row(struct table *t, const void *key, size_t klen, int64_t bucket,
         while ((x = t->idx[i]) != 0) {
             if (TABLE_SLOT_TAG(x, h)) {
                 e = table_ent(t, TABLE_SLOT_ENTRY(x));
-                if ((uint64_t)e[TABLE_E_HASH] == h && e[TABLE_E_BUCKET] == bucket &&
+                if ((uint64_t)e[TABLE_E_HASH] == h &&
+                    e[TABLE_E_BUCKET] == bucket &&
                     e[TABLE_E_KEY] == want && e[TABLE_E_INL] == inl[0] &&
                     e[TABLE_E_INL + 1] == inl[1])
                     return e + TABLE_E_ROW;
@@ -110,7 +111,8 @@ table_row(struct table *t, const void *key, size_t klen, int64_t bucket,
         while ((x = t->idx[i]) != 0) {
             if (TABLE_SLOT_TAG(x, h)) {
                 e = table_ent(t, TABLE_SLOT_ENTRY(x));
-                if ((uint64_t)e[TABLE_E_HASH] == h && e[TABLE_E_BUCKET] == bucket &&
+                if ((uint64_t)e[TABLE_E_HASH] == h &&
+                    e[TABLE_E_BUCKET] == bucket &&
                     (size_t)(e[TABLE_E_KEY] & 0xffff) == klen &&
                     memcmp(entry_key(t, e), key, klen) == 0)
                     return e + TABLE_E_ROW;
@@ -163,11 +165,14 @@ table_merge(struct table *dst, const struct table *src)
 
         /* the same software pipeline as the workers' (work.h) */
         if (n + 16 < src->nents)
-            table_prefetch(dst, (uint64_t)table_ent(src, n + 16)[TABLE_E_HASH]);
+            table_prefetch(dst,
+                (uint64_t)table_ent(src, n + 16)[TABLE_E_HASH]);
         if (n + 8 < src->nents)
-            table_prefetch_entry(dst, (uint64_t)table_ent(src, n + 8)[TABLE_E_HASH]);
+            table_prefetch_entry(dst,
+                (uint64_t)table_ent(src, n + 8)[TABLE_E_HASH]);
         int64_t *row = table_row(dst, entry_key(src, e),
-            (size_t)(e[TABLE_E_KEY] & 0xffff), e[TABLE_E_BUCKET], (uint64_t)e[TABLE_E_HASH]);
+            (size_t)(e[TABLE_E_KEY] & 0xffff), e[TABLE_E_BUCKET],
+            (uint64_t)e[TABLE_E_HASH]);
 
         if (agg_row_merge(dst->v, row, e + TABLE_E_ROW) != 0)
             return -1;

@@ -1,4 +1,4 @@
-/* table.h -- open-addressing hash table of one view's rows, keyed by group key and bucket */
+/* table.h -- hash table of one view's rows by group key and bucket */
 #ifndef BATCH_TABLE_H
 #define BATCH_TABLE_H
 

@@ -1,4 +1,4 @@
-/* work.c -- worker threads: parse records, validate, aggregate every view into hash tables */
+/* work.c -- worker threads: parse, validate, aggregate into tables */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

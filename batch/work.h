@@ -1,4 +1,4 @@
-/* work.h -- worker threads: parse records, validate, aggregate every view into hash tables */
+/* work.h -- worker threads: parse, validate, aggregate into tables */
 #ifndef BATCH_WORK_H
 #define BATCH_WORK_H
 

@@ -1,5 +1,5 @@
 #!/bin/sh
-# batch.sh -- `make bench` for lambda-batch: 5M events against DuckDB and a cJSON parse-only reference
+# batch.sh -- `make bench` for lambda-batch: 5M events vs DuckDB and cJSON parsing
 #
 # Generates bench/.work/events-N.jsonl (bench/gen_events, deterministic; ~600
 # MB for 5M) unless present, installs @duckdb/node-api into bench/.work/node

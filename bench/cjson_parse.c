@@ -1,4 +1,4 @@
-/* cjson_parse.c -- reference for the batch benchmark: read lines, parse each with cJSON, nothing else */
+/* cjson_parse.c -- benchmark reference: read lines, parse each with cJSON */
 /*
  * usage: cjson_parse FILE
  *

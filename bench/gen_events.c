@@ -1,4 +1,4 @@
-/* gen_events.c -- deterministic e-commerce events as JSON Lines, for the batch benchmark */
+/* gen_events.c -- deterministic e-commerce events as JSON Lines */
 /*
  * usage: gen_events N [SEED] > events.jsonl
  *

@@ -1,5 +1,5 @@
 #!/bin/bash
-# batch_test.sh -- lambda-batch end to end: golden views, bad inputs, kill -9, threads, reruns, flags
+# batch_test.sh -- lambda-batch end to end: golden, bad inputs, kill -9, threads, flags
 #
 # Runs the real binary ("$BUILD"/lambda-batch) in a mktemp directory and reads
 # what it published with viewdump. The golden file datasets/expected/

@@ -1,4 +1,4 @@
-/* viewdump.c -- print every row of a batch or speed view, one line each, for byte comparisons */
+/* viewdump.c -- print the rows of a batch or speed view, one per line */
 /*
  * usage: viewdump PIPELINE STORE_DIR batch|speed [VIEW]
  *
