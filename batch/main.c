@@ -25,11 +25,9 @@
 /* after OPT_COMMON, in the order of config.h's CONFIG_* */
 static const struct opt opts[] = {
     OPT_COMMON,
-    {"until", 0, "TIME", NULL, "count events before TIME (RFC 3339 or epoch "
-        "seconds, aligned to the views' granularities); default: the start "
-        "of the latest bucket in the inputs"},
-    {"from", 0, "TIME", NULL, "recompute only from TIME on, keep the older "
-        "rows of the current version"},
+    {"until", 0, "TIME", NULL, "cutoff: count events before TIME (default: "
+        "the last bucket's start)"},
+    {"from", 0, "TIME", NULL, "recompute from TIME on, keep older rows"},
     {"threads", 'j', "N", NULL, "worker threads (default: all cores)"},
     {"rejects", 0, "FILE", "batch.rejects", "JSON Lines file for rejected "
         "records"},
