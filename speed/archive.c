@@ -18,6 +18,7 @@
 struct apart {
     struct buf      lines;      /* open micro-batch, newline-terminated */
     int64_t         first, last;
+    int             owned;      /* assigned to us */
     int             seal;       /* seal at the next commit */
     int             open;       /* a segment is open (as last seen) */
     int64_t         seg_first;  /* its first offset */
@@ -184,6 +185,7 @@ archive_assign(struct archive *a, struct store_txn *t, int32_t part,
     int rc;
 
     ap->open = 0;
+    ap->owned = 1;
     if (mkdirs(path_of(a, part, NULL), err) != 0)
         return -1;
     if ((rc = seg_get(a, t, part, &s, err)) < 0)
@@ -195,6 +197,17 @@ archive_assign(struct archive *a, struct store_txn *t, int32_t part,
         ap->opened_ms = s.opened;
     }
     return 0;
+}
+
+void
+archive_release(struct archive *a, int32_t part)
+{
+    struct apart *ap = part_of(a, part);
+
+    ap->owned = 0;
+    ap->open = 0;
+    ap->seal = 0;
+    buf_clear(&ap->lines);
 }
 
 void
@@ -227,15 +240,15 @@ archive_seal(struct archive *a, int32_t part)
         return;
     }
     for (int i = 0; i < a->nparts; i++)
-        a->parts[i].seal = 1;
+        a->parts[i].seal = a->parts[i].owned;
 }
 
 int
 archive_due(const struct archive *a, int64_t now_ms)
 {
     for (int i = 0; i < a->nparts; i++)
-        if (a->parts[i].open && now_ms - a->parts[i].opened_ms >=
-            ARCHIVE_SEAL_MS)
+        if (a->parts[i].owned && a->parts[i].open &&
+            now_ms - a->parts[i].opened_ms >= ARCHIVE_SEAL_MS)
             return 1;
     return 0;
 }
@@ -353,7 +366,7 @@ archive_write(struct archive *a, struct store_txn *t, int64_t now_ms,
         struct apart *ap = &a->parts[i];
 
         ap->sealing = 0;
-        if (ap->lines.len == 0 && !(ap->open && (ap->seal ||
+        if (ap->lines.len == 0 && !(ap->owned && ap->open && (ap->seal ||
             now_ms - ap->opened_ms >= ARCHIVE_SEAL_MS)))
             continue;
         if ((rc = seg_get(a, t, i, &s, err)) < 0)

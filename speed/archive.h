@@ -40,10 +40,14 @@ int archive_open(struct archive **out, const char *dir, const char *topic,
     char *err);
 void archive_free(struct archive *a);
 
-/* Learn the open segment of a newly assigned partition from the store (any
- * transaction), so it is sealed on time even without new lines. */
+/* Take part on (it was assigned): learn its open segment from the store
+ * (any transaction), so it is sealed on time even without new lines. */
 int archive_assign(struct archive *a, struct store_txn *t, int32_t part,
     char *err);
+
+/* Let part go (revoked, after the commit that sealed it): its segments are
+ * no longer ours to seal. */
+void archive_release(struct archive *a, int32_t part);
 
 /* Add one line (no newline) for offset of part to the open micro-batch. */
 void archive_add(struct archive *a, int32_t part, int64_t offset,
@@ -52,7 +56,7 @@ void archive_add(struct archive *a, int32_t part, int64_t offset,
 /* Forget the open micro-batch's lines. */
 void archive_discard(struct archive *a);
 
-/* Seal part's segment (-1: every partition's) at the next commit. */
+/* Seal part's segment (-1: every partition we hold) at the next commit. */
 void archive_seal(struct archive *a, int32_t part);
 
 /* Nonzero when some open segment is due for sealing at now_ms (wall). */

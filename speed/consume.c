@@ -289,12 +289,6 @@ on_revoke(struct speed *sp, rd_kafka_topic_partition_list_t *l)
     if (rd_kafka_assignment_lost(sp->rk))
         log_warnx("partitions lost (session timed out?); committing what "
             "is pending, the store fence guards against a new owner");
-    for (int i = 0; i < l->cnt; i++)
-        if (sp->archive != NULL && strcmp(l->elems[i].topic, sp->topic) == 0)
-            archive_seal(sp->archive, l->elems[i].partition);
-    /* deltas of revoked partitions must be in the store before a new owner
-     * reads their offsets */
-    do_commit(sp);
     for (int i = 0; i < l->cnt; i++) {
         struct speed_part *pp;
 
@@ -304,8 +298,19 @@ on_revoke(struct speed *sp, rd_kafka_topic_partition_list_t *l)
         if (pp->assigned)
             sp->nassigned--;
         pp->assigned = 0;
-        pp->touched = 0;
+        if (sp->archive != NULL)
+            archive_seal(sp->archive, l->elems[i].partition);
         buf_printf(&desc, " [%" PRId32 "]", l->elems[i].partition);
+    }
+    /* deltas of revoked partitions must be in the store before a new owner
+     * reads their offsets; their open archive segments are sealed */
+    do_commit(sp);
+    for (int i = 0; i < l->cnt; i++) {
+        if (strcmp(l->elems[i].topic, sp->topic) != 0)
+            continue;
+        part_of(sp, l->elems[i].partition)->touched = 0;
+        if (sp->archive != NULL)
+            archive_release(sp->archive, l->elems[i].partition);
     }
     if (sp->cooperative) {
         if ((e = rd_kafka_incremental_unassign(sp->rk, l)) != NULL) {

@@ -23,15 +23,23 @@ bg $producer
 
 kills=0
 progress=0
-for i in $(seq "$KILLS"); do
+stalls=0
+i=0
+while [ "$kills" -lt "$KILLS" ] && [ "$i" -lt $((KILLS + 3)) ]; do
+    i=$((i + 1))
     "$SPEED" -c "$T/kill.json" --brokers "$BROKERS" --group "kill-$i" \
-        >"$T/speed-$i.log" 2>&1 &
+        --log-level debug >"$T/speed-$i.log" 2>&1 &
     pid=$!
     bg $pid
-    if ! wait_until 30 grep -q "assigned kill:" "$T/speed-$i.log"; then
-        echo "run $i: no assignment"
-        tail -n 5 "$T/speed-$i.log"
-        break
+    if ! wait_until 20 grep -q "assigned kill:" "$T/speed-$i.log"; then
+        # seen once in ~150 restarts: a fresh group's member never got its
+        # assignment from the mock; say whether the callback had started
+        stalls=$((stalls + 1))
+        echo "restart $i: no assignment after 20 s; rebalance callback" \
+            "entered: $(grep -c "on_assign" "$T/speed-$i.log")"
+        kill -9 "$pid"
+        wait "$pid" 2>/dev/null
+        continue
     fi
     before=$(status "$T/kill" .consumed)
     # anywhere in the next 1.5 s: mid micro-batch, mid commit, mid archive
@@ -41,6 +49,8 @@ for i in $(seq "$KILLS"); do
     kills=$((kills + 1))
     [ "$(status "$T/kill" .consumed)" != "$before" ] && progress=$((progress + 1))
 done
+check "at most one restart without an assignment from the mock ($stalls)" \
+    [ "$stalls" -le 1 ]
 check "killed lambda-speed -9 at least 10 times" [ "$kills" -ge 10 ]
 check "  ... and it committed progress between kills" [ "$progress" -ge 3 ]
 wait "$producer"
