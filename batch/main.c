@@ -88,11 +88,9 @@ run(struct batch *b, char *err)
     log_debug("%s: read everything at %.3f s", __func__,
         batch_now() - b->started);
     if (work_finish(b) != 0 || b->fail[0] != '\0') {
-        progress_clear(b);
         snprintf(err, ERR_LEN, "%s", b->fail);
         return -1;
     }
-    progress_clear(b);
     if (b->from >= 0 && b->cutoff <= b->from) {
         snprintf(err, ERR_LEN, "nothing to recompute: the cutoff %s is not "
             "after --from %s (give --until)",
@@ -127,9 +125,11 @@ main(int argc, char **argv)
         b.threads, b.p->store);
 
     if (resources(&b, err) != 0 || run(&b, err) != 0) {
+        progress_clear(&b);
         log_warnx("%s; nothing published", err);
         status = 1;
     } else {
+        progress_clear(&b);
         progress_summary(&b);
     }
 

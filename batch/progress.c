@@ -37,6 +37,24 @@ progress_tick(struct batch *b, int force)
 }
 
 void
+progress_write(struct batch *b, const char *name, size_t i, size_t n)
+{
+    double now = batch_now();
+    char line[160];
+    int len;
+
+    if (!b->progress || now - b->progress_last < 1.0)
+        return;
+    b->progress_last = now;
+    len = snprintf(line, sizeof(line), "\rwriting %s: %zu/%zu rows\033[K",
+        name, i, n);
+    if (len > 0)
+        (void)!write(STDERR_FILENO, line,
+            (size_t)len < sizeof(line) ? (size_t)len : sizeof(line) - 1);
+    b->progress_drawn = 1;
+}
+
+void
 progress_clear(struct batch *b)
 {
     if (b->progress_drawn)

@@ -12,6 +12,10 @@
  */
 void progress_tick(struct batch *b, int force);
 
+/* Redraw the progress line while writing rows i of n of view name, at most
+ * once a second ("writing by_customer: 120000/299989 rows"). */
+void progress_write(struct batch *b, const char *name, size_t i, size_t n);
+
 /* Erase the progress line, if one was drawn. */
 void progress_clear(struct batch *b);
 

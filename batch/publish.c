@@ -8,6 +8,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "batch/progress.h"
 #include "batch/publish.h"
 #include "batch/table.h"
 #include "batch/work.h"
@@ -133,6 +134,8 @@ publish_run(struct batch *b, char *err)
             int64_t bucket;
             const int64_t *row;
 
+            if ((i & 4095) == 0)
+                progress_write(b, v->name, i, n);
             if ((i & 4095) == 0 && batch_signal != 0) {
                 snprintf(err, ERR_LEN, "interrupted by signal %d",
                     (int)batch_signal);
