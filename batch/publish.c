@@ -99,9 +99,17 @@ warn_lower_cutoff(struct batch *b)
         log_warnx("%s", err);
         return;
     }
-    if (store_batch_current(t, &cur, err) == 0 && b->cutoff < cur.cutoff)
-        log_warnx("the cutoff %s is before the current version's %s: "
-            "buckets in between are answered from speed",
+    if (store_batch_current(t, &cur, err) != 0) {
+        store_txn_abort(t);
+        return;
+    }
+    if (b->stats.accepted == 0)
+        log_warnx("no valid event in the inputs: version %lld had %lld; "
+            "the new version is empty", (long long)cur.version,
+            (long long)cur.events);
+    if (b->cutoff < cur.cutoff)
+        log_warnx("the cutoff %s is before the current version's %s "
+            "(inputs missing?): buckets in between are answered from speed",
             ts_format(b->cutoff, a, sizeof(a)),
             ts_format(cur.cutoff, c, sizeof(c)));
     store_txn_abort(t);
