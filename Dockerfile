@@ -34,7 +34,10 @@ COPY --from=build /src/build/lambda-batch /src/build/lambda-speed \
 COPY datasets/ /opt/lambdakit/datasets/
 # var/ is where the pipelines' relative paths point (store, archive, rejects);
 # compose mounts the lab-data volume here, which starts with this ownership.
-RUN mkdir -p /opt/lambdakit/var && chown lambdakit:lambdakit /opt/lambdakit/var
+# The folders of the master dataset are created here so a new volume starts with them.
+RUN mkdir -p /opt/lambdakit/var/orders/archive /opt/lambdakit/var/orders/incoming \
+      /opt/lambdakit/var/rides/archive /opt/lambdakit/var/iot/archive \
+ && chown -R lambdakit:lambdakit /opt/lambdakit/var
 WORKDIR /opt/lambdakit
 USER lambdakit
 ENV LAMBDA_CONFIG=datasets/orders.json

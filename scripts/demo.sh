@@ -168,6 +168,10 @@ rm -rf "$RUN" "$store"
 [ -n "$archive" ] && rm -rf "$archive"
 mkdir -p "$RUN" "$store"
 [ -n "$archive" ] && mkdir -p "$archive"
+# the master dataset's folders under var/ (batch.inputs), so lambda-batch finds them
+for d in $(jq -r '.batch.inputs | if type == "string" then [.] else . end | .[]' "$PIPE"); do
+    case $d in *[*?[]*) ;; var/*) mkdir -p "$d" ;; esac
+done
 say "pipeline $PIPE (store $store, topic $topic); logs in $DIR/$RUN/"
 
 # 1. the development broker (real Kafka protocol on 127.0.0.1, memory only)

@@ -80,8 +80,10 @@ for name in ("speed", "serving", "batch"):
     check("lab-data:/opt/lambdakit/var" in v, "%s mounts lab-data at /opt/lambdakit/var" % name)
     check(svcs[name].get("pid") == "service:pidns", "%s shares the pidns PID namespace (LMDB)" % name)
     env = svcs[name].get("environment", {})
-    check(env.get("LAMBDA_BROKERS") == "kafka:19092", "%s gets LAMBDA_BROKERS=kafka:19092" % name)
     check(env.get("LAMBDA_CONFIG", "").endswith("datasets/orders.json}"), "%s LAMBDA_CONFIG defaults to orders" % name)
+check(svcs["speed"].get("environment", {}).get("LAMBDA_BROKERS") == "kafka:19092",
+      "speed gets LAMBDA_BROKERS=kafka:19092 (overrides the file)")
+check("--brokers kafka:19092" in " ".join(svcs["producer"]["command"]), "the producer sends to kafka:19092")
 dep = svcs["speed"].get("depends_on", {})
 check(dep.get("topics", {}).get("condition") == "service_completed_successfully",
       "speed waits for the topics to exist")
@@ -178,6 +180,11 @@ for path in ("orders.json", "rides.json", "iot.json"):    # the lab's pipelines
     if "rejects_topic" in sp:
         check(sp["rejects_topic"] in created, "topics creates rejects topic %s (%s)" % (sp["rejects_topic"], path))
     check(pipe["store"].startswith("var/"), "%s keeps its store under var/ (the lab-data volume)" % path)
+    inputs = pipe.get("batch", {}).get("inputs", [])
+    for d in ([inputs] if isinstance(inputs, str) else inputs) + [sp.get("archive", "")]:
+        if d.startswith("var/") and not re.search(r"[*?\[]", d):
+            check("/opt/lambdakit/" + d in dockerfile,
+                  "the image creates %s, so a new lab-data volume has it (%s)" % (d, path))
 
 # --- the nightly loop: next run time ----------------------------------------------
 script = svcs["batch"]["command"][0].replace("$$", "$")
