@@ -216,6 +216,34 @@ do_chunk(struct worker *w, struct chunk *c)
     return 0;
 }
 
+/*
+ * Allocate w's tables and buffers. Called by the worker's own thread, so
+ * they come from its own malloc arena: memory one worker writes for every
+ * event never shares a cache line with memory another worker reads.
+ */
+static void
+worker_setup(struct worker *w)
+{
+    const struct pipeline *p = w->b->p;
+    size_t nv = (size_t)p->nviews + 1;
+
+    w->tables = xcalloc(nv, sizeof(*w->tables));
+    for (int k = 0; k < p->nviews; k++)
+        table_init(&w->tables[k], &p->views[k]);
+    buf_init(&w->key);
+    buf_reserve(&w->key, 2 * KEY_MAX);
+    w->koff = xcalloc(nv, sizeof(*w->koff));
+    w->klen = xcalloc(nv, sizeof(*w->klen));
+    w->pkeys = xmalloc(WORK_RING * nv * KEY_MAX);
+    w->pvals = xcalloc(WORK_RING * (size_t)(p->nfields + 1),
+        sizeof(*w->pvals));
+    w->ptime = xcalloc(WORK_RING, sizeof(*w->ptime));
+    w->pklen = xcalloc(WORK_RING * nv, sizeof(*w->pklen));
+    w->phash = xcalloc(WORK_RING * nv, sizeof(*w->phash));
+    w->pbucket = xcalloc(WORK_RING * nv, sizeof(*w->pbucket));
+    w->pev.nvals = p->nfields;
+}
+
 static void *
 worker_main(void *arg)
 {
@@ -224,6 +252,7 @@ worker_main(void *arg)
     struct chunk *c;
     int64_t before;
 
+    worker_setup(w);
     event_init(&w->ev, b->p);
     while ((c = queue_pop(b)) != NULL) {
         before = w->st.events + w->st.nrejects + w->st.before_from +
@@ -248,34 +277,20 @@ worker_main(void *arg)
 int
 work_start(struct batch *b)
 {
-    const struct pipeline *p = b->p;
+    size_t size = (size_t)b->threads * sizeof(*b->workers);
 
+    /* aligned and padded (work.h): no cache line shared between workers */
+    if ((b->workers = aligned_alloc(WORK_ALIGN, size)) == NULL) {
+        fprintf(stderr, "out of memory (%zu bytes)\n", size);
+        abort();
+    }
+    memset(b->workers, 0, size);
     b->nworkers = b->threads;
-    b->workers = xcalloc((size_t)b->nworkers, sizeof(*b->workers));
     for (int i = 0; i < b->nworkers; i++) {
         struct worker *w = &b->workers[i];
         int rc;
 
         w->b = b;
-        w->tables = xcalloc((size_t)p->nviews + 1, sizeof(*w->tables));
-        for (int k = 0; k < p->nviews; k++)
-            table_init(&w->tables[k], &p->views[k]);
-        buf_init(&w->key);
-        buf_reserve(&w->key, 2 * KEY_MAX);
-        w->pkeys = xmalloc((size_t)WORK_RING * (size_t)(p->nviews + 1) *
-            KEY_MAX);
-        w->pvals = xcalloc((size_t)WORK_RING * (size_t)(p->nfields + 1),
-            sizeof(*w->pvals));
-        w->ptime = xcalloc(WORK_RING, sizeof(*w->ptime));
-        w->pklen = xcalloc((size_t)WORK_RING * (size_t)(p->nviews + 1),
-            sizeof(*w->pklen));
-        w->phash = xcalloc((size_t)WORK_RING * (size_t)(p->nviews + 1),
-            sizeof(*w->phash));
-        w->pbucket = xcalloc((size_t)WORK_RING * (size_t)(p->nviews + 1),
-            sizeof(*w->pbucket));
-        w->pev.nvals = p->nfields;
-        w->koff = xcalloc((size_t)p->nviews + 1, sizeof(*w->koff));
-        w->klen = xcalloc((size_t)p->nviews + 1, sizeof(*w->klen));
         w->st.last_unit = INT64_MIN;
         if ((rc = pthread_create(&w->tid, NULL, worker_main, w)) != 0) {
             batch_fail(b, "pthread_create: %s", strerror(rc));
@@ -355,7 +370,7 @@ work_free(struct batch *b)
     for (int i = 0; i < b->nworkers; i++) {
         struct worker *w = &b->workers[i];
 
-        for (int k = 0; k < b->p->nviews; k++)
+        for (int k = 0; w->tables != NULL && k < b->p->nviews; k++)
             table_reset(&w->tables[k]);
         free(w->tables);
         free(w->koff);

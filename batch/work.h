@@ -25,7 +25,10 @@
  * WORK_RING events later its rows are updated, from the cache. Few misses
  * are in flight at any time, so the hardware keeps every prefetch.
  */
+#define WORK_ALIGN 128      /* bytes: two cache lines, adjacent-line prefetch */
+
 struct worker {
+    _Alignas(WORK_ALIGN)
     struct batch       *b;
     pthread_t           tid;
     int                 started;
