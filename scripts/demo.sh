@@ -117,24 +117,23 @@ group_alive() {  # a process of group $1 is running (zombies do not count)
     cat /proc/[0-9]*/stat 2>/dev/null |
         awk -v g="$1" '$5 == g && $3 != "Z" { found = 1 } END { exit !found }'
 }
-stop_all() {
+stop_all() {     # stop the groups in reverse order of start, each within 10 s
     [ "$stopping" = 1 ] && return
     stopping=1
     touch "$RUN/stopping" 2>/dev/null
-    for p in $pids; do kill -TERM -"$p" 2>/dev/null; done
-    n=0
-    while [ $n -lt 150 ]; do
-        alive=""
-        for p in $pids; do group_alive "$p" && alive="$alive $p"; done
-        [ -z "$alive" ] && break
-        sleep 0.1
-        n=$((n + 1))
+    for p in $pids; do
+        kill -TERM -"$p" 2>/dev/null
+        n=0
+        while group_alive "$p" && [ $n -lt 100 ]; do
+            sleep 0.1
+            n=$((n + 1))
+        done
+        if group_alive "$p"; then
+            say "$(cat /proc/"$p"/comm 2>/dev/null || echo "process group $p") did not stop in 10 s; killing it"
+            kill -KILL -"$p" 2>/dev/null
+        fi
+        wait "$p" 2>/dev/null
     done
-    for p in $alive; do
-        say "process group $p did not stop in 15 s; killing it"
-        kill -KILL -"$p" 2>/dev/null
-    done
-    for p in $pids; do wait "$p" 2>/dev/null; done
     [ -n "$pids" ] && say "stopped everything it started"
 }
 on_signal() {

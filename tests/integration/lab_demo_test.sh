@@ -23,7 +23,10 @@ trap cleanup EXIT
 leftovers() {
     local d
     for d in /proc/[0-9]*; do
-        case $(readlink "$d/cwd" 2>/dev/null) in "$1"*) echo "${d#/proc/}" ;; esac
+        case $(readlink "$d/cwd" 2>/dev/null) in
+        "$1"*) # a zombie is already dead, waiting for init to reap it
+               [ "$(awk '{ print $3 }' "$d/stat" 2>/dev/null)" = Z ] || echo "${d#/proc/}" ;;
+        esac
     done
 }
 nothing_left() {
