@@ -2,8 +2,9 @@
 /*
  * usage: kafka_raw -b BROKERS -t TOPIC -g GROUP [-X PROP=VALUE]...
  *
- * Subscribes like lambda-speed (cooperative-sticky, no auto commit, partition
- * EOF events), reads every message until each assigned partition is at its
+ * Subscribes like lambda-speed, with its librdkafka settings (cooperative-
+ * sticky, no auto commit, partition EOF events, fetch.wait.max.ms 50,
+ * queued.min.messages 1000000), reads every message until each assigned partition is at its
  * end, touching every payload byte, and prints one line:
  *     raw: N messages, B bytes in S s (R msg/s) from assignment to caught up
  * The same window lambda-speed --once logs (assigned ... caught up), so the
@@ -115,7 +116,8 @@ main(int argc, char **argv)
         set(conf, "enable.auto.commit", "false") ||
         set(conf, "auto.offset.reset", "earliest") ||
         set(conf, "enable.partition.eof", "true") ||
-        set(conf, "fetch.wait.max.ms", "100"))
+        set(conf, "fetch.wait.max.ms", "50") ||
+        set(conf, "queued.min.messages", "1000000"))
         return 2;
     while ((ch = getopt(argc, argv, "b:t:g:X:")) != -1) {
         switch (ch) {

@@ -325,7 +325,8 @@ speed_commit(struct speed *sp, char *err)
     const struct delta_entry *e;
     struct store_batch_info info;
     struct store_txn *t = NULL;
-    int64_t now, cutoff = INT64_MIN, wm, newwm;
+    int64_t now, cutoff = INT64_MIN, wm, newwm, t0;
+    int64_t consumed0 = sp->total.consumed, opened = sp->opened_ms;
     size_t n;
     int rc;
 
@@ -336,6 +337,7 @@ speed_commit(struct speed *sp, char *err)
      * not block lambda-batch's publish */
     if (rejects_flush(sp->rejects, &speed_stop, err) != 0)
         return -1;
+    t0 = speed_mono_ms();
     if (store_txn_begin(sp->st, 1, &t, err) != 0)
         return -1;
     if ((rc = fence(sp, t, err)) != 0)
@@ -409,6 +411,11 @@ speed_commit(struct speed *sp, char *err)
     sp->batch_max_time = INT64_MIN;
     sp->commits++;
     sp->last_commit_ms = now;
+    if (log_enabled(LOG_LEVEL_DEBUG))
+        log_debug("%s: %zu rows, %" PRId64 " records in %" PRId64 " ms "
+            "(micro-batch open %" PRId64 " ms)", __func__, n,
+            sp->total.consumed - consumed0, speed_mono_ms() - t0,
+            opened > 0 ? t0 - opened : 0);
     group_commit(sp);
     return 0;
 abort:

@@ -21,6 +21,7 @@
 #define CLOSE_WAIT_MS 5000      /* longest wait to leave the group */
 #define PROBE_MS 1000           /* reachability probe while brokers are down */
 #define POLL_MS 100
+#define POLL_BATCH 1024         /* messages taken from librdkafka per call */
 
 /* Properties lambda-speed owns: exactly once depends on them. */
 static const char *const owned[] = {
@@ -110,6 +111,10 @@ speed_kafka_conf(struct speed *sp, int consumer, char *err)
         /* the mock and idle real brokers hold a fetch this long: it bounds
          * freshness with commit_ms */
         "fetch.wait.max.ms", "50",
+        /* librdkafka 2.0 pauses a partition's fetches for 1 s once this many
+         * messages wait; queued.max.messages.kbytes (64 MiB) still bounds
+         * the memory */
+        "queued.min.messages", "1000000",
         NULL
     };
 
@@ -188,6 +193,24 @@ fail(struct speed *sp, const char *what, const char *err)
 }
 
 /*
+ * Where a partition without a stored offset starts (speed.start), as a
+ * number: given the logical BEGINNING or END, librdkafka 2.0 first waits
+ * 500 ms for a leader before it asks, on every assignment. The logical
+ * offset is the fallback when the broker does not answer.
+ */
+static int64_t
+start_offset(struct speed *sp, int32_t part)
+{
+    int64_t lo, hi;
+
+    if (rd_kafka_query_watermark_offsets(sp->rk, sp->topic, part, &lo, &hi,
+        5000) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        return sp->p->speed.start_latest ? RD_KAFKA_OFFSET_END :
+            RD_KAFKA_OFFSET_BEGINNING;
+    return sp->p->speed.start_latest ? hi : lo;
+}
+
+/*
  * Read each partition's next offset from the store into the list (and our
  * state): the store, not the group, says where to resume.
  */
@@ -218,15 +241,13 @@ load_offsets(struct speed *sp, rd_kafka_topic_partition_list_t *l,
         pp->next = pp->stored;
         pp->touched = 0;
         pp->eof = 0;
-        tp->offset = rc == 0 ? next : sp->p->speed.start_latest ?
-            RD_KAFKA_OFFSET_END : RD_KAFKA_OFFSET_BEGINNING;
+        tp->offset = rc == 0 ? next : start_offset(sp, tp->partition);
         if (desc != NULL) {
-            if (rc == 0)
-                buf_printf(desc, " [%" PRId32 "]@%" PRId64, tp->partition,
-                    next);
-            else
-                buf_printf(desc, " [%" PRId32 "]@%s", tp->partition,
-                    sp->p->speed.start_latest ? "latest" : "earliest");
+            buf_printf(desc, " [%" PRId32 "]@", tp->partition);
+            if (rc != 0)
+                buf_puts(desc, sp->p->speed.start_latest ? "latest:" :
+                    "earliest:");
+            buf_printf(desc, "%" PRId64, tp->offset);
         }
     }
     store_txn_abort(t);
@@ -397,6 +418,7 @@ speed_consumer_open(struct speed *sp, char *err)
         return -1;
     }
     (void)rd_kafka_poll_set_consumer(sp->rk);
+    sp->q = rd_kafka_queue_get_consumer(sp->rk);
     l = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(l, sp->topic, RD_KAFKA_PARTITION_UA);
     rc = rd_kafka_subscribe(sp->rk, l);
@@ -730,26 +752,36 @@ probe(struct speed *sp, int64_t now)
 int
 speed_run(struct speed *sp)
 {
-    rd_kafka_message_t *m;
+    rd_kafka_message_t *ms[POLL_BATCH];
     int64_t now, next_check = 0;
-    int timeout;
+    ssize_t n;
+    int timeout, room;
 
+    now = speed_mono_ms();
     while (!speed_stop) {
-        now = speed_mono_ms();
         timeout = POLL_MS;
         if (sp->opened_ms != 0) {
             int64_t left = sp->opened_ms + sp->p->speed.commit_ms - now;
 
             timeout = left < 0 ? 0 : left < POLL_MS ? (int)left : POLL_MS;
         }
-        if ((m = rd_kafka_consumer_poll(sp->rk, timeout)) != NULL) {
-            if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-                stream_error(sp, m);
+        /* never more than fits in the micro-batch */
+        room = sp->p->speed.max_batch - sp->npending;
+        room = room < 1 ? 1 : room > POLL_BATCH ? POLL_BATCH : room;
+        /* what is there now, else wait for one: a batch call with a timeout
+         * would hold the first message until the batch is full */
+        n = rd_kafka_consume_batch_queue(sp->q, 0, ms, (size_t)room);
+        if (n == 0 && (ms[0] = rd_kafka_consumer_poll(sp->rk, timeout)) !=
+            NULL)
+            n = 1;
+        for (ssize_t i = 0; i < n; i++) {
+            if (ms[i]->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+                stream_error(sp, ms[i]);
             } else {
                 brokers_up(sp);
-                record(sp, m);
+                record(sp, ms[i]);
             }
-            rd_kafka_message_destroy(m);
+            rd_kafka_message_destroy(ms[i]);
         }
         now = speed_mono_ms();
         if (commit_due(sp, now))
@@ -812,6 +844,9 @@ speed_consumer_close(struct speed *sp)
                 "(timed out after %d ms)", CLOSE_WAIT_MS);
     }
     rd_kafka_queue_destroy(q);
+    if (sp->q != NULL)
+        rd_kafka_queue_destroy(sp->q);
+    sp->q = NULL;
     rd_kafka_destroy_flags(sp->rk, closed ? 0 :
         RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
     sp->rk = NULL;

@@ -65,6 +65,7 @@ struct speed {
     int                     once;
 
     rd_kafka_t             *rk;             /* the group consumer */
+    rd_kafka_queue_t       *q;              /* its message queue */
     rd_kafka_queue_t       *closeq;         /* for rd_kafka_consumer_close_queue */
     int                     cooperative;    /* rebalance protocol */
     struct speed_part      *parts;
