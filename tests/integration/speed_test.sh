@@ -70,6 +70,25 @@ eq "a second --once exits 0" "$?" 0
 eq "  ... and finds nothing new" "$(status "$T/inv1" .consumed)" "$produced"
 same_views "invariant1-after-rerun" "$T/inv1.json" "$T/inv1" "$T/inv1-batch"
 
+# a batch publish with a cutoff: the next commit drops speed rows before it
+# shellcheck disable=SC2086
+"$BATCH" -c "$T/inv1.json" --until 2026-11-19T00:00:00Z --no-progress \
+    --rejects "$T/inv1-cut.rejects.jsonl" $files >"$T/inv1-cut.out" 2>&1
+eq "lambda-batch publishes a cutoff into speed's store" "$?" 0
+before_cut() {
+    "$VIEWDUMP" "$T/inv1.json" "$T/inv1" speed | cut -f3 |
+        awk '$1 < "2026-11-19T00:00:00Z"' | wc -l
+}
+check "  ... speed rows before it exist until speed commits" [ "$(before_cut)" -gt 0 ]
+echo '{"customer":"late-comer","amount":1.00,"ts":"2026-11-19T13:00:00Z"}' >"$T/one.jsonl"
+"$PRODUCE" -b "$BROKERS" -t inv1 "$T/one.jsonl" >>"$T/produce1.log" 2>&1
+"$SPEED" -c "$T/inv1.json" --brokers "$BROKERS" --group inv1-3 --once \
+    >"$T/inv1c.log" 2>&1
+eq "  ... --once exits 0" "$?" 0
+eq "  ... then no speed row is older than the cutoff" "$(before_cut)" 0
+check "  ... rows from the cutoff on stay" [ "$("$VIEWDUMP" "$T/inv1.json" "$T/inv1" speed | wc -l)" -gt 0 ]
+check "  ... and it says so" grep -q "pruned speed buckets before the batch cutoff 2026-11-19T00:00:00Z" "$T/inv1c.log"
+
 # generated events: int, decimal, bool, where, optional and nested fields
 cat >"$T/gen.json" <<EOF
 {
