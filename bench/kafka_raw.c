@@ -4,8 +4,8 @@
  *
  * Subscribes like lambda-speed, with its librdkafka settings (cooperative-
  * sticky, no auto commit, partition EOF events, fetch.wait.max.ms 50,
- * queued.min.messages 1000000), reads every message until each assigned partition is at its
- * end, touching every payload byte, and prints one line:
+ * queued.min.messages 1000000), reads every message until each assigned
+ * partition is at its end, touching every payload byte, and prints one line:
  *     raw: N messages, B bytes in S s (R msg/s) from assignment to caught up
  * The same window lambda-speed --once logs (assigned ... caught up), so the
  * two rates compare the cost of parsing, aggregating and committing exactly

@@ -128,7 +128,8 @@ delta_row(struct delta *d, int view, const void *gkey, size_t gklen,
     struct delta_entry *e;
     size_t i;
 
-    for (i = h & (d->cap - 1); d->tab[i].e != NULL; i = (i + 1) & (d->cap - 1)) {
+    for (i = h & (d->cap - 1); d->tab[i].e != NULL;
+        i = (i + 1) & (d->cap - 1)) {
         e = d->tab[i].e;
         if (d->tab[i].hash == h && e->view == view && e->bucket == bucket &&
             e->gklen == gklen && memcmp(e->gkey, gkey, gklen) == 0)

@@ -48,7 +48,7 @@ struct speed_counters {
 /* One partition of the topic, indexed by partition id. */
 struct speed_part {
     int      assigned;
-    int64_t  stored;    /* next offset in the store as we last saw it; -1 none */
+    int64_t  stored;    /* next offset in the store as last seen; -1 none */
     int64_t  next;      /* next offset to consume; -1 until the first record */
     int      touched;   /* its offset changed since the last commit */
     int      eof;       /* --once: reached the end since the last record */
@@ -56,7 +56,7 @@ struct speed_part {
     int64_t  last_ts;   /* record timestamp (ms) of the last record consumed */
 };
 
-#define SPEED_FRESH_BUCKETS 10001   /* freshness histogram: ms, last is >= 10 s */
+#define SPEED_FRESH_BUCKETS 10001   /* freshness histogram in ms; last: 10 s+ */
 
 struct speed {
     struct pipeline        *p;
@@ -66,7 +66,6 @@ struct speed {
 
     rd_kafka_t             *rk;             /* the group consumer */
     rd_kafka_queue_t       *q;              /* its message queue */
-    rd_kafka_queue_t       *closeq;         /* for rd_kafka_consumer_close_queue */
     int                     cooperative;    /* rebalance protocol */
     struct speed_part      *parts;
     int                     nparts;         /* allocated entries */
@@ -80,7 +79,7 @@ struct speed {
     size_t                 *keyoff;         /* per view: offset in key, or -1 */
     struct buf              line;           /* scratch: archive lines */
 
-    int                     npending;       /* records in the open micro-batch */
+    int                     npending;       /* records in the micro-batch */
     int64_t                 opened_ms;      /* monotonic ms it opened, 0 none */
     int64_t                 batch_max_time; /* newest accepted event time */
     int64_t                *fresh_ts;       /* record timestamps, accepted */

@@ -45,7 +45,7 @@ static volatile sig_atomic_t got_stop;
 /* A node of the generated document: an object of children, or a field. */
 struct gen_node {
     char             *name;
-    int               field;        /* pipeline field index; -1 object; -2 time */
+    int               field;        /* field index; -1 object; -2 time */
     struct gen_node **kids;
     int               nkids;
 };
@@ -105,23 +105,31 @@ static void
 usage(FILE *fp)
 {
     fprintf(fp,
-        "usage: " PROG " [-c PIPELINE] [-b BROKERS] [-t TOPIC] [options] FILE...\n"
-        "       " PROG " -c PIPELINE --generate [--count N] [--rate N] [options]\n"
+        "usage: " PROG " [-c PIPELINE] [-b BROKERS] [-t TOPIC] [options] "
+        "FILE...\n"
+        "       " PROG " -c PIPELINE --generate [--count N] [--rate N] "
+        "[options]\n"
         "\n"
-        "Replays JSON Lines or JSON array files (.gz too) into a Kafka topic, one\n"
-        "record per event, or generates a live stream of events for a pipeline.\n"
+        "Replays JSON Lines or JSON array files (.gz too) into a Kafka "
+        "topic, one\n"
+        "record per event, or generates a live stream of events for a "
+        "pipeline.\n"
         "\n"
         "  -c, --config FILE      pipeline: brokers, topic, fields, key field\n"
         "                         (env LAMBDA_CONFIG)\n"
         "  -b, --brokers LIST     bootstrap servers (default speed.brokers)\n"
         "  -t, --topic TOPIC      topic (default speed.topic)\n"
-        "  -k, --key FIELD        key records by this field (default: the first\n"
+        "  -k, --key FIELD        key records by this field (default: the "
+        "first\n"
         "                         group-by field); \"\" for no key\n"
         "  -p, --partition N      send every record to partition N\n"
-        "  -r, --rate N           events per second (default: as fast as possible)\n"
+        "  -r, --rate N           events per second (default: as fast as "
+        "possible)\n"
         "  -n, --count N          stop after N events\n"
-        "      --now              replay: set the time field to the current time\n"
-        "  -g, --generate         generate events from the pipeline's fields, with\n"
+        "      --now              replay: set the time field to the current "
+        "time\n"
+        "  -g, --generate         generate events from the pipeline's "
+        "fields, with\n"
         "                         the current time, until --count or SIGTERM\n"
         "      --cardinality N    distinct values per generated string (100)\n"
         "      --seed N           random seed for --generate (default 1)\n"
