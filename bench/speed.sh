@@ -5,7 +5,10 @@
 #
 # Throughput: each consumer starts on its own topic holding PREFILL events (lz4, so
 # the mock's ~5 MiB per partition keeps them), and once it has its partitions a
-# producer adds MORE at full speed. Rate = events / (assignment .. caught up).
+# producer adds MORE at full speed ("live"); then again with PREFILL + MORE
+# waiting and no producer ("backlog": the readers' capacity alone). Rate =
+# events / (assignment .. caught up); the raw reader uses lambda-speed's
+# librdkafka settings.
 # Freshness: lambda-speed with its defaults (commit_ms 100, fetch.wait.max.ms 100)
 # while RATE events/s arrive; p50 and p99 of (LMDB commit done - record produce
 # time) over every event, from its exit summary.
@@ -28,7 +31,9 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM
 
 "$BUILD/lambda-devbroker" -f "$T/bootstrap" --log-level warn \
-    -t raw1:4 -t raw2:4 -t raw3:4 -t spd1:4 -t spd2:4 -t spd3:4 -t fresh:4 \
+    -t raw1live:4 -t raw2live:4 -t raw3live:4 -t raw1backlog:4 \
+    -t raw2backlog:4 -t raw3backlog:4 -t spd1live:4 -t spd2live:4 \
+    -t spd3live:4 -t spd1backlog:4 -t spd2backlog:4 -t spd3backlog:4 -t fresh:4 \
     >/dev/null 2>"$T/devbroker.log" &
 broker=$!
 i=0
@@ -83,44 +88,58 @@ ms_of() {      # ms_of LOGLINE: its timestamp in ms since the epoch
     echo "$(date -d "${t%.*}Z" +%s)$(echo "$t" | sed 's/.*\.\([0-9]*\)Z/\1/')"
 }
 
-echo "throughput: $PREFILL events waiting + $MORE produced during the run, 4 partitions, lz4"
-raw_best=0 spd_best=0
-r=1
-while [ $r -le "$ROUNDS" ]; do
-    # raw reader
-    pipeline "$T/raw$r.json" "raw$r" "$T/raw-store$r" ''
-    produce "$T/raw$r.json" "$PREFILL"
-    "$BUILD/bench/kafka_raw" -b "$B" -t "raw$r" -g "raw$r" \
-        >"$T/raw$r.out" 2>"$T/raw$r.err" &
+# measure MODE ROUND: one raw and one lambda-speed run on fresh topics
+# MODE live: PREFILL waiting, MORE produced once the consumer has its
+# partitions; MODE backlog: PREFILL + MORE waiting, nothing produced meanwhile
+measure() {
+    mode=$1 r=$2
+    if [ "$mode" = live ]; then first=$PREFILL; else first=$((PREFILL + MORE)); fi
+    pipeline "$T/raw$r$mode.json" "raw$r$mode" "$T/raw-store$r$mode" ''
+    produce "$T/raw$r$mode.json" "$first"
+    "$BUILD/bench/kafka_raw" -b "$B" -t "raw$r$mode" -g "raw$r$mode" \
+        >"$T/raw$r$mode.out" 2>"$T/raw$r$mode.err" &
     pid=$!
-    wait_for "$T/raw$r.err" assigned
-    produce "$T/raw$r.json" "$MORE" --seed 2
+    wait_for "$T/raw$r$mode.err" assigned
+    [ "$mode" = live ] && produce "$T/raw$r$mode.json" "$MORE" --seed 2
     wait $pid
-    raw=$(sed -n 's/.*(\([0-9]*\) msg\/s).*/\1/p' "$T/raw$r.out")
-    echo "  round $r raw reader:  $(sed 's/ (checksum.*//; s/^raw: //' "$T/raw$r.out")"
+    raw=$(sed -n 's/.*(\([0-9]*\) msg\/s).*/\1/p' "$T/raw$r$mode.out")
+    echo "  $mode $r raw reader:   $(sed 's/ from assign.*//; s/^raw: //' "$T/raw$r$mode.out")"
 
-    # lambda-speed, exactly once
-    pipeline "$T/spd$r.json" "spd$r" "$T/spd-store$r" ''
-    produce "$T/spd$r.json" "$PREFILL"
-    "$BUILD/lambda-speed" -c "$T/spd$r.json" --brokers "$B" --group "spd$r" \
-        --once 2>"$T/spd$r.log" &
+    pipeline "$T/spd$r$mode.json" "spd$r$mode" "$T/spd-store$r$mode" ''
+    produce "$T/spd$r$mode.json" "$first"
+    "$BUILD/lambda-speed" -c "$T/spd$r$mode.json" --brokers "$B" \
+        --group "spd$r$mode" --once 2>"$T/spd$r$mode.log" &
     pid=$!
-    wait_for "$T/spd$r.log" "assigned spd$r:"
-    produce "$T/spd$r.json" "$MORE" --seed 2
-    wait $pid || { echo "bench: lambda-speed failed:"; tail -n 5 "$T/spd$r.log"; exit 1; }
-    t0=$(ms_of "$(grep "assigned spd$r:" "$T/spd$r.log")")
-    t1=$(ms_of "$(grep "caught up" "$T/spd$r.log")")
-    n=$(sed -n 's/.*exiting: consumed \([0-9]*\),.*/\1/p' "$T/spd$r.log")
-    commits=$(sed -n 's/.* \([0-9]*\) commits,.*/\1/p' "$T/spd$r.log")
+    wait_for "$T/spd$r$mode.log" "assigned spd$r$mode:"
+    [ "$mode" = live ] && produce "$T/spd$r$mode.json" "$MORE" --seed 2
+    wait $pid || { echo "bench: lambda-speed failed:"; tail -n 5 "$T/spd$r$mode.log"; exit 1; }
+    t0=$(ms_of "$(grep "assigned spd$r$mode:" "$T/spd$r$mode.log")")
+    t1=$(ms_of "$(grep "caught up" "$T/spd$r$mode.log")")
+    n=$(sed -n 's/.*exiting: consumed \([0-9]*\),.*/\1/p' "$T/spd$r$mode.log")
+    commits=$(sed -n 's/.* \([0-9]*\) commits,.*/\1/p' "$T/spd$r$mode.log")
     spd=$(( n * 1000 / (t1 - t0) ))
-    echo "  round $r lambda-speed: $n events in $(( t1 - t0 )) ms ($spd events/s), $commits commits"
-    [ "${raw:-0}" -gt "$raw_best" ] && raw_best=$raw
-    [ "$spd" -gt "$spd_best" ] && spd_best=$spd
-    r=$((r + 1))
+    echo "  $mode $r lambda-speed: $n events in $(( t1 - t0 )) ms ($spd events/s), $commits commits"
+}
+
+for mode in live backlog; do
+    if [ $mode = live ]; then
+        echo "throughput, producing while consuming: $PREFILL events waiting, $MORE more" \
+            "produced at full speed once the consumer has its partitions (4 partitions, lz4)"
+    else
+        echo "throughput, backlog only: $((PREFILL + MORE)) events waiting, nothing produced"
+    fi
+    raw_best=0 spd_best=0
+    r=1
+    while [ $r -le "$ROUNDS" ]; do
+        measure $mode $r
+        [ "${raw:-0}" -gt "$raw_best" ] && raw_best=$raw
+        [ "$spd" -gt "$spd_best" ] && spd_best=$spd
+        r=$((r + 1))
+    done
+    echo "RESULT throughput ($mode): raw $raw_best msg/s, lambda-speed $spd_best events/s," \
+        "ratio $(awk -v a="$spd_best" -v b="$raw_best" 'BEGIN { printf "%.2f", b ? a / b : 0 }')" \
+        "(target >= 0.50; best of $ROUNDS)"
 done
-echo "RESULT throughput: raw $raw_best msg/s, lambda-speed $spd_best events/s," \
-    "ratio $(awk -v a="$spd_best" -v b="$raw_best" 'BEGIN { printf "%.2f", b ? a / b : 0 }')" \
-    "(target >= 0.50; best of $ROUNDS)"
 
 echo "freshness: $RATE events/s for $SECONDS_FRESH s, lambda-speed defaults"
 pipeline "$T/fresh.json" fresh "$T/fresh-store" ''
