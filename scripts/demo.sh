@@ -10,8 +10,9 @@
 #   DEMO_PIPELINE  orders (default), rides, iot, or a pipeline file
 #   DEMO_PORT      port of the dashboard and API [8080]; 0 picks a free one
 #   DEMO_RATE      live events per second [20]
-#   DEMO_SECONDS   run non-interactively: stream for about this long, check the
-#                  answers, stop; the exit status says whether every check passed
+#   DEMO_SECONDS   run non-interactively for about this long: stream one pass of
+#                  the history over half of it, check the answers (kill -9 of speed
+#                  included), stop; the exit status says whether every check passed
 #   DEMO_DIR       working directory holding var/ [the repository]
 #   BUILD          where the programs are [build]
 set -u

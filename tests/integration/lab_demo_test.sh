@@ -79,10 +79,11 @@ check "interactive: running and waiting for Ctrl-C" grep -q "press Ctrl-C to sto
 port=$(cat "$d2/var/demo/port" 2>/dev/null)
 check "interactive: dashboard answers at / " \
     sh -c "curl -fsS --max-time 5 -o '$work/page.html' http://127.0.0.1:$port/ && grep -q '<title>lambdakit' '$work/page.html'"
-sleep 2
-c1=$(curl -fsS --max-time 5 "http://127.0.0.1:$port/v1/views/totals/total?from=2026-11-20T00:00:00Z" | jq .metrics.orders)
+live() { curl -fsS --max-time 5 "http://127.0.0.1:$port/v1/views/totals/total?from=2026-11-20T00:00:00Z" | jq .metrics.orders; }
+for _ in $(seq 60); do [ "$(live)" -gt 0 ] 2>/dev/null && break; sleep 0.5; done
+c1=$(live)
 sleep 3
-c2=$(curl -fsS --max-time 5 "http://127.0.0.1:$port/v1/views/totals/total?from=2026-11-20T00:00:00Z" | jq .metrics.orders)
+c2=$(live)
 check "interactive: live orders stream in ($c1 -> $c2)" test "${c2:-0}" -gt "${c1:-0}"
 kill -INT "$pid"
 t0=$(date +%s)
