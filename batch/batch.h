@@ -57,6 +57,8 @@ struct chunk {
     struct rejref *rjs;
     size_t         nrjs, rjcap;
     int            done;        /* processed, waiting to retire */
+    int            skip;        /* another process's share (proc.h): only
+                                   its nlines count, set by the reader */
 };
 
 struct input {
@@ -78,6 +80,7 @@ struct batch_stats {
 
 struct worker;
 struct table;
+struct proc;
 
 struct batch {
     /* configuration */
@@ -121,6 +124,13 @@ struct batch {
     int64_t          line_base;     /* lines of the retiring file so far */
     int              closed;        /* reader finished */
     atomic_int       stop;          /* abort: signal or error */
+
+    /* worker processes (proc.h) */
+    struct proc     *procs;         /* the parent's children, share 1.. */
+    int              nprocs;
+    int              share;         /* this process's share, 0: the parent */
+    int              nshares;       /* 1: one process */
+    int              proc_out;      /* a child: its result pipe */
 
     /* workers and results */
     struct worker   *workers;

@@ -58,6 +58,7 @@ chunk_clear(struct chunk *c)
     c->has_recs = 0;
     c->nrjs = 0;
     c->done = 0;
+    c->skip = 0;
     buf_clear(&c->rj);
 }
 

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "batch/input.h"
+#include "batch/proc.h"
 #include "batch/progress.h"
 #include "batch/queue.h"
 #include "batch/reader.h"
@@ -20,6 +21,8 @@ struct rd {                     /* reading one file */
     int                 fi;
     int                 eof;
     int                 first;  /* the next chunk queued is the file's first */
+    int                 split;  /* plain JSON Lines: shared out by chunk */
+    int                 past;   /* reached a later process's share */
     uint64_t            base;   /* bytes of the inputs before this file */
     char                err[ERR_LEN];
 };
@@ -78,13 +81,47 @@ take(struct rd *r)
     return c;
 }
 
-/* Queue c, or give it back when it holds nothing. */
+/* Lines in a JSON Lines chunk, as a worker counts them. */
+static int64_t
+count_lines(const char *p, size_t n)
+{
+    const char *end = p + n;
+    int64_t k = 0;
+
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+        k++;
+        p = nl != NULL ? nl + 1 : end;
+    }
+    return k;
+}
+
+/*
+ * Queue c, or give it back when it holds nothing. With worker processes
+ * (proc.h) a chunk of an earlier share is queued only for its line count,
+ * and one of a later share is given back and sets r->past.
+ */
 static void
 push(struct rd *r, struct chunk *c)
 {
+    int owner = r->b->share;
+
     if (c->len == 0 && c->nrecs == 0) {
         queue_give_back(r->b, c);
         return;
+    }
+    if (r->split)
+        owner = proc_share_of(r->b, r->base + r->f.pos - 1);
+    if (owner > r->b->share) {
+        queue_give_back(r->b, c);
+        r->past = 1;
+        return;
+    }
+    if (owner < r->b->share) {
+        c->skip = 1;
+        if (!c->has_recs)
+            c->nlines = count_lines(c->data, c->len);
     }
     c->first = r->first;
     r->first = 0;
@@ -154,6 +191,10 @@ read_lines(struct rd *r, struct chunk *c)
     char *nl;
 
     for (;;) {
+        if (r->past) {
+            queue_give_back(r->b, c);
+            return 0;
+        }
         if (c->len < BATCH_CHUNK && !r->eof) {
             if (fill(r, c->data + c->len, BATCH_CHUNK - c->len, &got) != 0)
                 goto fail;
@@ -403,19 +444,32 @@ done:
     return rc;
 }
 
+/*
+ * Read input fi. Returns 0, 1 when the rest of the inputs belongs to later
+ * processes (proc.h), or -1 after batch_fail().
+ */
 static int
 read_file(struct batch *b, int fi)
 {
     struct rd r;
     struct chunk *c;
+    uint64_t size = b->inputs[fi].size;
     size_t got, i;
-    int rc;
+    int rc, first, last;
 
     memset(&r, 0, sizeof(r));
     r.b = b;
     r.fi = fi;
     r.first = 1;
     r.base = b->bytes_done;
+    first = proc_share_of(b, r.base);
+    last = size > 0 ? proc_share_of(b, r.base + size - 1) : first;
+    if (first > b->share)
+        return 1;
+    if (last < b->share) {
+        b->bytes_done = r.base + size;
+        return 0;
+    }
     if (input_open(&r.f, b->inputs[fi].path, r.err) != 0) {
         (void)stopping(&r);
         batch_fail(b, "%s", r.err);
@@ -437,23 +491,33 @@ read_file(struct batch *b, int fi)
     }
     for (i = 0; i < c->len && IS_BLANK(c->data[i]); i++)
         continue;
-    if (i < c->len && c->data[i] == '[')
-        rc = read_array(&r, c);
-    else
+    if (i < c->len && c->data[i] == '[') {
+        rc = first < b->share ? 0 : read_array(&r, c);
+    } else if (r.f.gz != NULL) {
+        rc = first < b->share ? 0 : read_lines(&r, c);
+    } else {
+        r.split = 1;
         rc = read_lines(&r, c);
+    }
+    if (rc == 0 && first < b->share && !r.split)
+        queue_give_back(b, c);  /* an earlier process reads it whole */
     input_close(&r.f);
-    b->bytes_done = r.base + b->inputs[fi].size;
-    return rc;
+    b->bytes_done = r.base + size;
+    return rc == 0 && r.past ? 1 : rc;
 }
 
 int
 reader_run(struct batch *b)
 {
     for (int i = 0; i < b->ninputs; i++) {
-        if (read_file(b, i) != 0) {
+        int rc = read_file(b, i);
+
+        if (rc < 0) {
             queue_stop(b);
             return -1;
         }
+        if (rc > 0)
+            break;      /* the rest is a later process's share */
     }
     progress_tick(b, 1);
     return 0;
