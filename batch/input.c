@@ -87,7 +87,8 @@ add_dir(struct batch *b, struct seen *s, const char *path, int depth,
         names[n++] = xstrdup(de->d_name);
     }
     (void)closedir(d);
-    qsort(names, n, sizeof(*names), by_name);
+    if (n > 0)          /* an empty directory: names is NULL */
+        qsort(names, n, sizeof(*names), by_name);
     for (size_t i = 0; i < n; i++) {
         size_t len = strlen(path) + strlen(names[i]) + 2;
         char *full = xmalloc(len);

@@ -236,35 +236,50 @@ get(struct stream *s, void *dst, size_t n)
     return 0;
 }
 
-/* Merge a table sent by send_table() into t. Returns 0, -1 on a short or
- * bad stream, 1 on sum overflow. */
+#define MERGE_BATCH 32    /* rows read, then prefetched, then merged */
+
+/* Merge a table sent by send_table() into t. Rows go in batches, so that
+ * the cache misses of a batch's lookups overlap (as in work.h). Returns 0,
+ * -1 on a short or bad stream, 1 on sum overflow. */
 static int
 recv_table(struct stream *s, struct table *t)
 {
     size_t nslots = (size_t)t->v->nslots;
-    int64_t *row = xmalloc((nslots + 1) * sizeof(*row));
-    unsigned char key[KEY_MAX];
-    uint64_t n, klen;
-    int64_t bucket;
+    int64_t *rows = xmalloc(MERGE_BATCH * (nslots + 1) * sizeof(*rows));
+    unsigned char (*keys)[KEY_MAX] = xmalloc(MERGE_BATCH * sizeof(*keys));
+    uint64_t n, klen[MERGE_BATCH], h[MERGE_BATCH];
+    int64_t bucket[MERGE_BATCH];
     int rc = 0;
 
     if (get(s, &n, sizeof(n)) != 0)
         rc = -1;
-    for (uint64_t i = 0; rc == 0 && i < n; i++) {
-        if (get(s, &bucket, sizeof(bucket)) != 0 ||
-            get(s, &klen, sizeof(klen)) != 0 || klen > KEY_MAX ||
-            get(s, key, (size_t)klen) != 0 ||
-            get(s, row, nslots * sizeof(*row)) != 0) {
-            rc = -1;
-            break;
-        }
-        int64_t *dst = table_row(t, key, (size_t)klen, bucket,
-            table_hash(key, (size_t)klen, bucket));
+    for (uint64_t i = 0; rc == 0 && i < n; i += MERGE_BATCH) {
+        size_t m = n - i < MERGE_BATCH ? (size_t)(n - i) : MERGE_BATCH;
 
-        if (agg_row_merge(t->v, dst, row) != 0)
-            rc = 1;
+        for (size_t j = 0; j < m; j++) {
+            if (get(s, &bucket[j], sizeof(bucket[j])) != 0 ||
+                get(s, &klen[j], sizeof(klen[j])) != 0 ||
+                klen[j] > KEY_MAX ||
+                get(s, keys[j], (size_t)klen[j]) != 0 ||
+                get(s, rows + j * nslots, nslots * sizeof(*rows)) != 0) {
+                rc = -1;
+                break;
+            }
+            h[j] = table_hash(keys[j], (size_t)klen[j], bucket[j]);
+            table_prefetch(t, h[j]);
+        }
+        for (size_t j = 0; rc == 0 && j < m; j++)
+            table_prefetch_entry(t, h[j]);
+        for (size_t j = 0; rc == 0 && j < m; j++) {
+            int64_t *dst = table_row(t, keys[j], (size_t)klen[j], bucket[j],
+                h[j]);
+
+            if (agg_row_merge(t->v, dst, rows + j * nslots) != 0)
+                rc = 1;
+        }
     }
-    free(row);
+    free(keys);
+    free(rows);
     return rc;
 }
 
