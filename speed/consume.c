@@ -196,14 +196,17 @@ fail(struct speed *sp, const char *what, const char *err)
  * Where a partition without a stored offset starts (speed.start), as a
  * number: given the logical BEGINNING or END, librdkafka 2.0 first waits
  * 500 ms for a leader before it asks, on every assignment. The logical
- * offset is the fallback when the broker does not answer.
+ * offset is the fallback when the broker does not answer, or is known to
+ * be down (the broker just handed out the assignment, so it rarely is).
  */
 static int64_t
 start_offset(struct speed *sp, int32_t part)
 {
     int64_t lo, hi;
 
-    if (rd_kafka_query_watermark_offsets(sp->rk, sp->topic, part, &lo, &hi,
+    /* the query ignores its timeout while the leader is unreachable */
+    if (sp->brokers_down ||
+        rd_kafka_query_watermark_offsets(sp->rk, sp->topic, part, &lo, &hi,
         5000) != RD_KAFKA_RESP_ERR_NO_ERROR)
         return sp->p->speed.start_latest ? RD_KAFKA_OFFSET_END :
             RD_KAFKA_OFFSET_BEGINNING;
@@ -731,22 +734,22 @@ commit_due(const struct speed *sp, int64_t now)
     return sp->opened_ms != 0 && now - sp->opened_ms >= sp->p->speed.commit_ms;
 }
 
+/*
+ * While every broker is away, ask for metadata once a second: the first
+ * answer means they are back. Not rd_kafka_query_watermark_offsets(): in
+ * librdkafka 2.0 it ignores its timeout while the leader is unreachable.
+ */
 static void
 probe(struct speed *sp, int64_t now)
 {
-    int64_t lo, hi;
-    int32_t part = 0;
+    const struct rd_kafka_metadata *md = NULL;
 
     sp->probe_ms = now + PROBE_MS;
-    for (int i = 0; i < sp->nparts; i++) {
-        if (sp->parts[i].assigned) {
-            part = i;
-            break;
-        }
-    }
-    if (rd_kafka_query_watermark_offsets(sp->rk, sp->topic, part, &lo, &hi,
-        200) == RD_KAFKA_RESP_ERR_NO_ERROR)
+    if (rd_kafka_metadata(sp->rk, 0, NULL, &md, 200) ==
+        RD_KAFKA_RESP_ERR_NO_ERROR)
         brokers_up(sp);
+    if (md != NULL)
+        rd_kafka_metadata_destroy(md);
 }
 
 int

@@ -40,14 +40,21 @@ consumed() {
 }
 check "lambda-speed catches up after the outage" wait_until 60 consumed
 check "  ... it was still alive" kill -0 "$speed"
+# stopped while the brokers are away: still a prompt, clean exit
+broker_cmd down
+sleep 1
 start=$(now_ms)
 kill -TERM "$speed"
 wait "$speed"
-eq "exits 0 on SIGTERM" "$?" 0
+eq "exits 0 on SIGTERM while the brokers are down" "$?" 0
 check "  ... within 5 s" [ $(( $(now_ms) - start )) -lt 5000 ]
+broker_cmd up
+"$SPEED" -c "$T/down.json" --brokers "$BROKERS" --group down-after --once \
+    >"$T/after.log" 2>&1
+eq "a --once afterwards exits 0" "$?" 0
 
-eq "outage logged once" "$(grep -c "all brokers are down" "$T/speed.log")" 1
-eq "recovery logged once" "$(grep -c "brokers reachable again" "$T/speed.log")" 1
+eq "each outage logged once" "$(grep -c "all brokers are down" "$T/speed.log")" 2
+eq "the recovery logged once" "$(grep -c "brokers reachable again" "$T/speed.log")" 1
 check "no librdkafka connection noise at info or warn" \
     sh -c "! grep -E ' (info|warn): kafka .*(FAIL|Connection refused)' '$T/speed.log'"
 eq "every event consumed exactly once" "$(status "$T/down" .consumed)" "$N"
