@@ -18,7 +18,7 @@ PREFILL=${PREFILL:-300000}
 MORE=${MORE:-300000}
 RATE=${RATE:-10000}
 SECONDS_FRESH=${SECONDS_FRESH:-20}
-ROUNDS=${ROUNDS:-2}
+ROUNDS=${ROUNDS:-3}
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/lambda-speed-bench.XXXXXX") || exit 1
 broker=
