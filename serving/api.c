@@ -280,28 +280,42 @@ open_snap(struct serving *sv, struct snap *s, struct reply *r)
     return 0;
 }
 
-/* The snapshot to answer from: pre if the caller opened one, else a new
- * one in own (end it with snap_done()). NULL after an error reply. */
-static struct snap *
-snap_for(struct serving *sv, struct snap *pre, struct snap *own,
-    struct reply *r)
-{
-    if (pre == NULL)
-        return open_snap(sv, own, r) == 0 ? own : NULL;
-    if (!snap_has_data(pre)) {
-        reply_error(r, 503, NULL, "store %s has no data yet (run "
-            "lambda-batch or lambda-speed first)", sv->p->store);
-        return NULL;
-    }
-    return pre;
-}
-
 static void
 snap_done(struct snap *s, struct snap *own)
 {
     if (s == own)
         snap_end(own);
 }
+
+/* The snapshot to answer from: pre if the caller opened one, else a new
+ * one in own (end it with snap_done()). NULL after an error reply. */
+static struct snap *
+snap_for(struct serving *sv, const struct view *v, struct snap *pre,
+    struct snap *own, struct reply *r)
+{
+    struct snap *s = pre;
+    char err[ERR_LEN];
+
+    if (pre == NULL) {
+        if (open_snap(sv, own, r) != 0)
+            return NULL;
+        s = own;
+    } else if (!snap_has_data(pre)) {
+        reply_error(r, 503, NULL, "store %s has no data yet (run "
+            "lambda-batch or lambda-speed first)", sv->p->store);
+        return NULL;
+    }
+    /* rows written under another definition of the view cannot be merged */
+    if ((s->has_batch &&
+        store_view_check(s->txn, sv->p, v, s->batch.version, err) != 0) ||
+        store_view_check(s->txn, sv->p, v, 0, err) != 0) {
+        reply_error(r, 503, NULL, "%s", err);
+        snap_done(s, own);
+        return NULL;
+    }
+    return s;
+}
+
 
 static void
 put_time(struct buf *b, int present, int64_t ms)
@@ -430,7 +444,7 @@ api_total(struct serving *sv, const struct view *v, struct params *q,
     if (params_dups(q, r) != 0 || param_range(q, r, &from, &to) != 0 ||
         param_key(sv, v, q, r, &key) != 0 ||
         params_rest(sv, v, q, r, "from, to") != 0 ||
-        (s = snap_for(sv, pre, &own, r)) == NULL)
+        (s = snap_for(sv, v, pre, &own, r)) == NULL)
         goto out;
     row = xmalloc(agg_row_size(v));
     if (plan_make(s, v, from, to, PLAN_ALL | PLAN_DAY, &pl, err) != 0 ||
@@ -521,7 +535,7 @@ api_series(struct serving *sv, const struct view *v, struct params *q,
         param_duration(v, q, r, "window", step, &width) != 0 ||
         param_key(sv, v, q, r, &key) != 0 ||
         params_rest(sv, v, q, r, "from, to, step, window") != 0 ||
-        (s = snap_for(sv, pre, &own, r)) == NULL)
+        (s = snap_for(sv, v, pre, &own, r)) == NULL)
         goto out;
     if (step % TS_DAY_MS == 0 && width % TS_DAY_MS == 0)
         flags = PLAN_DAY;
@@ -720,7 +734,7 @@ api_top(struct serving *sv, const struct view *v, struct params *q,
         param_n(sv, q, r, &t.n) != 0 ||
         param_range(q, r, &from, &to) != 0 ||
         params_rest(sv, NULL, q, r, "metric, n, from, to") != 0 ||
-        (s = snap_for(sv, pre, &own, r)) == NULL)
+        (s = snap_for(sv, v, pre, &own, r)) == NULL)
         return;
     t.pool = xcalloc((size_t)t.n, sizeof(*t.pool));
     t.h = xcalloc((size_t)t.n, sizeof(*t.h));

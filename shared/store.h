@@ -13,7 +13,8 @@
  *     meta   format version, current batch version and cutoff, speed
  *            watermark and status, Kafka offsets ("offset/TOPIC/PARTITION");
  *            the store owns "format" and the names starting "batch.",
- *            "span/", "sig/" (view signature per batch version), "offset/"
+ *            "span/", "sig/" (view signatures per batch version),
+ *            "speedsig/" (view signatures of the speed rows), "offset/"
  *     batch  version(4 BE) | view | 0x00 | level(1) | group key | bucket(8 BE)
  *     speed  view | 0x00 | group key | bucket(8 BE)
  * Buckets are encoded big-endian with the sign bit flipped, so key order is
@@ -158,6 +159,26 @@ int store_offset_get(struct store_txn *t, const char *topic, int32_t partition,
     int64_t *next, char *err);
 int store_offset_put(struct store_txn *t, const char *topic, int32_t partition,
     int64_t next, char *err);
+
+/*
+ * A view's rows are only meaningful under the definition they were written
+ * with (pipeline_view_signature()): a changed group_by, granularity, metric or
+ * where makes old rows unmergeable with new ones.
+ *
+ * store_view_check: check view v against what the store recorded for the rows
+ * of batch version `version` (> 0) or, with version 0, for the speed rows.
+ * Returns 0 when they match or nothing was recorded, or -1 with err:
+ * "store DIR: view NAME changed since batch version 3 was published (run
+ * lambda-batch to rebuild it)".
+ *
+ * store_speed_sign: in a write transaction, record every view of p as the
+ * definition its speed rows are written under. Refuses (-1, err) a view whose
+ * speed rows exist and were written under another definition: they cannot be
+ * rebuilt from the store (start from a new store and replay the topic).
+ */
+int store_view_check(struct store_txn *t, const struct pipeline *p,
+    const struct view *v, int64_t version, char *err);
+int store_speed_sign(struct store_txn *t, const struct pipeline *p, char *err);
 
 /*
  * Batch publication. store_writer_begin() takes the store's batch lock

@@ -45,14 +45,15 @@ speed_load_state(struct speed *sp, char *err)
     int64_t wm;
     int rc;
 
-    if (store_txn_begin(sp->st, 0, &t, err) != 0)
+    if (store_txn_begin(sp->st, 1, &t, err) != 0)
         return -1;
-    rc = store_meta_get_i64(t, "speed.watermark", &wm, err);
-    store_txn_abort(t);
-    if (rc < 0)
+    if ((rc = store_meta_get_i64(t, "speed.watermark", &wm, err)) < 0 ||
+        store_speed_sign(t, sp->p, err) != 0) {
+        store_txn_abort(t);
         return -1;
+    }
     sp->watermark = rc == 0 ? wm : INT64_MIN;
-    return 0;
+    return store_txn_commit(t, err);
 }
 
 int64_t

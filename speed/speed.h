@@ -151,7 +151,9 @@ int speed_commit(struct speed *sp, char *err);
 /* Forget the open micro-batch (deltas, counts, archive lines). */
 void speed_discard(struct speed *sp);
 
-/* Load the watermark and status counters from the store. Returns 0 or -1. */
+/* Load the watermark and status counters from the store, and record the
+ * views' definitions for the speed rows, refusing a view whose rows were
+ * written under another (store_speed_sign()). Returns 0 or -1 with err. */
 int speed_load_state(struct speed *sp, char *err);
 
 /* Freshness percentile q (0..1) in ms of the histogram h, or -1 if empty. */

@@ -406,6 +406,15 @@ check "gzip when accepted" grep -qi '^content-encoding: gzip' \
 get "/v1/views/totals/series?step=10m" -H 'Accept-Encoding: gzip;q=0'
 check "no gzip with q=0" test "$(grep -ci '^content-encoding' <<<"$HDRS")" = 0
 
+# ---- a view whose definition changed since its rows were written -----------------
+jq '.views.by_customer.granularity = "2h"' "$PIPE" >"$tmp/changed.json"
+PIPE=$tmp/changed.json start changed
+get "/v1/views/by_customer/total?customer=Ali"
+eq "a changed view answers 503" "$CODE" 503
+check "  ... saying batch must rebuild it" grep -q 'view by_customer changed since batch version [0-9]* was published (run lambda-batch' <<<"$BODY"
+get "/v1/views/by_country/total?country=FR"
+eq "  ... while unchanged views still answer" "$CODE" 200
+
 # ---- signals -------------------------------------------------------------------
 kill -TERM "${pids[0]}"
 wait "${pids[0]}"

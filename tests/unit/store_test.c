@@ -1203,6 +1203,43 @@ test_map_resized(void)
     close(done[1]);
 }
 
+/* A changed view definition is refused, never merged with old rows. */
+static void
+test_view_signature(void)
+{
+    struct store *st = NULL;
+    struct store_txn *t = NULL;
+    char err[ERR_LEN], g[64];
+    int64_t r[6], v1;
+
+    CHECK(store_open(&st, newdir(), 0, err) == 0);
+    if (st == NULL)
+        return;
+    v1 = publish_simple(st, 1, DAY);
+    CHECK(store_txn_begin(st, 1, &t, err) == 0);
+    CHECK(store_speed_sign(t, &pl, err) == 0);
+    cust_row(r, 1, 100, 100);
+    CHECK(store_speed_merge(t, by_cust, g, gk(g, "c1"), HOUR, r, err) == 0);
+    CHECK(store_txn_commit(t, err) == 0);
+
+    CHECK(store_txn_begin(st, 1, &t, err) == 0);
+    CHECK(store_view_check(t, &pl, by_cust, v1, err) == 0);
+    CHECK(store_view_check(t, &pl, by_cust, 0, err) == 0);
+    views[0].granularity = 2 * HOUR;    /* the pipeline file changed */
+    CHECK(store_view_check(t, &pl, by_cust, v1, err) == -1);
+    CHECK(strstr(err, "view by_cust changed since batch version 1") != NULL);
+    CHECK(store_view_check(t, &pl, by_cust, 0, err) == -1);
+    CHECK(strstr(err, "changed since lambda-speed wrote its rows") != NULL);
+    CHECK(store_speed_sign(t, &pl, err) == -1);
+    views[0].granularity = HOUR;
+    views[1].granularity = HOUR;        /* a_tot has no speed rows: re-signed */
+    CHECK(store_speed_sign(t, &pl, err) == 0);
+    CHECK(store_view_check(t, &pl, a_tot, 0, err) == 0);
+    views[1].granularity = DAY;
+    store_txn_abort(t);
+    store_free(st);
+}
+
 int
 main(void)
 {
@@ -1231,6 +1268,7 @@ main(void)
     RUN(test_map_full);
     RUN(test_fork_kill);
     RUN(test_map_resized);
+    RUN(test_view_signature);
     rc = test_report();
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", top);
     if (system(cmd) != 0)
