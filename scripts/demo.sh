@@ -121,6 +121,7 @@ group_alive() {  # a process of group $1 is running (zombies do not count)
 stop_all() {     # stop the groups in reverse order of start, each within 10 s
     [ "$stopping" = 1 ] && return
     stopping=1
+    [ -n "${sleeper:-}" ] && kill "$sleeper" 2>/dev/null
     touch "$RUN/stopping" 2>/dev/null
     for p in $pids; do
         kill -TERM -"$p" 2>/dev/null
@@ -278,7 +279,8 @@ if [ -z "$SECS" ]; then
     say "running; press Ctrl-C to stop"
     while :; do
         sleep 1 &
-        wait $! 2>/dev/null
+        sleeper=$!
+        wait $sleeper 2>/dev/null
         if ! alive serving || ! alive devbroker; then
             say "a process stopped unexpectedly"
             logtail serving
