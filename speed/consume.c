@@ -572,6 +572,10 @@ record(struct speed *sp, const rd_kafka_message_t *m)
         r = apply(sp, msg);
     if (r != REJECT_NONE) {
         reject(sp, m, ts, r, msg);
+        /* a late event is valid, only too late for the speed view: it
+         * joins the master dataset, so the next batch run counts it */
+        if (r == REJECT_LATE && sp->archive != NULL)
+            archive_record(sp, m);
         return;
     }
     sp->pend.accepted++;

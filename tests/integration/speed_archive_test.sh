@@ -4,7 +4,7 @@
 # nothing; Kafka-timestamped events keep their time; lambda-batch reads the folder
 . "$(dirname "$0")/speed_lib.sh"
 
-start_broker -t arch:2
+start_broker -t arch:2 -t late:1
 orders_pipeline "$T/arch.json" "$T/arch" arch ", \"archive\": \"$T/archive\""
 A=$T/archive/arch
 
@@ -81,5 +81,21 @@ check "archive: names are increasing, disjoint offset ranges" ranges_ok
 batch_of "$T/arch.json" "$T/batch" "$T/archive"
 eq "lambda-batch reads the archive folder" "$?" 0
 same_views archive "$T/arch.json" "$T/arch" "$T/batch"
+
+# a late event is rejected by speed but archived, so the next batch counts it
+orders_pipeline "$T/late.json" "$T/late" late ", \"archive\": \"$T/larchive\""
+jq '.speed.lateness = "1h"' "$T/late.json" >"$T/late.tmp" && mv "$T/late.tmp" "$T/late.json"
+echo '{"id":1,"customer":"on-time","amount":2.00,"ts":"2026-11-19T12:00:00Z"}' >"$T/l1.jsonl"
+echo '{"id":2,"customer":"late","amount":3.00,"ts":"2026-11-19T09:00:00Z"}' >"$T/l2.jsonl"
+"$PRODUCE" -c "$T/late.json" -b "$BROKERS" "$T/l1.jsonl" >"$T/pl1.log" 2>&1
+"$SPEED" -c "$T/late.json" --brokers "$BROKERS" --group late-1 --once >"$T/late1.log" 2>&1
+"$PRODUCE" -c "$T/late.json" -b "$BROKERS" "$T/l2.jsonl" >"$T/pl2.log" 2>&1
+"$SPEED" -c "$T/late.json" --brokers "$BROKERS" --group late-2 --once >"$T/late2.log" 2>&1
+eq "late event: rejected by speed as late" "$(status "$T/late" '"\(.accepted) \(.late)"')" "1 1"
+eq "late event: archived beside the on-time one" \
+    "$(cat "$T"/larchive/late/p0/*.jsonl | jq -r .customer | sort | tr '\n' ' ')" "late on-time "
+batch_of "$T/late.json" "$T/lbatch" "$T/larchive"
+eq "late event: the next batch run counts it" \
+    "$("$VIEWDUMP" "$T/late.json" "$T/lbatch" batch totals | cut -f5 | jq -s -c 'map(.metrics.orders) | add')" 2
 
 finish
