@@ -117,7 +117,8 @@ usage(FILE *fp)
         "\n"
         "  -c, --config FILE      pipeline: brokers, topic, fields, key field\n"
         "                         (env LAMBDA_CONFIG)\n"
-        "  -b, --brokers LIST     bootstrap servers (default speed.brokers)\n"
+        "  -b, --brokers LIST     bootstrap servers (env LAMBDA_BROKERS, default\n"
+        "                         speed.brokers)\n"
         "  -t, --topic TOPIC      topic (default speed.topic)\n"
         "  -k, --key FIELD        key records by this field (default: the "
         "first\n"
@@ -684,7 +685,7 @@ main(int argc, char **argv)
     struct produce pr;
     struct sigaction sa;
     enum log_level level = LOG_LEVEL_INFO;
-    const char *config = getenv("LAMBDA_CONFIG");
+    const char *config = getenv("LAMBDA_CONFIG"), *env;
     char err[ERR_LEN];
     int64_t v;
     double secs;
@@ -759,6 +760,10 @@ main(int argc, char **argv)
         fprintf(stderr, PROG ": %s\n", err);
         return 2;
     }
+    /* as the programs: the flag, then LAMBDA_BROKERS, then the pipeline */
+    if (pr.brokers == NULL && (env = getenv("LAMBDA_BROKERS")) != NULL &&
+        *env != '\0')
+        pr.brokers = env;
     if (pr.brokers == NULL)
         pr.brokers = pr.p != NULL ? pr.p->speed.brokers : "localhost:9092";
     if (pr.topic == NULL && pr.p != NULL)
