@@ -132,6 +132,10 @@ def package_of(soname):
                 return r.stdout.split(":")[0]
     return None
 base = {"libc6", "libgcc-s1", "libstdc++6"}
+# a sanitized build (make check) links the sanitizer runtimes, which the
+# image never ships: the image is built with the plain flags
+if os.environ.get("LAMBDA_SANITIZED"):
+    base |= {"libasan8", "libubsan1"}
 for prog in sorted(copied):
     path = os.path.join(BUILD, prog)
     if not check(os.access(path, os.X_OK), "%s is built (make)" % path):
