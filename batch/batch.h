@@ -57,8 +57,6 @@ struct chunk {
     struct rejref *rjs;
     size_t         nrjs, rjcap;
     int            done;        /* processed, waiting to retire */
-    int            skip;        /* another process's share (proc.h): only
-                                   its nlines count, set by the reader */
 };
 
 struct input {
@@ -131,6 +129,10 @@ struct batch {
     int              share;         /* this process's share, 0: the parent */
     int              nshares;       /* 1: one process */
     int              proc_out;      /* a child: its result pipe */
+    int              part_file;     /* input this process starts inside, -1 */
+    uint64_t         part_off;      /* where in it */
+    int64_t          part_lines;    /* lines before part_off, -1: not yet
+                                       counted (only rejects need it) */
 
     /* workers and results */
     struct worker   *workers;

@@ -221,6 +221,91 @@ input_open(struct input_file *f, const char *path, char *err)
     return 0;
 }
 
+/* pread() that retries on EINTR unless a signal asks to stop. */
+static ssize_t
+pread_some(struct input_file *f, void *p, size_t n, uint64_t off)
+{
+    ssize_t r;
+
+    while ((r = pread(f->fd, p, n, (off_t)off)) < 0 && errno == EINTR &&
+        batch_signal == 0)
+        continue;
+    return r;
+}
+
+#define SCAN (64u << 10)
+
+int
+input_line_start(struct input_file *f, uint64_t off, uint64_t *start,
+    char *err)
+{
+    char *buf;
+    uint64_t at;
+    ssize_t r;
+
+    if (off == 0) {
+        *start = 0;
+        return 0;
+    }
+    buf = xmalloc(SCAN);
+    for (at = off - 1; ; at += (uint64_t)r) {
+        char *nl;
+
+        if ((r = pread_some(f, buf, SCAN, at)) < 0) {
+            snprintf(err, ERR_LEN, "input %s: %s", f->path, strerror(errno));
+            free(buf);
+            return -1;
+        }
+        if (r == 0)
+            break;
+        if ((nl = memchr(buf, '\n', (size_t)r)) != NULL) {
+            at += (uint64_t)(nl - buf) + 1;
+            break;
+        }
+    }
+    free(buf);
+    *start = at;
+    return 0;
+}
+
+int
+input_seek(struct input_file *f, uint64_t off, char *err)
+{
+    if (lseek(f->fd, (off_t)off, SEEK_SET) < 0) {
+        snprintf(err, ERR_LEN, "input %s: %s", f->path, strerror(errno));
+        return -1;
+    }
+    f->pos = off;
+    return 0;
+}
+
+int
+input_lines(struct input_file *f, uint64_t off, int64_t *n, char *err)
+{
+    char *buf = xmalloc(SCAN * 16);
+    uint64_t at = 0;
+    int64_t k = 0;
+
+    while (at < off) {
+        size_t want = off - at < SCAN * 16 ? (size_t)(off - at) : SCAN * 16;
+        ssize_t r = pread_some(f, buf, want, at);
+
+        if (r <= 0) {
+            snprintf(err, ERR_LEN, "input %s: %s", f->path,
+                r < 0 ? strerror(errno) : "shorter than before");
+            free(buf);
+            return -1;
+        }
+        for (const char *p = buf, *end = buf + r;
+            (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++)
+            k++;
+        at += (uint64_t)r;
+    }
+    free(buf);
+    *n = k;
+    return 0;
+}
+
 int
 input_read(struct input_file *f, void *p, size_t n, size_t *got, char *err)
 {

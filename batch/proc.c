@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "batch/input.h"
 #include "batch/proc.h"
 #include "batch/rejects.h"
 #include "batch/table.h"
@@ -33,6 +34,13 @@ struct stream {                 /* buffered pipe I/O */
 
 static void stop_all(struct batch *b);
 
+/* Bytes of a share (the last may be shorter). */
+static uint64_t
+share_width(const struct batch *b)
+{
+    return (b->total_bytes + (uint64_t)b->nshares - 1) / (uint64_t)b->nshares;
+}
+
 int
 proc_share_of(const struct batch *b, uint64_t pos)
 {
@@ -40,9 +48,33 @@ proc_share_of(const struct batch *b, uint64_t pos)
 
     if (b->nshares <= 1 || b->total_bytes == 0)
         return 0;
-    width = (b->total_bytes + (uint64_t)b->nshares - 1) / (uint64_t)b->nshares;
+    width = share_width(b);
     return pos / width >= (uint64_t)b->nshares ? b->nshares - 1 :
         (int)(pos / width);
+}
+
+uint64_t
+proc_share_start(const struct batch *b, int s)
+{
+    if (s >= b->nshares)
+        return UINT64_MAX;
+    return s <= 0 ? 0 : share_width(b) * (uint64_t)s;
+}
+
+int64_t
+proc_part_lines(struct batch *b)
+{
+    struct input_file f;
+    char err[ERR_LEN];
+
+    if (b->part_lines >= 0)
+        return b->part_lines;
+    b->part_lines = 0;
+    if (input_open(&f, b->inputs[b->part_file].path, err) != 0 ||
+        input_lines(&f, b->part_off, &b->part_lines, err) != 0)
+        batch_fail(b, "%s", err);
+    input_close(&f);
+    return b->part_lines;
 }
 
 /* ---- the child ------------------------------------------------------------ */
@@ -168,6 +200,7 @@ proc_start(struct batch *b, char *err)
     b->share = 0;
     b->nshares = 1;
     b->proc_out = -1;
+    b->part_file = -1;
     if (n < 2 || b->total_bytes == 0 || !all_regular(b))
         return 0;
     b->procs = xcalloc((size_t)n - 1, sizeof(*b->procs));

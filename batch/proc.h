@@ -16,12 +16,12 @@
  * those lines between cores. Processes each have their own copies.
  *
  * Shares: the input bytes (b->total_bytes) are cut into N equal ranges.
- * Share s takes the chunks of plain JSON Lines files whose last byte read
- * falls in range s, and whole gzip and JSON array files that start in it
- * (reader.c decides with proc_share_of()). A process reads from the start
- * of the file holding its range's first chunk, passing earlier chunks to
- * the queue only for their line counts, so line numbers stay right, and
- * stops at the first chunk of a later share. The parent is share 0;
+ * Share s takes the lines of plain JSON Lines files that start in range s
+ * (it seeks to the first line start at or after the range's start, and
+ * reads up to the first line start at or after its end), and whole gzip
+ * and JSON array files that start in it (reader.c). Line numbers in a file
+ * a process starts inside are offset by the lines before its part, counted
+ * only when a reject needs them (proc_part_lines()). The parent is share 0;
  * children 1..N-1 send their counts and rows through a pipe and write their
  * rejects to an unlinked temporary file; proc_collect() merges them in share
  * order, so the rows and the rejects file are those of one thread, byte for
@@ -51,6 +51,17 @@ struct proc {
  * with no child left running.
  */
 int proc_start(struct batch *b, char *err);
+
+/* Where share s starts, in bytes over every input: UINT64_MAX for
+ * s >= b->nshares. */
+uint64_t proc_share_start(const struct batch *b, int s);
+
+/*
+ * The lines of input b->part_file before b->part_off, where this process
+ * starts reading it: counted on first use (reject line numbers need it),
+ * with b->mu held. On a read error, batch_fail() and 0.
+ */
+int64_t proc_part_lines(struct batch *b);
 
 /* The share that input byte pos (counted over every input, in order)
  * belongs to: 0 when there are no shares. */

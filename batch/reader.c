@@ -21,9 +21,9 @@ struct rd {                     /* reading one file */
     int                 fi;
     int                 eof;
     int                 first;  /* the next chunk queued is the file's first */
-    int                 split;  /* plain JSON Lines: shared out by chunk */
-    int                 past;   /* reached a later process's share */
+    uint64_t            limit;  /* read up to here (proc.h), or UINT64_MAX */
     uint64_t            base;   /* bytes of the inputs before this file */
+    uint64_t            size;   /* its size when the inputs were listed */
     char                err[ERR_LEN];
 };
 
@@ -59,12 +59,14 @@ fill(struct rd *r, char *p, size_t n, size_t *got)
         *got = 0;
         return 0;
     }
+    if (r->f.pos + n > r->limit)
+        n = (size_t)(r->limit - r->f.pos);
     if (input_read(&r->f, p, n, got, r->err) != 0) {
         (void)stopping(r);  /* a signal explains an interrupted read */
         batch_fail(r->b, "%s", r->err);
         return -1;
     }
-    if (*got < n)
+    if (*got < n || r->f.pos >= r->limit)
         r->eof = 1;
     r->b->bytes_done = r->base + r->f.pos;
     progress_tick(r->b, 0);
@@ -81,47 +83,13 @@ take(struct rd *r)
     return c;
 }
 
-/* Lines in a JSON Lines chunk, as a worker counts them. */
-static int64_t
-count_lines(const char *p, size_t n)
-{
-    const char *end = p + n;
-    int64_t k = 0;
-
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-
-        k++;
-        p = nl != NULL ? nl + 1 : end;
-    }
-    return k;
-}
-
-/*
- * Queue c, or give it back when it holds nothing. With worker processes
- * (proc.h) a chunk of an earlier share is queued only for its line count,
- * and one of a later share is given back and sets r->past.
- */
+/* Queue c, or give it back when it holds nothing. */
 static void
 push(struct rd *r, struct chunk *c)
 {
-    int owner = r->b->share;
-
     if (c->len == 0 && c->nrecs == 0) {
         queue_give_back(r->b, c);
         return;
-    }
-    if (r->split)
-        owner = proc_share_of(r->b, r->base + r->f.pos - 1);
-    if (owner > r->b->share) {
-        queue_give_back(r->b, c);
-        r->past = 1;
-        return;
-    }
-    if (owner < r->b->share) {
-        c->skip = 1;
-        if (!c->has_recs)
-            c->nlines = count_lines(c->data, c->len);
     }
     c->first = r->first;
     r->first = 0;
@@ -191,10 +159,6 @@ read_lines(struct rd *r, struct chunk *c)
     char *nl;
 
     for (;;) {
-        if (r->past) {
-            queue_give_back(r->b, c);
-            return 0;
-        }
         if (c->len < BATCH_CHUNK && !r->eof) {
             if (fill(r, c->data + c->len, BATCH_CHUNK - c->len, &got) != 0)
                 goto fail;
@@ -445,6 +409,42 @@ done:
 }
 
 /*
+ * With worker processes (proc.h), a plain JSON Lines file may hold the
+ * boundaries of shares: this process reads only the lines that start in its
+ * range, [line start at lo, line start at hi). c holds the file's first
+ * bytes (the peek). Returns 0, or -1 with r->err.
+ */
+static int
+clip_lines(struct rd *r, struct chunk *c)
+{
+    struct batch *b = r->b;
+    uint64_t lo = proc_share_start(b, b->share);
+    uint64_t hi = proc_share_start(b, b->share + 1), from = 0;
+
+    if (hi < r->base + r->size &&
+        input_line_start(&r->f, hi - r->base, &r->limit, r->err) != 0)
+        return -1;
+    if (lo > r->base) {
+        if (input_line_start(&r->f, lo - r->base, &from, r->err) != 0 ||
+            input_seek(&r->f, from, r->err) != 0)
+            return -1;
+        c->len = 0;
+        r->eof = 0;
+        b->part_file = r->fi;   /* its line numbers need the lines before */
+        b->part_off = from;
+        b->part_lines = -1;
+    } else if (r->f.pos > r->limit) {   /* the peek read past our end */
+        size_t over = (size_t)(r->f.pos - r->limit);
+
+        c->len = c->len > over ? c->len - over : 0;
+        r->eof = 1;
+    }
+    if (r->f.pos >= r->limit)
+        r->eof = 1;
+    return 0;
+}
+
+/*
  * Read input fi. Returns 0, 1 when the rest of the inputs belongs to later
  * processes (proc.h), or -1 after batch_fail().
  */
@@ -453,7 +453,6 @@ read_file(struct batch *b, int fi)
 {
     struct rd r;
     struct chunk *c;
-    uint64_t size = b->inputs[fi].size;
     size_t got, i;
     int rc, first, last;
 
@@ -462,12 +461,14 @@ read_file(struct batch *b, int fi)
     r.fi = fi;
     r.first = 1;
     r.base = b->bytes_done;
+    r.size = b->inputs[fi].size;
+    r.limit = UINT64_MAX;
     first = proc_share_of(b, r.base);
-    last = size > 0 ? proc_share_of(b, r.base + size - 1) : first;
+    last = r.size > 0 ? proc_share_of(b, r.base + r.size - 1) : first;
     if (first > b->share)
         return 1;
     if (last < b->share) {
-        b->bytes_done = r.base + size;
+        b->bytes_done = r.base + r.size;
         return 0;
     }
     if (input_open(&r.f, b->inputs[fi].path, r.err) != 0) {
@@ -491,19 +492,26 @@ read_file(struct batch *b, int fi)
     }
     for (i = 0; i < c->len && IS_BLANK(c->data[i]); i++)
         continue;
-    if (i < c->len && c->data[i] == '[') {
-        rc = first < b->share ? 0 : read_array(&r, c);
-    } else if (r.f.gz != NULL) {
-        rc = first < b->share ? 0 : read_lines(&r, c);
+    if ((i < c->len && c->data[i] == '[') || r.f.gz != NULL) {
+        /* not split: the process whose range holds its start reads it */
+        if (first < b->share) {
+            queue_give_back(b, c);
+            rc = 0;
+        } else {
+            rc = i < c->len && c->data[i] == '[' ? read_array(&r, c) :
+                read_lines(&r, c);
+        }
+    } else if (b->nshares > 1 && clip_lines(&r, c) != 0) {
+        (void)stopping(&r);
+        batch_fail(b, "%s", r.err);
+        queue_give_back(b, c);
+        rc = -1;
     } else {
-        r.split = 1;
         rc = read_lines(&r, c);
     }
-    if (rc == 0 && first < b->share && !r.split)
-        queue_give_back(b, c);  /* an earlier process reads it whole */
     input_close(&r.f);
-    b->bytes_done = r.base + size;
-    return rc == 0 && r.past ? 1 : rc;
+    b->bytes_done = r.base + r.size;
+    return rc;
 }
 
 int

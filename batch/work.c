@@ -256,10 +256,6 @@ worker_main(void *arg)
     worker_setup(w);
     event_init(&w->ev, b->p);
     while ((c = queue_pop(b)) != NULL) {
-        if (c->skip) {          /* another process's: its lines are counted */
-            queue_done(b, c);
-            continue;
-        }
         before = w->st.events + w->st.nrejects + w->st.before_from +
             w->st.after_cutoff;
         if (do_chunk(w, c) != 0) {
