@@ -78,7 +78,6 @@ struct batch_stats {
 
 struct worker;
 struct table;
-struct proc;
 
 struct batch {
     /* configuration */
@@ -122,17 +121,6 @@ struct batch {
     int64_t          line_base;     /* lines of the retiring file so far */
     int              closed;        /* reader finished */
     atomic_int       stop;          /* abort: signal or error */
-
-    /* worker processes (proc.h) */
-    struct proc     *procs;         /* the parent's children, share 1.. */
-    int              nprocs;
-    int              share;         /* this process's share, 0: the parent */
-    int              nshares;       /* 1: one process */
-    int              proc_out;      /* a child: its result pipe */
-    int              part_file;     /* input this process starts inside, -1 */
-    uint64_t         part_off;      /* where in it */
-    int64_t          part_lines;    /* lines before part_off, -1: not yet
-                                       counted (only rejects need it) */
 
     /* workers and results */
     struct worker   *workers;

@@ -41,19 +41,6 @@ int input_open(struct input_file *f, const char *path, char *err);
 int input_read(struct input_file *f, void *p, size_t n, size_t *got,
     char *err);
 
-/*
- * Plain files only (f->gz == NULL), for worker processes (proc.h):
- * input_line_start() sets *start to the first line start at or after off
- * (0, or just after a newline; the file's size when none is left);
- * input_seek() makes the next input_read() start at off; input_lines()
- * counts the newlines in the first off bytes of f, reading from its start
- * with pread() (the file position is kept). Return 0, or -1 with err.
- */
-int input_line_start(struct input_file *f, uint64_t off, uint64_t *start,
-    char *err);
-int input_seek(struct input_file *f, uint64_t off, char *err);
-int input_lines(struct input_file *f, uint64_t off, int64_t *n, char *err);
-
 /* Close f. Safe on a file that failed to open. */
 void input_close(struct input_file *f);
 

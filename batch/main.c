@@ -7,7 +7,6 @@
 #include "batch/batch.h"
 #include "batch/config.h"
 #include "batch/input.h"
-#include "batch/proc.h"
 #include "batch/progress.h"
 #include "batch/publish.h"
 #include "batch/queue.h"
@@ -82,17 +81,12 @@ run(struct batch *b, char *err)
 {
     char a[TS_BUFSZ], c[TS_BUFSZ];
 
-    if (proc_start(b, err) != 0)
-        return -1;
     queue_init(b, b->threads + 4);
     if (work_start(b) == 0)
         (void)reader_run(b);
     queue_close(b);
     log_debug("%s: read everything at %.3f s", __func__,
         batch_now() - b->started);
-    work_join(b);
-    if (b->share > 0)
-        proc_exit(b);   /* a worker process: hand the results over */
     if (work_finish(b) != 0 || b->fail[0] != '\0') {
         snprintf(err, ERR_LEN, "%s", b->fail);
         return -1;
@@ -139,7 +133,6 @@ main(int argc, char **argv)
         progress_summary(&b);
     }
 
-    proc_free(&b);
     rejects_discard(&b);
     work_free(&b);
     queue_reset(&b);

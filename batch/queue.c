@@ -1,7 +1,6 @@
 /* queue.c -- bounded pool of chunks from reader to workers, retired in order */
 #include <stdlib.h>
 
-#include "batch/proc.h"
 #include "batch/queue.h"
 #include "batch/rejects.h"
 #include "shared/mem.h"
@@ -134,12 +133,8 @@ flush_rejects(struct batch *b, struct chunk *c)
 {
     if (c->first)
         b->line_base = 0;
-    if (c->nrjs > 0 && c->abs_lines)
-        rejects_chunk(b, c, 0);
-    else if (c->nrjs > 0 && c->file == b->part_file)
-        rejects_chunk(b, c, proc_part_lines(b) + b->line_base);
-    else if (c->nrjs > 0)
-        rejects_chunk(b, c, b->line_base);
+    if (c->nrjs > 0)
+        rejects_chunk(b, c, c->abs_lines ? 0 : b->line_base);
     c->nrjs = 0;
     buf_clear(&c->rj);
 }

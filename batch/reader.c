@@ -3,7 +3,6 @@
 #include <string.h>
 
 #include "batch/input.h"
-#include "batch/proc.h"
 #include "batch/progress.h"
 #include "batch/queue.h"
 #include "batch/reader.h"
@@ -21,9 +20,7 @@ struct rd {                     /* reading one file */
     int                 fi;
     int                 eof;
     int                 first;  /* the next chunk queued is the file's first */
-    uint64_t            limit;  /* read up to here (proc.h), or UINT64_MAX */
     uint64_t            base;   /* bytes of the inputs before this file */
-    uint64_t            size;   /* its size when the inputs were listed */
     char                err[ERR_LEN];
 };
 
@@ -59,14 +56,12 @@ fill(struct rd *r, char *p, size_t n, size_t *got)
         *got = 0;
         return 0;
     }
-    if (r->f.pos + n > r->limit)
-        n = (size_t)(r->limit - r->f.pos);
     if (input_read(&r->f, p, n, got, r->err) != 0) {
         (void)stopping(r);  /* a signal explains an interrupted read */
         batch_fail(r->b, "%s", r->err);
         return -1;
     }
-    if (*got < n || r->f.pos >= r->limit)
+    if (*got < n)
         r->eof = 1;
     r->b->bytes_done = r->base + r->f.pos;
     progress_tick(r->b, 0);
@@ -408,69 +403,19 @@ done:
     return rc;
 }
 
-/*
- * With worker processes (proc.h), a plain JSON Lines file may hold the
- * boundaries of shares: this process reads only the lines that start in its
- * range, [line start at lo, line start at hi). c holds the file's first
- * bytes (the peek). Returns 0, or -1 with r->err.
- */
-static int
-clip_lines(struct rd *r, struct chunk *c)
-{
-    struct batch *b = r->b;
-    uint64_t lo = proc_share_start(b, b->share);
-    uint64_t hi = proc_share_start(b, b->share + 1), from = 0;
-
-    if (hi < r->base + r->size &&
-        input_line_start(&r->f, hi - r->base, &r->limit, r->err) != 0)
-        return -1;
-    if (lo > r->base) {
-        if (input_line_start(&r->f, lo - r->base, &from, r->err) != 0 ||
-            input_seek(&r->f, from, r->err) != 0)
-            return -1;
-        c->len = 0;
-        r->eof = 0;
-        b->part_file = r->fi;   /* its line numbers need the lines before */
-        b->part_off = from;
-        b->part_lines = -1;
-    } else if (r->f.pos > r->limit) {   /* the peek read past our end */
-        size_t over = (size_t)(r->f.pos - r->limit);
-
-        c->len = c->len > over ? c->len - over : 0;
-        r->eof = 1;
-    }
-    if (r->f.pos >= r->limit)
-        r->eof = 1;
-    return 0;
-}
-
-/*
- * Read input fi. Returns 0, 1 when the rest of the inputs belongs to later
- * processes (proc.h), or -1 after batch_fail().
- */
 static int
 read_file(struct batch *b, int fi)
 {
     struct rd r;
     struct chunk *c;
     size_t got, i;
-    int rc, first, last;
+    int rc;
 
     memset(&r, 0, sizeof(r));
     r.b = b;
     r.fi = fi;
     r.first = 1;
     r.base = b->bytes_done;
-    r.size = b->inputs[fi].size;
-    r.limit = UINT64_MAX;
-    first = proc_share_of(b, r.base);
-    last = r.size > 0 ? proc_share_of(b, r.base + r.size - 1) : first;
-    if (first > b->share)
-        return 1;
-    if (last < b->share) {
-        b->bytes_done = r.base + r.size;
-        return 0;
-    }
     if (input_open(&r.f, b->inputs[fi].path, r.err) != 0) {
         (void)stopping(&r);
         batch_fail(b, "%s", r.err);
@@ -492,25 +437,12 @@ read_file(struct batch *b, int fi)
     }
     for (i = 0; i < c->len && IS_BLANK(c->data[i]); i++)
         continue;
-    if ((i < c->len && c->data[i] == '[') || r.f.gz != NULL) {
-        /* not split: the process whose range holds its start reads it */
-        if (first < b->share) {
-            queue_give_back(b, c);
-            rc = 0;
-        } else {
-            rc = i < c->len && c->data[i] == '[' ? read_array(&r, c) :
-                read_lines(&r, c);
-        }
-    } else if (b->nshares > 1 && clip_lines(&r, c) != 0) {
-        (void)stopping(&r);
-        batch_fail(b, "%s", r.err);
-        queue_give_back(b, c);
-        rc = -1;
-    } else {
+    if (i < c->len && c->data[i] == '[')
+        rc = read_array(&r, c);
+    else
         rc = read_lines(&r, c);
-    }
     input_close(&r.f);
-    b->bytes_done = r.base + r.size;
+    b->bytes_done = r.base + b->inputs[fi].size;
     return rc;
 }
 
@@ -518,14 +450,10 @@ int
 reader_run(struct batch *b)
 {
     for (int i = 0; i < b->ninputs; i++) {
-        int rc = read_file(b, i);
-
-        if (rc < 0) {
+        if (read_file(b, i) != 0) {
             queue_stop(b);
             return -1;
         }
-        if (rc > 0)
-            break;      /* the rest is a later process's share */
     }
     progress_tick(b, 1);
     return 0;

@@ -150,34 +150,6 @@ rejects_chunk(struct batch *b, struct chunk *c, int64_t base)
 }
 
 int
-rejects_splice(struct batch *b, FILE *from)
-{
-    char buf[1u << 16];
-    size_t n;
-
-    if (b->rejf == NULL || b->rej_failed)
-        return b->rej_failed ? -1 : 0;
-    if (fflush(from) != 0 || fseek(from, 0, SEEK_SET) != 0) {
-        batch_fail(b, "rejects: temporary file: %s", strerror(errno));
-        return -1;
-    }
-    while ((n = fread(buf, 1, sizeof(buf), from)) > 0) {
-        if (fwrite(buf, 1, n, b->rejf) != n) {
-            b->rej_failed = 1;
-            snprintf(b->rej_err, sizeof(b->rej_err), "rejects %s: write: %s",
-                b->rejects_path, strerror(errno));
-            batch_fail(b, "%s", b->rej_err);
-            return -1;
-        }
-    }
-    if (ferror(from)) {
-        batch_fail(b, "rejects: temporary file: %s", strerror(errno));
-        return -1;
-    }
-    return 0;
-}
-
-int
 rejects_commit(struct batch *b, char *err)
 {
     FILE *f = b->rejf;

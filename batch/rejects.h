@@ -23,10 +23,6 @@ int rejects_open(struct batch *b, int direct, char *err);
  * line numbers. A write error is kept for rejects_commit(). */
 void rejects_chunk(struct batch *b, struct chunk *c, int64_t base);
 
-/* Append every byte of from (a child's rejects, proc.h), from its start.
- * Returns 0, or -1 after batch_fail() on a read or write error. */
-int rejects_splice(struct batch *b, FILE *from);
-
 /* Flush, fsync and rename into place. Returns 0, or -1 with err (also for an
  * earlier write error). */
 int rejects_commit(struct batch *b, char *err);

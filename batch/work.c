@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "batch/proc.h"
 #include "batch/queue.h"
 #include "batch/work.h"
 #include "shared/agg.h"
@@ -303,54 +302,30 @@ work_start(struct batch *b)
     return 0;
 }
 
-void
-work_join(struct batch *b)
-{
-    for (int i = 0; i < b->nworkers; i++) {
-        if (b->workers[i].started)
-            (void)pthread_join(b->workers[i].tid, NULL);
-        b->workers[i].started = 0;
-    }
-    log_debug("%s: workers done at %.3f s", __func__,
-        batch_now() - b->started);
-}
-
-/* Add one worker's (or worker process's) counts to s. */
-static void
-fold(struct batch_stats *s, const struct batch_stats *ws, int64_t *last)
-{
-    s->events += ws->events;
-    s->nrejects += ws->nrejects;
-    for (int r = 0; r < REJECT_NREASONS; r++)
-        s->rejects[r] += ws->rejects[r];
-    s->after_cutoff += ws->after_cutoff;
-    s->before_from += ws->before_from;
-    s->accepted += ws->accepted;
-    if (ws->last_unit > *last)
-        *last = ws->last_unit;
-}
-
-/* The counts of every worker, then of every worker process. */
-static struct batch_stats *
-stats_of(struct batch *b, int i)
-{
-    return i < b->nworkers ? &b->workers[i].st :
-        &b->procs[i - b->nworkers].st;
-}
-
 int
 work_finish(struct batch *b)
 {
     struct batch_stats *s = &b->stats;
     int64_t last = INT64_MIN;
-    int n;
 
-    work_join(b);
-    if (b->nprocs > 0 && proc_collect(b) != 0)
-        return -1;
-    n = b->nworkers + b->nprocs;
-    for (int i = 0; i < n; i++)
-        fold(s, stats_of(b, i), &last);
+    for (int i = 0; i < b->nworkers; i++)
+        if (b->workers[i].started)
+            (void)pthread_join(b->workers[i].tid, NULL);
+    log_debug("%s: workers done at %.3f s", __func__,
+        batch_now() - b->started);
+    for (int i = 0; i < b->nworkers; i++) {
+        const struct batch_stats *ws = &b->workers[i].st;
+
+        s->events += ws->events;
+        s->nrejects += ws->nrejects;
+        for (int r = 0; r < REJECT_NREASONS; r++)
+            s->rejects[r] += ws->rejects[r];
+        s->after_cutoff += ws->after_cutoff;
+        s->before_from += ws->before_from;
+        s->accepted += ws->accepted;
+        if (ws->last_unit > last)
+            last = ws->last_unit;
+    }
     if (b->fail[0] != '\0')
         return -1;
     if (b->until >= 0) {
@@ -360,10 +335,10 @@ work_finish(struct batch *b)
     } else {
         /* the latest bucket may still be filling: it is left to speed */
         b->cutoff = last;
-        for (int i = 0; i < n; i++) {
-            if (stats_of(b, i)->last_unit == last) {
-                s->after_cutoff += stats_of(b, i)->last_unit_events;
-                s->events -= stats_of(b, i)->last_unit_events;
+        for (int i = 0; i < b->nworkers; i++) {
+            if (b->workers[i].st.last_unit == last) {
+                s->after_cutoff += b->workers[i].st.last_unit_events;
+                s->events -= b->workers[i].st.last_unit_events;
             }
         }
     }

@@ -56,11 +56,8 @@ struct worker {
 /* Start b->threads workers. Returns 0, or -1 after batch_fail(). */
 int work_start(struct batch *b);
 
-/* Wait for the workers to finish (idempotent). */
-void work_join(struct batch *b);
-
 /*
- * Wait for the workers, collect the worker processes (proc.h), fold their counts into b->stats, set b->cutoff
+ * Wait for the workers, fold their counts into b->stats, set b->cutoff
  * (b->until, else the start of the cutoff-unit bucket of the latest event;
  * 0 when there were none) and merge every worker's tables into the first
  * worker's. Returns 0, or -1 after batch_fail() (a worker failed, sum
