@@ -6,6 +6,7 @@
 
 #include "batch/batch.h"
 #include "batch/config.h"
+#include "batch/hold.h"
 #include "batch/input.h"
 #include "batch/progress.h"
 #include "batch/publish.h"
@@ -91,6 +92,8 @@ run(struct batch *b, char *err)
         snprintf(err, ERR_LEN, "%s", b->fail);
         return -1;
     }
+    if (hold_cutoff(b, err) != 0)
+        return -1;
     if (b->from >= 0 && b->cutoff <= b->from) {
         snprintf(err, ERR_LEN, "nothing to recompute: the cutoff %s is not "
             "after --from %s (give --until)",

@@ -809,6 +809,43 @@ store_speed_sign(struct store_txn *t, const struct pipeline *p, char *err)
 }
 
 int
+store_meta_scan(struct store_txn *t, const char *prefix,
+    int (*fn)(void *arg, const char *name, const void *val, size_t len),
+    void *arg, char *err)
+{
+    size_t pl = strlen(prefix);
+    char name[KMAX + 1];
+    MDB_cursor *cur = NULL;
+    MDB_val k, d;
+    int rc;
+
+    if ((rc = mdb_cursor_open(t->txn, t->st->meta, &cur)) != 0)
+        goto fail;
+    k.mv_data = (void *)prefix;
+    k.mv_size = pl;
+    for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0;
+        rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+        if (k.mv_size < pl || memcmp(k.mv_data, prefix, pl) != 0)
+            break;
+        if (k.mv_size >= sizeof(name))
+            continue;
+        memcpy(name, k.mv_data, k.mv_size);
+        name[k.mv_size] = '\0';
+        if (fn(arg, name, d.mv_data, d.mv_size) != 0)
+            break;
+    }
+    if (rc != 0 && rc != MDB_NOTFOUND && rc != MDB_SUCCESS)
+        goto fail;
+    mdb_cursor_close(cur);
+    return 0;
+fail:
+    set_err(t->st, err, "meta scan", rc);
+    if (cur != NULL)
+        mdb_cursor_close(cur);
+    return -1;
+}
+
+int
 store_batch_span(struct store_txn *t, int64_t version, const char *view,
     int64_t *first, int64_t *last, char *err)
 {

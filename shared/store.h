@@ -95,6 +95,13 @@ int store_meta_get(struct store_txn *t, const char *name, const void **val,
 int store_meta_put(struct store_txn *t, const char *name, const void *val,
     size_t len, char *err);
 
+/* Call fn for every meta name starting with prefix, in name order, with
+ * its value (valid during the call); fn returns 0 to go on, nonzero to stop.
+ * Returns 0, or -1 with err. */
+int store_meta_scan(struct store_txn *t, const char *prefix,
+    int (*fn)(void *arg, const char *name, const void *val, size_t len),
+    void *arg, char *err);
+
 /* The published batch version, as one read of meta. */
 struct store_batch_info {
     int64_t version;        /* 1, 2, ... */

@@ -18,6 +18,7 @@
 struct apart {
     struct buf      lines;      /* open micro-batch, newline-terminated */
     int64_t         first, last;
+    int64_t         tmin;       /* oldest event time among those lines */
     int             owned;      /* assigned to us */
     int             seal;       /* seal at the next commit */
     int             open;       /* a segment is open (as last seen) */
@@ -35,9 +36,11 @@ struct archive {
     struct buf      path, tmp;
 };
 
-/* Segment state in meta: "FIRST LENGTH LAST OPENED_MS". */
+/* Segment state in meta: "FIRST LENGTH LAST OPENED_MS TMIN", TMIN the
+ * oldest event time in the segment (lambda-batch holds its cutoff before
+ * the events of segments it did not read: batch/hold.c). */
 struct seg {
-    int64_t first, len, last, opened;
+    int64_t first, len, last, opened, tmin;
 };
 
 static int
@@ -156,8 +159,9 @@ seg_get(struct archive *a, struct store_txn *t, int32_t part, struct seg *s,
     if (len == 0)
         return STORE_NOTFOUND;
     if (len >= sizeof(text) || (memcpy(text, val, len), text[len] = '\0',
-        sscanf(text, "%" SCNd64 " %" SCNd64 " %" SCNd64 " %" SCNd64,
-        &s->first, &s->len, &s->last, &s->opened) != 4)) {
+        sscanf(text, "%" SCNd64 " %" SCNd64 " %" SCNd64 " %" SCNd64
+        " %" SCNd64, &s->first, &s->len, &s->last, &s->opened,
+        &s->tmin) != 5)) {
         snprintf(err, ERR_LEN, "store meta %s: unreadable archive state",
             meta_name(a, part));
         return -1;
@@ -171,7 +175,8 @@ seg_put(struct archive *a, struct store_txn *t, int32_t part,
 {
     char text[128];
     int n = snprintf(text, sizeof(text), "%" PRId64 " %" PRId64 " %" PRId64
-        " %" PRId64, s->first, s->len, s->last, s->opened);
+        " %" PRId64 " %" PRId64, s->first, s->len, s->last, s->opened,
+        s->tmin);
 
     return store_meta_put(t, meta_name(a, part), text, (size_t)n, err);
 }
@@ -211,13 +216,17 @@ archive_release(struct archive *a, int32_t part)
 }
 
 void
-archive_add(struct archive *a, int32_t part, int64_t offset, const char *line,
-    size_t len)
+archive_add(struct archive *a, int32_t part, int64_t offset, int64_t time,
+    const char *line, size_t len)
 {
     struct apart *ap = part_of(a, part);
 
-    if (ap->lines.len == 0)
+    if (ap->lines.len == 0) {
         ap->first = offset;
+        ap->tmin = time;
+    } else if (time < ap->tmin) {
+        ap->tmin = time;
+    }
     ap->last = offset;
     buf_append(&ap->lines, line, len);
     buf_putc(&ap->lines, '\n');
@@ -388,7 +397,10 @@ archive_write(struct archive *a, struct store_txn *t, int64_t now_ms,
             s.len = 0;
             s.last = -1;
             s.opened = now_ms;
+            s.tmin = ap->tmin;
         }
+        if (ap->lines.len > 0 && ap->tmin < s.tmin)
+            s.tmin = ap->tmin;
         /* also with no new lines: a segment is sealed at its committed
          * length, never with a dead micro-batch's tail */
         if ((!create || ap->lines.len > 0) &&

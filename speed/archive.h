@@ -20,7 +20,9 @@
  * Exactly once: each micro-batch's lines are appended to the open segment
  * and fdatasync'ed inside the commit's LMDB write transaction, after the
  * fence check, and the segment's committed length is stored in the same
- * transaction (meta "speed.archive/TOPIC/P"). Every append first truncates
+ * transaction (meta "speed.archive/TOPIC/P", with the segment's oldest
+ * event time, so lambda-batch can hold its cutoff before the events of
+ * segments not sealed yet). Every append first truncates
  * the segment to its committed length, so lines of a micro-batch that was
  * killed before its commit are cut off and written again by the replay,
  * however the replay cuts its micro-batches. Appends happen under the LMDB
@@ -49,9 +51,10 @@ int archive_assign(struct archive *a, struct store_txn *t, int32_t part,
  * no longer ours to seal. */
 void archive_release(struct archive *a, int32_t part);
 
-/* Add one line (no newline) for offset of part to the open micro-batch. */
+/* Add one line (no newline) for offset of part, an event of the given
+ * time (ms), to the open micro-batch. */
 void archive_add(struct archive *a, int32_t part, int64_t offset,
-    const char *line, size_t len);
+    int64_t time, const char *line, size_t len);
 
 /* Forget the open micro-batch's lines. */
 void archive_discard(struct archive *a);

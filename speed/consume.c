@@ -479,7 +479,8 @@ archive_record(struct speed *sp, const rd_kafka_message_t *m)
 
     if (!sp->ev.time_from_record && memchr(text, '\n', m->len) == NULL &&
         memchr(text, '\r', m->len) == NULL) {
-        archive_add(sp->archive, m->partition, m->offset, text, m->len);
+        archive_add(sp->archive, m->partition, m->offset, sp->ev.time, text,
+            m->len);
         return;
     }
     if ((doc = cJSON_ParseWithLength(text, m->len)) == NULL)
@@ -488,7 +489,7 @@ archive_record(struct speed *sp, const rd_kafka_message_t *m)
         json_set_time(doc, sp->p->time_path, sp->p->ntime_path, sp->ev.time);
     if ((printed = cJSON_PrintUnformatted(doc)) == NULL)
         fatalx("archive: out of memory");
-    archive_add(sp->archive, m->partition, m->offset, printed,
+    archive_add(sp->archive, m->partition, m->offset, sp->ev.time, printed,
         strlen(printed));
     cJSON_free(printed);
     cJSON_Delete(doc);

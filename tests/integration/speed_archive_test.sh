@@ -98,4 +98,26 @@ batch_of "$T/late.json" "$T/lbatch" "$T/larchive"
 eq "late event: the next batch run counts it" \
     "$("$VIEWDUMP" "$T/late.json" "$T/lbatch" batch totals | cut -f5 | jq -s -c 'map(.metrics.orders) | add')" 2
 
+# batch holds its cutoff before archived events that speed has not sealed
+# yet: a late event of 2026-11-18 sits in an open segment while speed runs
+"$SPEED" -c "$T/late.json" --brokers "$BROKERS" --group late-3 >"$T/late3.log" 2>&1 &
+speed=$!
+bg $speed
+check "lambda-speed gets its partition again" \
+    wait_until 30 grep -q "assigned late: \[" "$T/late3.log"
+echo '{"id":3,"customer":"very-late","amount":4.00,"ts":"2026-11-18T22:00:00Z"}' >"$T/l3.jsonl"
+"$PRODUCE" -c "$T/late.json" -b "$BROKERS" "$T/l3.jsonl" >"$T/pl3.log" 2>&1
+late_in() { [ "$(status "$T/late" .late)" = 2 ]; }
+check "the late event is committed (archived in an open segment)" wait_until 30 late_in
+"$BATCH" -c "$T/late.json" --rejects "$T/hold.rejects" --no-progress "$T/larchive" >"$T/hold1.log" 2>&1
+eq "batch with an unsealed segment exits 0" "$?" 0
+check "  ... and holds its cutoff at the unsealed event's day" \
+    grep -q "cutoff held at 2026-11-18T00:00:00Z instead of 2026-11-19T00:00:00Z: lambda-speed has archived" "$T/hold1.log"
+kill -TERM "$speed"
+wait "$speed"
+eq "lambda-speed seals its segment on SIGTERM" "$?" 0
+"$BATCH" -c "$T/late.json" --rejects "$T/hold.rejects" --no-progress "$T/larchive" >"$T/hold2.log" 2>&1
+eq "batch after the seal exits 0" "$?" 0
+check "  ... and no longer holds its cutoff" sh -c "! grep -q 'lambda-speed has archived' '$T/hold2.log' && grep -q 'cutoff=2026-11-19T00:00:00Z' '$T/hold2.log'"
+
 finish
