@@ -69,6 +69,7 @@ struct batch_stats {
     int64_t rejects[REJECT_NREASONS];
     int64_t nrejects;
     int64_t after_cutoff;   /* accepted but at or after the cutoff: speed's */
+    int64_t held;           /* of those, at or after the hold (hold.c) */
     int64_t before_from;    /* accepted but before --from: kept rows */
     int64_t accepted;       /* every valid event seen */
     int64_t last_unit;      /* start of the latest cutoff-unit bucket seen */
@@ -131,6 +132,9 @@ struct batch {
     int              progress_drawn;
     struct batch_stats stats;
     int64_t          cutoff;
+    int64_t          limit;         /* events at or after it are speed's:
+                                       --until, else the hold (hold.c) */
+    const char      *hold_why;      /* why the hold, NULL when none */
     int64_t          version;       /* published version, 0 if none */
     double           started;       /* monotonic seconds */
     pthread_mutex_t  fail_mu;

@@ -14,7 +14,7 @@
 struct scan {
     const struct batch *b;
     size_t              plen;   /* length of "speed.archive/TOPIC/" */
-    int64_t             oldest; /* oldest event of a segment not read */
+    int64_t             oldest; /* oldest event of a segment not listed */
 };
 
 /* Nonzero when the inputs hold the sealed segment of partition part that
@@ -53,55 +53,69 @@ segment(void *arg, const char *name, const void *val, size_t len)
     return 0;
 }
 
+/* Hold at t's bucket, floored at floor, when that is lower than now. */
 static void
-hold(struct batch *b, int64_t t, const char *why)
+hold(struct batch *b, int64_t t, int64_t floor, const char *why)
 {
-    char a[TS_BUFSZ], c[TS_BUFSZ];
-    int64_t cut = t == INT64_MIN ? 0 : ts_bucket(t, b->unit);
+    int64_t at = t == INT64_MIN ? 0 : ts_bucket(t, b->unit);
 
-    if (cut >= b->cutoff)
-        return;
-    log_info("cutoff held at %s instead of %s: %s",
-        ts_format(cut, a, sizeof(a)), ts_format(b->cutoff, c, sizeof(c)),
-        why);
-    b->cutoff = cut;
+    if (at < floor)
+        at = floor;
+    if (at < b->limit) {
+        b->limit = at;
+        b->hold_why = why;
+    }
 }
 
 int
-hold_cutoff(struct batch *b, char *err)
+hold_limit(struct batch *b, char *err)
 {
     const struct pipeline *p = b->p;
+    struct store_batch_info cur;
     struct store_txn *t = NULL;
     struct timeval tv;
     struct scan s;
-    char prefix[256];
-    int64_t wm;
+    char prefix[256], a[TS_BUFSZ];
+    int64_t wm, floor = INT64_MIN;
     int rc;
 
-    if (b->until >= 0)
+    b->limit = INT64_MAX;
+    b->hold_why = NULL;
+    if (b->until >= 0) {
+        b->limit = b->until;
         return 0;
+    }
+    if (b->st != NULL) {
+        if (store_txn_begin(b->st, 0, &t, err) != 0)
+            return -1;
+        if ((rc = store_batch_current(t, &cur, err)) < 0)
+            goto fail;
+        if (rc == 0)
+            floor = cur.cutoff;
+    }
     gettimeofday(&tv, NULL);
-    hold(b, (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000,
+    hold(b, (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000, floor,
         "events stamped in the future are not complete");
-    if (p->speed.archive == NULL || p->speed.topic == NULL)
-        return 0;
-    if (store_txn_begin(b->st, 0, &t, err) != 0)
-        return -1;
-    if ((rc = store_meta_get_i64(t, "speed.watermark", &wm, err)) < 0)
-        goto fail;
-    if (rc == 0)
-        hold(b, wm, "lambda-speed may still accept events from its "
-            "watermark on");
-    snprintf(prefix, sizeof(prefix), "speed.archive/%s/", p->speed.topic);
-    s.b = b;
-    s.plen = strlen(prefix);
-    s.oldest = INT64_MAX;
-    if (store_meta_scan(t, prefix, segment, &s, err) != 0)
-        goto fail;
-    if (s.oldest != INT64_MAX)
-        hold(b, s.oldest, "lambda-speed has archived events from then on "
-            "that are not sealed (read) yet");
+    if (t != NULL && p->speed.archive != NULL && p->speed.topic != NULL) {
+        if ((rc = store_meta_get_i64(t, "speed.watermark", &wm, err)) < 0)
+            goto fail;
+        if (rc == 0)
+            hold(b, wm, floor, "lambda-speed may still accept events "
+                "from its watermark on");
+        snprintf(prefix, sizeof(prefix), "speed.archive/%s/", p->speed.topic);
+        s.b = b;
+        s.plen = strlen(prefix);
+        s.oldest = INT64_MAX;
+        if (store_meta_scan(t, prefix, segment, &s, err) != 0)
+            goto fail;
+        if (s.oldest != INT64_MAX)
+            hold(b, s.oldest, floor, "lambda-speed has archived events from "
+                "then on that are not sealed (listed) yet");
+    }
     store_txn_abort(t);
+    if (b->hold_why != NULL)
+        log_debug("%s: events from %s on are left to speed: %s", __func__,
+            ts_format(b->limit, a, sizeof(a)), b->hold_why);
     return 0;
 fail:
     store_txn_abort(t);

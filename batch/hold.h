@@ -5,18 +5,20 @@
 #include "batch/batch.h"
 
 /*
- * Without --until, lower b->cutoff (computed from the latest event read) so
- * that no bucket before it can still receive events batch did not read:
- * - never past the start of the cutoff-unit bucket holding the wall clock
- *   (an event stamped in the future must not end the speed view);
- * - with speed.archive set: never past the oldest event of an archive
- *   segment that lambda-speed has not sealed yet (or sealed after the
- *   inputs were listed), nor past speed's watermark (events speed accepts
- *   from now on are not older than it). Those events reach the master
- *   dataset later; cutting before them keeps them in the speed view.
- * Reads the store's meta after the inputs were listed. Logs when it holds
- * the cutoff. Returns 0, or -1 with err.
+ * Set b->limit, before the inputs are read: events at or after it are left
+ * to speed (reported as after_cutoff). With --until it is --until. Without,
+ * it holds the default cutoff:
+ * - before the cutoff-unit bucket holding the wall clock (an event stamped
+ *   in the future must not end the speed view);
+ * - with speed.archive set, before speed's watermark (speed may still accept
+ *   events from it on) and before the oldest event of any archive segment
+ *   that batch did not list (not sealed yet): those events reach the master
+ *   dataset later, so their buckets stay with speed.
+ * The hold never goes below the published version's cutoff (those buckets
+ * are batch's already; speed has pruned them). INT64_MAX when nothing holds.
+ * Call after the inputs were listed and the store opened (b->st; NULL for a
+ * dry run, then only the clock holds). Returns 0, or -1 with err.
  */
-int hold_cutoff(struct batch *b, char *err);
+int hold_limit(struct batch *b, char *err);
 
 #endif

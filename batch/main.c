@@ -1,4 +1,5 @@
 /* main.c -- lambda-batch: recompute the views, publish them atomically */
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -82,6 +83,8 @@ run(struct batch *b, char *err)
 {
     char a[TS_BUFSZ], c[TS_BUFSZ];
 
+    if (hold_limit(b, err) != 0)
+        return -1;
     queue_init(b, b->threads + 4);
     if (work_start(b) == 0)
         (void)reader_run(b);
@@ -92,8 +95,10 @@ run(struct batch *b, char *err)
         snprintf(err, ERR_LEN, "%s", b->fail);
         return -1;
     }
-    if (hold_cutoff(b, err) != 0)
-        return -1;
+    if (b->stats.held > 0 && b->hold_why != NULL)
+        log_info("cutoff held at %s: %s (%" PRId64 " events left to speed)",
+            ts_format(b->cutoff, a, sizeof(a)), b->hold_why,
+            b->stats.held);
     if (b->from >= 0 && b->cutoff <= b->from) {
         snprintf(err, ERR_LEN, "nothing to recompute: the cutoff %s is not "
             "after --from %s (give --until)",

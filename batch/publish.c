@@ -88,31 +88,52 @@ views_by_name(const struct pipeline *p)
     return order;
 }
 
-static void
-warn_lower_cutoff(struct batch *b)
+/*
+ * Refuse what would leave buckets that neither layer answers: --from without
+ * a published version to keep rows from, and --from after the published
+ * cutoff. Warn about an empty run and a cutoff moved back (speed pruned the
+ * buckets before the published cutoff). Returns 0, or -1 with err.
+ */
+static int
+check_current(struct batch *b, char *err)
 {
     struct store_txn *t = NULL;
     struct store_batch_info cur;
-    char err[ERR_LEN], a[TS_BUFSZ], c[TS_BUFSZ];
+    char a[TS_BUFSZ], c[TS_BUFSZ];
+    int rc;
 
-    if (store_txn_begin(b->st, 0, &t, err) != 0) {
-        log_warnx("%s", err);
-        return;
+    if (store_txn_begin(b->st, 0, &t, err) != 0)
+        return -1;
+    rc = store_batch_current(t, &cur, err);
+    store_txn_abort(t);
+    if (rc < 0)
+        return -1;
+    if (rc == STORE_NOTFOUND) {
+        if (b->from < 0)
+            return 0;
+        snprintf(err, ERR_LEN, "--from %s: no version is published yet to "
+            "keep the rows before it (run without --from first)",
+            ts_format(b->from, a, sizeof(a)));
+        return -1;
     }
-    if (store_batch_current(t, &cur, err) != 0) {
-        store_txn_abort(t);
-        return;
+    if (b->from > cur.cutoff) {
+        snprintf(err, ERR_LEN, "--from %s is after the published cutoff %s: "
+            "the buckets in between would be answered by neither layer "
+            "(give --from %s or earlier)", ts_format(b->from, a, sizeof(a)),
+            ts_format(cur.cutoff, c, sizeof(c)), c);
+        return -1;
     }
     if (b->stats.accepted == 0)
         log_warnx("no valid event in the inputs: version %lld had %lld; "
             "the new version is empty", (long long)cur.version,
             (long long)cur.events);
     if (b->cutoff < cur.cutoff)
-        log_warnx("the cutoff %s is before the current version's %s "
-            "(inputs missing?): buckets in between are answered from speed",
+        log_warnx("the cutoff %s is before the published version's %s "
+            "(inputs missing?): speed has pruned the buckets in between, "
+            "which read empty until a run covers them again",
             ts_format(b->cutoff, a, sizeof(a)),
             ts_format(cur.cutoff, c, sizeof(c)));
-    store_txn_abort(t);
+    return 0;
 }
 
 int
@@ -124,7 +145,8 @@ publish_run(struct batch *b, char *err)
     int *order = views_by_name(b->p);
     int rc = -1;
 
-    warn_lower_cutoff(b);
+    if (check_current(b, err) != 0)
+        goto done;
     if (store_writer_begin(b->st, b->p, b->from, &w, err) != 0)
         goto done;
     b->stats.rows = 0;

@@ -175,8 +175,9 @@ do_record(struct worker *w, struct chunk *c, const char *text, size_t len,
             w->st.last_unit = unit, w->st.last_unit_events = 0;
         return 0;
     }
-    if (b->until >= 0 && t >= b->until) {
+    if (t >= b->limit) {
         w->st.after_cutoff++;
+        w->st.held++;
         return 0;
     }
     if (unit > w->st.last_unit)
@@ -321,6 +322,7 @@ work_finish(struct batch *b)
         for (int r = 0; r < REJECT_NREASONS; r++)
             s->rejects[r] += ws->rejects[r];
         s->after_cutoff += ws->after_cutoff;
+        s->held += ws->held;
         s->before_from += ws->before_from;
         s->accepted += ws->accepted;
         if (ws->last_unit > last)
@@ -330,6 +332,9 @@ work_finish(struct batch *b)
         return -1;
     if (b->until >= 0) {
         b->cutoff = b->until;
+    } else if (s->held > 0) {
+        /* events reached the hold: every bucket before it is complete */
+        b->cutoff = b->limit;
     } else if (last == INT64_MIN) {
         b->cutoff = 0;  /* no events: nothing is complete */
     } else {

@@ -31,6 +31,8 @@ static const struct opt opts[] = {
         "earliest or latest, for partitions not in the store"},
     {"on-data-loss", 0, "POLICY", "speed.on_data_loss",
         "fail or skip records lost to retention"},
+    {"lateness", 0, "DURATION", "speed.lateness",
+        "accept events this far behind the newest event time"},
     {"once", 0, NULL, NULL,
         "process what is in the topic now, then exit"},
     {NULL, 0, NULL, NULL, NULL}

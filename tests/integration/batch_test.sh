@@ -320,6 +320,16 @@ test_time() {
         --from 2026-11-21T00:00:00Z datasets/shop
     [ "$rc" = 1 ] && has "$T/from3.log" "nothing to recompute"
     expect "--from after the inputs' cutoff: exit 1, nothing to recompute"
+    # --from past the published cutoff would leave buckets nobody answers
+    run "$T/from4.log" -c "$SHOP" --store "$T/from" \
+        --from 2026-11-21T00:00:00Z --until 2026-11-22T00:00:00Z datasets/shop
+    [ "$rc" = 1 ] && has "$T/from4.log" \
+        "--from 2026-11-21T00:00:00Z is after the published cutoff 2026-11-20T00:00:00Z"
+    expect "--from after the published cutoff: exit 1, names both"
+    run "$T/from5.log" -c "$SHOP" --store "$T/from_none" \
+        --from 2026-11-18T00:00:00Z --until 2026-11-20T00:00:00Z datasets/shop
+    [ "$rc" = 1 ] && has "$T/from5.log" "no version is published yet"
+    expect "--from on a store with no version: exit 1"
 }
 
 test_dry_run() {
@@ -478,9 +488,28 @@ test_flags() {
 }
 
 [ -x "$LB" ] && [ -x "$VD" ] || { echo "build $LB and $VD first"; echo "0 passed, 1 failed"; exit 1; }
+# an event stamped in the future never becomes the cutoff: the clock holds it
+test_future() {
+    printf '%s\n' '{"customer":"Ali","amount":50,"ts":"2026-11-18T08:00:00Z"}' \
+        '{"customer":"Ali","amount":5,"ts":"2026-11-19T08:00:00Z"}' \
+        '{"customer":"Eve","amount":1,"ts":"9999-01-01T00:00:00Z"}' >"$T/future.jsonl"
+    run "$T/future.log" -c "$SHOP" --store "$T/future" "$T/future.jsonl"
+    [ "$rc" = 0 ] && has "$T/future.log" "cutoff held at " &&
+        has "$T/future.log" "events stamped in the future are not complete (1 events left to speed)"
+    expect "future event: the cutoff is held at the clock"
+    check "  ... every event before the clock counted" \
+        [ "$(field "$T/future.log" events)" = 2 ]
+    check "  ... the future one left to speed" \
+        [ "$(field "$T/future.log" after_cutoff)" = 1 ]
+    cut=$(field "$T/future.log" cutoff)
+    check "  ... the cutoff is not after now ($cut)" \
+        [ "$(date -u -d "$cut" +%s)" -le "$(date -u +%s)" ]
+}
+
 test_golden
 test_threads
 test_long_keys
+test_future
 test_bad
 test_time
 test_dry_run
