@@ -311,7 +311,11 @@ answer_cached(struct serving *sv, struct MHD_Connection *c, struct req *rq,
     }
     buf_putc(&key, rq->gzip ? 'z' : '-');
     h = cache_hash(key.data, key.len);
-    if (snap_identity(&s, &id, err) == 0 && cache_queue(&sv->cache, h,
+    /* a cached answer is only good for the view's current definition */
+    if (snap_identity(&s, &id, err) == 0 && (!s.has_batch ||
+        store_view_check(s.txn, sv->p, v, s.batch.version, err) == 0) &&
+        store_view_check(s.txn, sv->p, v, 0, err) == 0 &&
+        cache_queue(&sv->cache, h,
         key.data, key.len, id.data, id.len, c, &ret)) {
         rq->status = 200;
         rq->queued = 1;
