@@ -224,11 +224,13 @@ history_until=${until:-}
 # 5. live events: the history replayed with the current time
 lines=$(grep -c '[^[:space:]]' "$replay")     # lambda-produce skips blank lines
 if [ -n "$SECS" ]; then
-    # one pass over about half the time, so the checks know what was sent;
+    # one pass over about three quarters of the time, so the checks know
+    # what was sent and the stream spans more than a bucket plus the
+    # lateness (the handover needs live buckets before batch's cutoff);
     # once speed has its partitions, so that it sees the stream grow
     wait_for 30 "speed's partitions" grep -q "info: assigned" "$RUN/speed.log" ||
         say "lambda-speed has no partitions after 30 s; streaming anyway"
-    RATE=$(( (lines * 2 + SECS - 1) / (SECS > 0 ? SECS : 1) ))
+    RATE=$(( (lines * 4 + 3 * SECS - 1) / (SECS > 0 ? 3 * SECS : 1) ))
     [ "$RATE" -lt 1 ] && RATE=1
     start producer "$BUILD/lambda-produce" -c "$PIPE" -b "$LAMBDA_BROKERS" --now \
         --rate "$RATE" "$replay" >"$RUN/producer.log" 2>&1
