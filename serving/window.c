@@ -13,18 +13,6 @@
 #define SFX(w, i) (ROW(w, i) + (w)->ns)
 #define TIME(w, i) ((w)->times[(i) & ((w)->cap - 1)])
 
-static int64_t
-gcd(int64_t a, int64_t b)
-{
-    while (b != 0) {
-        int64_t r = a % b;
-
-        a = b;
-        b = r;
-    }
-    return a;
-}
-
 void
 window_init(struct window *w, const struct view *v, int64_t step,
     int64_t width, int64_t first,
@@ -35,7 +23,7 @@ window_init(struct window *w, const struct view *v, int64_t step,
     w->v = v;
     w->step = step;
     w->width = width;
-    w->chunk = gcd(step, width);
+    w->chunk = ts_gcd(step, width);
     w->first = first;
     w->emit = emit;
     w->arg = arg;

@@ -2,6 +2,8 @@
 #include <assert.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "shared/dec.h"
@@ -249,4 +251,16 @@ dec_format_ratio(dec_i128 sum, int64_t n, int scale, int extra, char *buf,
     for (i = 0; i < nd - 1 && dig[i] == '0'; i++)
         ;
     return put_scaled(sum < 0, dig + i, nd - i, scale + extra, buf, size);
+}
+
+char *
+dec_format_double(double d, char *buf, size_t size)
+{
+    if (isnan(d))
+        snprintf(buf, size, "NaN");
+    else if (isinf(d))
+        snprintf(buf, size, d < 0 ? "-Infinity" : "Infinity");
+    else if (snprintf(buf, size, "%.15g", d), strtod(buf, NULL) != d)
+        snprintf(buf, size, "%.17g", d);
+    return buf;
 }

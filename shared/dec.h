@@ -57,4 +57,9 @@ char *dec_format(dec_i128 v, int scale, char *buf, size_t size);
 char *dec_format_ratio(dec_i128 sum, int64_t n, int scale, int extra,
     char *buf, size_t size);
 
+/* Print d as the shortest text that reads back as d ("12.345", "1e+20"),
+ * or "NaN", "Infinity", "-Infinity": for messages that quote a number as
+ * cJSON parsed it. Returns buf. */
+char *dec_format_double(double d, char *buf, size_t size);
+
 #endif

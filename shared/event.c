@@ -287,22 +287,6 @@ has_nul_escape(const char *from, const char *end)
 
 /* ---- messages -------------------------------------------------------------- */
 
-static void
-fmt_double(double d, char *buf, size_t size)
-{
-    if (isnan(d)) {
-        snprintf(buf, size, "NaN");
-        return;
-    }
-    if (isinf(d)) {
-        snprintf(buf, size, d < 0 ? "-Infinity" : "Infinity");
-        return;
-    }
-    snprintf(buf, size, "%.15g", d);
-    if (strtod(buf, NULL) != d)
-        snprintf(buf, size, "%.17g", d);
-}
-
 /* A scaled value as the user wrote it: 1250 at scale 2 is "12.5". */
 static void
 fmt_scaled(int64_t v, int scale, char *buf, size_t size)
@@ -342,7 +326,7 @@ describe(const cJSON *j, char *buf, size_t size)
         }
         snprintf(buf, size, "\"%.*s%s\"", (int)n, s, dots);
     } else if (cJSON_IsNumber(j)) {
-        fmt_double(j->valuedouble, buf, size);
+        dec_format_double(j->valuedouble, buf, size);
     } else if (cJSON_IsTrue(j)) {
         snprintf(buf, size, "true");
     } else if (cJSON_IsFalse(j)) {

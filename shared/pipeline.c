@@ -160,23 +160,6 @@ fail(struct loader *ld, const char *fmt, ...)
     return -1;
 }
 
-/* Shortest text that reads back as d. */
-static void
-fmt_double(double d, char *buf, size_t size)
-{
-    if (isnan(d)) {
-        snprintf(buf, size, "NaN");
-        return;
-    }
-    if (isinf(d)) {
-        snprintf(buf, size, d < 0 ? "-Infinity" : "Infinity");
-        return;
-    }
-    snprintf(buf, size, "%.15g", d);
-    if (strtod(buf, NULL) != d)
-        snprintf(buf, size, "%.17g", d);
-}
-
 /* Append s quoted, cut at max bytes on a UTF-8 boundary. */
 static void
 quote_cut(char *buf, size_t size, const char *s, size_t max)
@@ -202,7 +185,7 @@ describe(const cJSON *j, char *buf, size_t size)
     else if (cJSON_IsString(j))
         quote_cut(buf, size, j->valuestring, 40);
     else if (cJSON_IsNumber(j))
-        fmt_double(j->valuedouble, buf, size);
+        dec_format_double(j->valuedouble, buf, size);
     else if (cJSON_IsTrue(j))
         snprintf(buf, size, "true");
     else if (cJSON_IsFalse(j))
@@ -1187,7 +1170,7 @@ load_kafka(struct loader *ld, const cJSON *k)
                 snprintf(num, sizeof(num), "%lld",
                     (long long)c->valuedouble);
             else
-                fmt_double(c->valuedouble, num, sizeof(num));
+                dec_format_double(c->valuedouble, num, sizeof(num));
             text = num;
         } else {
             return fail(ld, "expected a string, number or bool, got %s",
@@ -1548,17 +1531,6 @@ pipeline_view(const struct pipeline *p, const char *name)
     return NULL;
 }
 
-static int64_t
-gcd64(int64_t a, int64_t b)
-{
-    while (b != 0) {
-        int64_t t = a % b;
-        a = b;
-        b = t;
-    }
-    return a;
-}
-
 int64_t
 pipeline_cutoff_unit(const struct pipeline *p)
 {
@@ -1566,7 +1538,7 @@ pipeline_cutoff_unit(const struct pipeline *p)
 
     for (int i = 0; i < p->nviews; i++) {
         int64_t g = p->views[i].granularity;
-        unit = unit == 0 ? g : unit / gcd64(unit, g) * g;
+        unit = unit == 0 ? g : unit / ts_gcd(unit, g) * g;
     }
     return unit == 0 ? 1000 : unit;
 }

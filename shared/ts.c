@@ -288,3 +288,15 @@ ts_bucket(int64_t t, int64_t gran)
         q--;
     return q * gran;
 }
+
+int64_t
+ts_gcd(int64_t a, int64_t b)
+{
+    while (b != 0) {
+        int64_t r = a % b;
+
+        a = b;
+        b = r;
+    }
+    return a;
+}

@@ -56,6 +56,10 @@ int ts_duration_parse(const char *s, int64_t *ms);
  * unit that divides it exactly ("1h", "90s"). Returns buf. */
 char *ts_duration_format(int64_t ms, char *buf, size_t size);
 
+/* Greatest common divisor of two durations (> 0): the widest bucket both
+ * are multiples of. */
+int64_t ts_gcd(int64_t a, int64_t b);
+
 /* Start of the bucket of width gran (> 0) holding t: floor(t / gran) * gran,
  * correct for negative t. */
 int64_t ts_bucket(int64_t t, int64_t gran);

@@ -285,6 +285,22 @@ test_dec_format_ratio(void)
             cases[i].scale, cases[i].extra, buf, sizeof(buf)), cases[i].out);
 }
 
+static void
+test_format_double(void)
+{
+    static const struct { double d; const char *want; } cases[] = {
+        {12.345, "12.345"}, {0.1, "0.1"}, {-3, "-3"}, {1e20, "1e+20"},
+        {0.1 + 0.2, "0.30000000000000004"},
+    };
+    char buf[64];
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        CHECK_STREQ(dec_format_double(cases[i].d, buf, sizeof(buf)),
+            cases[i].want);
+    CHECK_STREQ(dec_format_double(NAN, buf, sizeof(buf)), "NaN");
+    CHECK_STREQ(dec_format_double(-INFINITY, buf, sizeof(buf)), "-Infinity");
+}
+
 int
 main(void)
 {
@@ -294,5 +310,6 @@ main(void)
     RUN(test_dec_add);
     RUN(test_dec_format);
     RUN(test_dec_format_ratio);
+    RUN(test_format_double);
     return test_report();
 }

@@ -339,6 +339,19 @@ test_ts_bucket(void)
         CHECK(ts_bucket(cases[i].t, cases[i].gran) == cases[i].want);
 }
 
+static void
+test_gcd(void)
+{
+    static const struct { int64_t a, b, g; } cases[] = {
+        {3600000, 60000, 60000}, {180000, 30000, 30000},
+        {86400000, 3600000, 3600000}, {90000, 60000, 30000}, {7, 5, 1},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        CHECK(ts_gcd(cases[i].a, cases[i].b) == cases[i].g);
+        CHECK(ts_gcd(cases[i].b, cases[i].a) == cases[i].g);
+    }
+}
+
 int
 main(void)
 {
@@ -351,5 +364,6 @@ main(void)
     RUN(test_ts_param_parse);
     RUN(test_ts_duration);
     RUN(test_ts_bucket);
+    RUN(test_gcd);
     return test_report();
 }
