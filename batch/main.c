@@ -18,6 +18,7 @@
 #include "shared/err.h"
 #include "shared/log.h"
 #include "shared/opt.h"
+#include "shared/sig.h"
 #include "shared/ts.h"
 
 #define PROG "lambda-batch"
@@ -50,21 +51,6 @@ on_signal(int sig)
         _exit(1);
     }
     batch_signal = sig;
-}
-
-static void
-signals_install(void)
-{
-    struct sigaction sa;
-
-    memset(&sa, 0, sizeof(sa));
-    sigemptyset(&sa.sa_mask);
-    sa.sa_handler = on_signal;
-    (void)sigaction(SIGTERM, &sa, NULL);
-    (void)sigaction(SIGINT, &sa, NULL);
-    (void)sigaction(SIGHUP, &sa, NULL);
-    sa.sa_handler = SIG_IGN;
-    (void)sigaction(SIGPIPE, &sa, NULL);
 }
 
 /* Store and lock (unless a dry run), rejects file. */
@@ -128,7 +114,7 @@ main(int argc, char **argv)
     (void)pthread_mutex_init(&b.fail_mu, NULL);
     b.started = batch_now();
     config_load(&b, opts, SYNOPSIS, argc, argv);
-    signals_install();
+    sig_install(on_signal);
     log_debug("%s: %d inputs, %d threads, store %s", __func__, b.ninputs,
         b.threads, b.p->store);
 

@@ -10,6 +10,7 @@
 #include "shared/mem.h"
 #include "shared/opt.h"
 #include "shared/pipeline.h"
+#include "shared/sig.h"
 #include "shared/store.h"
 #include "speed/archive.h"
 #include "speed/delta.h"
@@ -125,21 +126,6 @@ setup(struct speed *sp, char *err)
 }
 
 static void
-signals(void)
-{
-    struct sigaction sa;
-
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    (void)sigaction(SIGTERM, &sa, NULL);
-    (void)sigaction(SIGINT, &sa, NULL);
-    (void)sigaction(SIGHUP, &sa, NULL);
-    sa.sa_handler = SIG_IGN;
-    (void)sigaction(SIGPIPE, &sa, NULL);
-}
-
-static void
 teardown(struct speed *sp)
 {
     rejects_free(sp->rejects);
@@ -187,7 +173,7 @@ main(int argc, char **argv)
         teardown(&sp);
         return 1;
     }
-    signals();
+    sig_install(on_signal);
     log_info("startup: pipeline %s, topic %s, group %s, brokers %s, store %s, "
         "rejects to %s%s%s%s", sp.p->name, sp.topic, sp.p->speed.group,
         sp.p->speed.brokers, sp.p->store, rejects_where(sp.rejects),

@@ -39,6 +39,7 @@
 #include "shared/log.h"
 #include "shared/mem.h"
 #include "shared/opt.h"
+#include "shared/sig.h"
 #include "shared/pipeline.h"
 
 #define PROG "lambda-devbroker"
@@ -349,7 +350,6 @@ main(int argc, char **argv)
         {NULL, 0, NULL, 0}
     };
     struct devbroker db;
-    struct sigaction sa;
     enum log_level level = LOG_LEVEL_INFO;
     const char *config = NULL;
     long n;
@@ -411,14 +411,7 @@ main(int argc, char **argv)
         return 2;
     log_init(PROG, level);
 
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    (void)sigaction(SIGTERM, &sa, NULL);
-    (void)sigaction(SIGINT, &sa, NULL);
-    (void)sigaction(SIGHUP, &sa, NULL);
-    sa.sa_handler = SIG_IGN;
-    (void)sigaction(SIGPIPE, &sa, NULL);
+    sig_install(on_signal);
 
     if ((db.control != NULL && open_control(&db) != 0) || start(&db) != 0)
         goto done;

@@ -23,3 +23,18 @@ stop_demo() {
         case $(readlink "$d/cwd" 2>/dev/null) in "$work"*) kill -KILL "${d#/proc/}" 2>/dev/null ;; esac
     done
 }
+# wait until the demo started with demo=$! says it runs ($work/demo.out);
+# else show its output and fail the test
+wait_demo_started() {
+    for _ in $(seq 600); do
+        grep -q "press Ctrl-C to stop" "$work/demo.out" 2>/dev/null && break
+        kill -0 "$demo" 2>/dev/null || break
+        sleep 0.1
+    done
+    if ! grep -q "press Ctrl-C to stop" "$work/demo.out"; then
+        tail -n 30 "$work/demo.out"
+        echo "FAIL: the demo did not start"
+        echo "0 passed, 1 failed"
+        exit 1
+    fi
+}

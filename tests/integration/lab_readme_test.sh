@@ -19,20 +19,10 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
-. "$(dirname "$0")/lab_lib.sh"   # with_sigint, running, stop_demo
+. "$(dirname "$0")/lab_lib.sh"   # with_sigint, running, stop_demo, wait_demo_started
 DEMO_DIR=$work/demo DEMO_PORT=0 "${with_sigint[@]}" sh scripts/demo.sh >"$work/demo.out" 2>&1 &
 demo=$!
-for _ in $(seq 600); do
-    grep -q "press Ctrl-C to stop" "$work/demo.out" 2>/dev/null && break
-    kill -0 "$demo" 2>/dev/null || break
-    sleep 0.1
-done
-if ! grep -q "press Ctrl-C to stop" "$work/demo.out"; then
-    tail -n 30 "$work/demo.out"
-    echo "FAIL: the demo did not start"
-    echo "0 passed, 1 failed"
-    exit 1
-fi
+wait_demo_started
 DEMO=$work/demo README=$PWD/README.md /usr/bin/python3 - <<'PYEOF'
 import json, os, re, subprocess, sys, time
 
