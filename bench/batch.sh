@@ -3,7 +3,8 @@
 #
 # Generates bench/.work/events-N.jsonl (bench/gen_events, deterministic; ~600
 # MB for 5M) unless present, installs @duckdb/node-api into bench/.work/node
-# (npm) and GNU time (apt-get) when missing, then runs, alternated, RUNS
+# (npm) when missing (GNU time, node and npm come from scripts/deps.sh bench),
+# then runs, alternated, RUNS
 # times each: lambda-batch --threads 2, lambda-batch --threads 1, DuckDB
 # with SET threads=2 (read_json_auto: both views in one scan with GROUPING
 # SETS, and one GROUP BY query per view), and bench/cjson_parse (read +
@@ -25,11 +26,10 @@ mkdir -p "$W"
 for p in "$LB" "$BUILD/bench/gen_events" "$BUILD/bench/cjson_parse"; do
     [ -x "$p" ] || { echo "batch.sh: $p missing (run make bench)" >&2; exit 1; }
 done
-if [ ! -x /usr/bin/time ]; then
-    echo "batch.sh: installing GNU time (apt-get install time)"
-    if [ "$(id -u)" = 0 ]; then apt-get install -y -qq time >/dev/null
-    else sudo apt-get install -y -qq time >/dev/null; fi
-fi
+for c in /usr/bin/time node npm; do
+    command -v "$c" >/dev/null 2>&1 ||
+        { echo "batch.sh: $c missing: run 'sh scripts/deps.sh bench' (make bench does)" >&2; exit 1; }
+done
 if [ ! -s "$EV" ]; then
     echo "batch.sh: generating $N events into $EV"
     "$BUILD/bench/gen_events" "$N" >"$EV.tmp"

@@ -20,11 +20,8 @@ WRKT=${BENCH_WRK_THREADS:-2}
 work=bench/.work/serving
 pids=""
 
-if ! command -v wrk >/dev/null 2>&1; then
-    echo "installing wrk (Debian package)"
-    if [ "$(id -u)" = 0 ]; then apt-get install -y wrk >/dev/null; else sudo apt-get install -y wrk >/dev/null; fi
-    command -v wrk >/dev/null 2>&1 || { echo "serving bench: wrk is required"; exit 1; }
-fi
+command -v wrk >/dev/null 2>&1 ||
+    { echo "serving bench: wrk missing: run 'sh scripts/deps.sh bench' (make bench does)"; exit 1; }
 for b in "$BUILD/lambda-serving" "$BUILD/bench/hello" "$BUILD/bench/serving_gen"; do
     [ -x "$b" ] || { echo "serving bench: $b missing (make bench builds it)"; exit 1; }
 done
