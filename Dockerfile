@@ -30,13 +30,16 @@ RUN apt-get update \
  && useradd --system --uid 10001 --gid lambdakit --home-dir /opt/lambdakit \
       --no-create-home --shell /usr/sbin/nologin lambdakit
 COPY --from=build /src/build/lambda-batch /src/build/lambda-speed \
-     /src/build/lambda-serving /src/build/lambda-produce /usr/local/bin/
+     /src/build/lambda-serving /src/build/lambda-produce \
+     /src/build/lambda-timeshift /usr/local/bin/
 COPY datasets/ /opt/lambdakit/datasets/
 # var/ is where the pipelines' relative paths point (store, archive, rejects);
 # compose mounts the lab-data volume here, which starts with this ownership.
 # The folders of the master dataset are created here so a new volume starts with them.
 RUN mkdir -p /opt/lambdakit/var/orders/archive /opt/lambdakit/var/orders/incoming \
       /opt/lambdakit/var/rides/archive /opt/lambdakit/var/iot/archive \
+      /opt/lambdakit/var/orders/history /opt/lambdakit/var/rides/history \
+      /opt/lambdakit/var/iot/history \
  && chown -R lambdakit:lambdakit /opt/lambdakit/var
 WORKDIR /opt/lambdakit
 USER lambdakit

@@ -126,6 +126,16 @@ log_warnx(const char *fmt, ...)
 }
 
 void
+log_errorx(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vlog(LOG_LEVEL_ERROR, 0, fmt, ap);
+    va_end(ap);
+}
+
+void
 fatal(const char *fmt, ...)
 {
     va_list ap;

@@ -195,21 +195,31 @@ script = svcs["batch"]["command"][0].replace("$$", "$")
 tmp = tempfile.mkdtemp()
 try:
     os.mkdir(os.path.join(tmp, "bin"))
+    os.makedirs(os.path.join(tmp, "datasets", "orders", "history"))   # the script's folder
     with open(os.path.join(tmp, "bin", "lambda-batch"), "w") as f:
         f.write("#!/bin/sh\necho run >> \"$RUNS\"\nexit 0\n")
     with open(os.path.join(tmp, "bin", "sleep"), "w") as f:   # stop at the second sleep
         f.write("#!/bin/sh\necho \"$1\" >> \"$SLEEPS\"\n[ $(wc -l < \"$SLEEPS\") -ge 2 ] && kill -TERM $PPID\nexit 0\n")
-    for b in ("lambda-batch", "sleep"):
+    with open(os.path.join(tmp, "bin", "lambda-timeshift"), "w") as f:
+        f.write("#!/bin/sh\necho \"$@\" >> \"$LOADS\"\necho 3\n")
+    for b in ("lambda-batch", "sleep", "lambda-timeshift"):
         os.chmod(os.path.join(tmp, "bin", b), 0o755)
     for at in ("02:00", time.strftime("%H:%M", time.gmtime(time.time() + 120))):
         runs, sleeps = os.path.join(tmp, "runs"), os.path.join(tmp, "sleeps")
         for p in (runs, sleeps):
             if os.path.exists(p):
                 os.unlink(p)
+        loads = os.path.join(tmp, "loads")
         env = dict(os.environ, PATH=os.path.join(tmp, "bin") + ":" + os.environ["PATH"],
-                   BATCH_AT=at, BATCH_START_DELAY="7", RUNS=runs, SLEEPS=sleeps)
+                   BATCH_AT=at, BATCH_START_DELAY="7", RUNS=runs, SLEEPS=sleeps, LOADS=loads,
+                   LAMBDA_CONFIG="datasets/orders.json")
         t0 = time.time()
-        r = subprocess.run(["/bin/sh", "-c", script], env=env, capture_output=True, text=True, timeout=20)
+        r = subprocess.run(["/bin/sh", "-c", script], env=env, cwd=tmp, capture_output=True, text=True,
+                           timeout=20)
+        check(os.path.exists(loads) and open(loads).read().split() ==
+              ["--end-before", "today", "-o", "var/orders/history", "datasets/orders/history"],
+              "batch loads the history, moved to end yesterday, into an empty var/orders/history")
+        os.unlink(loads)
         with open(sleeps) as f:
             sl = [int(x) for x in f.read().split()]
         check(sl[0] == 7, "batch waits BATCH_START_DELAY before the first run")

@@ -27,7 +27,7 @@ demo=$!
 wait_demo_started
 mkdir -p "$BUILD/artifacts"
 WORK=$work DEMO=$work/demo ARTIFACTS=$BUILD/artifacts /usr/bin/python3 - <<'PYEOF'
-import base64, json, os, socket, struct, subprocess, time, urllib.request
+import base64, json, os, re, socket, struct, subprocess, time, urllib.request
 
 class CDP:
     """A minimal Chrome DevTools Protocol client over a hand-written WebSocket."""
@@ -201,8 +201,10 @@ def api(path):
     with urllib.request.urlopen(url + path, timeout=5) as r:
         return json.loads(r.read().decode(), parse_float=str, parse_int=str)
 
+# the end of the history the demo loaded (moved to end yesterday): live events come after it
+cutoff = re.search(r"DEMO_CUTOFF=(\S+)", open(os.path.join(demo, "var/demo/env")).read()).group(1)
 def live_orders():
-    return int(api("/v1/views/totals/total?from=2026-11-20T00:00:00Z")["metrics"]["orders"])
+    return int(api("/v1/views/totals/total?from=" + cutoff)["metrics"]["orders"])
 
 def producer(sig):
     pgid = int(open(os.path.join(demo, "var/demo/producer.job")).read())
@@ -314,6 +316,14 @@ try:
           "the batch cutoff is marked on the chart")
     shot = c.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)
     open(os.path.join(artifacts, "dashboard-7d.png"), "wb").write(base64.b64decode(shot["data"]))
+
+    # last 30 days: the same history, whatever today is
+    c.evaluate("document.querySelector('[data-range=\"2592000\"]').click()")
+    wait_polls(2)
+    srcs = json.loads(c.evaluate("""JSON.stringify(Array.from(document.querySelectorAll(
+        '#view-totals svg rect')).map(e => e.dataset.source))"""))
+    check("batch" in srcs and "speed" in srcs, "last 30 days: batch and speed buckets (%d batch, %d speed)"
+          % (srcs.count("batch"), srcs.count("speed")))
 
     # a group without the field (optional country) is selectable: the page asks ?country
     c.evaluate("Array.from(document.querySelectorAll('#view-by_country tbody tr')).find(r => r.dataset.key == '(none)').click()")

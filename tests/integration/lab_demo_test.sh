@@ -78,7 +78,10 @@ check "interactive: running and waiting for Ctrl-C" grep -q "press Ctrl-C to sto
 port=$(cat "$d2/var/demo/port" 2>/dev/null)
 check "interactive: dashboard answers at / " \
     sh -c "curl -fsS --max-time 5 -o '$work/page.html' http://127.0.0.1:$port/ && grep -q '<title>lambdakit' '$work/page.html'"
-live() { curl -fsS --max-time 5 "http://127.0.0.1:$port/v1/views/totals/total?from=2026-11-20T00:00:00Z" | jq .metrics.orders; }
+cutoff=$(sed -n 's/.*DEMO_CUTOFF=\([^ ]*\).*/\1/p' "$d2/var/demo/env")  # the loaded history's end
+check "interactive: var/demo/env names the history's end, today 00:00 UTC ($cutoff)" \
+    test "$cutoff" = "$(date -u +%Y-%m-%dT00:00:00Z)"
+live() { curl -fsS --max-time 5 "http://127.0.0.1:$port/v1/views/totals/total?from=$cutoff" | jq .metrics.orders; }
 for _ in $(seq 60); do [ "$(live)" -gt 0 ] 2>/dev/null && break; sleep 0.5; done
 c1=$(live)
 sleep 3
