@@ -342,7 +342,8 @@ live() {        # live count over the buckets after the history, every group
 has_live() { [ "$(live)" -gt 0 ] 2>/dev/null; }
 wait_for 30 "first live events" has_live
 c1=$(live)
-sleep 2
+grown() { [ "$(live)" -gt "$c1" ] 2>/dev/null; }
+wait_for 15 "live counts to grow" grown
 c2=$(live)
 check "speed: live counts grow ($c1 -> $c2)" test "$c2" -gt "$c1"
 

@@ -84,7 +84,8 @@ check "interactive: var/demo/env names the history's end, today 00:00 UTC ($cuto
 live() { curl -fsS --max-time 5 "http://127.0.0.1:$port/v1/views/totals/total?from=$cutoff" | jq .metrics.orders; }
 for _ in $(seq 60); do [ "$(live)" -gt 0 ] 2>/dev/null && break; sleep 0.5; done
 c1=$(live)
-sleep 3
+grown() { [ "$(live)" -gt "${c1:-0}" ] 2>/dev/null; }
+wait_until 20 grown
 c2=$(live)
 check "interactive: live orders stream in ($c1 -> $c2)" test "${c2:-0}" -gt "${c1:-0}"
 kill -INT "$pid"
@@ -109,7 +110,8 @@ d3=$work/busy
 busy=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 /usr/bin/python3 -c 'import socket,sys,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1",int(sys.argv[1]))); s.listen(); time.sleep(60)' "$busy" &
 holder=$!
-sleep 0.3
+listening() { curl -s --max-time 1 -o /dev/null "http://127.0.0.1:$busy/"; [ $? != 7 ]; }   # 7: refused
+wait_until 10 listening
 DEMO_DIR=$d3 DEMO_PORT=$busy timeout 60 sh scripts/demo.sh >"$work/busy.out" 2>&1
 rc=$?
 kill "$holder" 2>/dev/null

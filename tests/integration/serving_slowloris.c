@@ -63,6 +63,9 @@ main(int argc, char **argv)
             send(fd[i], line, strlen(line), MSG_NOSIGNAL) < 0)
             cutat[i] = 0;
     }
+    /* the connections are in the server's accept queue, ahead of any later
+     * client: a test waits for this line instead of sleeping */
+    fprintf(stderr, "connected=%d\n", n);
     while (now_ms() < until) {
         int left = 0;
 

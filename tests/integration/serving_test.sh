@@ -15,8 +15,7 @@ CUTOFF=2026-11-20T12:00:00Z
 C=1795176000                    # $CUTOFF in epoch seconds
 WM=2026-11-20T16:00:00Z
 VERSION=1
-SLOW=1                          # timing slack factor
-[ -n "${LAMBDA_SANITIZED:-}" ] && SLOW=3
+. tests/integration/harness.sh  # SLOW (timing slack factor), now_ms, wait_until
 tmp=$(mktemp -d /tmp/serving_test.XXXXXX)
 pids=()
 pass=0
@@ -330,9 +329,9 @@ eq "unbindable address exits 1" "$?" 1
 
 # ---- slowloris ----------------------------------------------------------------
 start slow --timeout 2
-"$BUILD"/tests/integration/serving_slowloris "$PORT" 8 300 $((8 * SLOW)) >"$tmp/slow.out" &
+"$BUILD"/tests/integration/serving_slowloris "$PORT" 8 300 $((8 * SLOW)) >"$tmp/slow.out" 2>"$tmp/slow.err" &
 lpid=$!
-sleep 0.5
+check "slowloris connected" wait_until $((5 * SLOW)) grep -q connected "$tmp/slow.err"
 fast=0
 for _ in $(seq 10); do
     t0=$(date +%s%N)
@@ -351,9 +350,9 @@ check "cut connections counted" grep -q '^lambda_serving_connections_cut_total [
 kill -TERM "$SPID"; wait "$SPID" 2>/dev/null
 
 start maxc --max-connections 3 --timeout 2
-"$BUILD"/tests/integration/serving_slowloris "$PORT" 3 300 $((6 * SLOW)) >"$tmp/maxc.out" &
+"$BUILD"/tests/integration/serving_slowloris "$PORT" 3 300 $((6 * SLOW)) >"$tmp/maxc.out" 2>"$tmp/maxc.err" &
 lpid=$!
-sleep 0.5
+check "slowloris holds max_connections" wait_until $((5 * SLOW)) grep -q connected "$tmp/maxc.err"
 c=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$URL/healthz")
 check "a connection beyond max_connections waits ($c)" test "$c" != 200
 wait "$lpid"

@@ -25,7 +25,11 @@ check "lambda-speed gets its partitions" \
 producer=$!
 bg $producer
 
-sleep 2
+consumed_some() {
+    c=$(status "$T/down" .consumed)
+    [ -n "$c" ] && [ "$c" != null ] && [ "$c" -gt 0 ]
+}
+wait_until 30 consumed_some
 before=$(status "$T/down" .consumed)
 broker_cmd down
 sleep 4

@@ -73,21 +73,7 @@ bg() {
     PIDS="$PIDS $1"
 }
 
-now_ms() {
-    date +%s%3N
-}
-
-# wait_until SECONDS COMMAND...: poll every 0.1 s; 0 when COMMAND succeeded
-wait_until() {
-    local limit
-    limit=$(( $(now_ms) + $1 * 1000 ))
-    shift
-    while ! "$@"; do
-        [ "$(now_ms)" -gt "$limit" ] && return 1
-        sleep 0.1
-    done
-    return 0
-}
+. "$TOP/tests/integration/harness.sh"     # SLOW, now_ms, wait_until
 
 # start_broker ARGS...: the development broker; sets BROKERS, BROKER_PID
 start_broker() {
