@@ -7,6 +7,7 @@
 #include "shared/err.h"
 #include "shared/log.h"
 #include "shared/segment.h"
+#include "shared/speedmeta.h"
 #include "shared/store.h"
 #include "shared/ts.h"
 
@@ -92,7 +93,7 @@ hold_limit(struct batch *b, char *err)
     hold(b, (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000, floor,
         "events stamped in the future are not complete");
     if (t != NULL && p->speed.archive != NULL && p->speed.topic != NULL) {
-        if ((rc = store_meta_get_i64(t, "speed.watermark", &wm, err)) < 0)
+        if ((rc = store_meta_get_i64(t, SPEEDMETA_WATERMARK, &wm, err)) < 0)
             goto fail;
         if (rc == 0)
             hold(b, wm, floor, "lambda-speed may still accept events "
