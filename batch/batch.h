@@ -98,8 +98,9 @@ struct batch {
     uint64_t         total_bytes;
 
     /* resources */
-    struct store    *st;
-    int              lockfd;
+    struct store    *st;           /* holds the batch lock (publish_lock()) */
+    int              lockfd;        /* unused: the lock is st's; main.c
+                                     * still sets it */
     FILE            *rejf;          /* the rejects file being written */
     char            *rej_tmp;       /* its temporary name, renamed at commit */
     int              rej_failed;    /* a write failed: the run must fail */

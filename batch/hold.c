@@ -1,55 +1,50 @@
 /* hold.c -- the default cutoff never passes events that are not in the inputs yet */
-#include <inttypes.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <sys/time.h>
 
 #include "batch/hold.h"
 #include "shared/err.h"
 #include "shared/log.h"
+#include "shared/segment.h"
+#include "shared/speedmeta.h"
 #include "shared/store.h"
 #include "shared/ts.h"
 
 struct scan {
     const struct batch *b;
-    size_t              plen;   /* length of "speed.archive/TOPIC/" */
+    const char         *topic;
     int64_t             oldest; /* oldest event of a segment not listed */
 };
 
 /* Nonzero when the inputs hold the sealed segment of partition part that
- * starts at offset first (named FIRST-LAST.jsonl in its pP folder). */
+ * starts at offset first. */
 static int
-listed(const struct batch *b, const char *part, int64_t first)
+listed(const struct batch *b, int32_t part, int64_t first)
 {
-    char needle[64];
-
-    snprintf(needle, sizeof(needle), "/p%s/%020" PRId64 "-", part, first);
     for (int i = 0; i < b->ninputs; i++)
-        if (strstr(b->inputs[i].path, needle) != NULL)
+        if (segment_path_is(b->inputs[i].path, part, first))
             return 1;
     return 0;
 }
 
-/* One segment state of lambda-speed's archive: "FIRST LEN LAST OPENED TMIN". */
+/* One partition's segment state in lambda-speed's archive. */
 static int
 segment(void *arg, const char *name, const void *val, size_t len)
 {
     struct scan *s = arg;
-    int64_t first, n, last, opened, tmin;
-    char text[128];
+    struct segment sg;
+    int32_t part;
 
-    if (len == 0 || len >= sizeof(text))
+    if (len == 0 || len >= SEGMENT_RECORD_MAX)
         return 0;
-    memcpy(text, val, len);
-    text[len] = '\0';
-    if (sscanf(text, "%" SCNd64 " %" SCNd64 " %" SCNd64 " %" SCNd64 " %"
-        SCNd64, &first, &n, &last, &opened, &tmin) != 5) {
+    if (segment_key_part(name, s->topic, &part) != 0 ||
+        segment_parse(&sg, val, len) != 0) {
         s->oldest = INT64_MIN;  /* unknown: hold everything */
         return 1;
     }
-    if (n > 0 && !listed(s->b, name + s->plen, first) && tmin < s->oldest)
-        s->oldest = tmin;
+    if (sg.len > 0 && !listed(s->b, part, sg.first) && sg.tmin < s->oldest)
+        s->oldest = sg.tmin;
     return 0;
 }
 
@@ -75,7 +70,8 @@ hold_limit(struct batch *b, char *err)
     struct store_txn *t = NULL;
     struct timeval tv;
     struct scan s;
-    char prefix[256], a[TS_BUFSZ];
+    struct buf prefix;
+    char a[TS_BUFSZ];
     int64_t wm, floor = INT64_MIN;
     int rc;
 
@@ -97,16 +93,19 @@ hold_limit(struct batch *b, char *err)
     hold(b, (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000, floor,
         "events stamped in the future are not complete");
     if (t != NULL && p->speed.archive != NULL && p->speed.topic != NULL) {
-        if ((rc = store_meta_get_i64(t, "speed.watermark", &wm, err)) < 0)
+        if ((rc = store_meta_get_i64(t, SPEEDMETA_WATERMARK, &wm, err)) < 0)
             goto fail;
         if (rc == 0)
             hold(b, wm, floor, "lambda-speed may still accept events "
                 "from its watermark on");
-        snprintf(prefix, sizeof(prefix), "speed.archive/%s/", p->speed.topic);
+        buf_init(&prefix);
+        segment_key(&prefix, p->speed.topic, -1);
         s.b = b;
-        s.plen = strlen(prefix);
+        s.topic = p->speed.topic;
         s.oldest = INT64_MAX;
-        if (store_meta_scan(t, prefix, segment, &s, err) != 0)
+        rc = store_meta_scan(t, prefix.data, segment, &s, err);
+        buf_reset(&prefix);
+        if (rc != 0)
             goto fail;
         if (s.oldest != INT64_MAX)
             hold(b, s.oldest, floor, "lambda-speed has archived events from "

@@ -1,12 +1,8 @@
 /* publish.c -- one run at a time; write and publish the new version */
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <unistd.h>
 
 #include "batch/progress.h"
 #include "batch/publish.h"
@@ -20,50 +16,13 @@
 int
 publish_lock(struct batch *b, char *err)
 {
-    char path[4096], pid[32];
-    const char *dir = store_dir(b->st);
-    ssize_t n;
-    int fd, len;
-
-    len = snprintf(path, sizeof(path), "%s/batch.run.lock", dir);
-    if (len < 0 || (size_t)len >= sizeof(path)) {
-        snprintf(err, ERR_LEN, "store %s: path too long", dir);
-        return -1;
-    }
-    if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0) {
-        snprintf(err, ERR_LEN, "store %s: batch.run.lock: %s", dir,
-            strerror(errno));
-        return -1;
-    }
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        int saved = errno;
-
-        if (saved == EWOULDBLOCK) {
-            n = pread(fd, pid, sizeof(pid) - 1, 0);
-            pid[n > 0 ? n : 0] = '\0';
-            pid[strcspn(pid, "\n")] = '\0';
-            snprintf(err, ERR_LEN, "another lambda-batch is running on %s "
-                "(pid %s)", dir, pid[0] != '\0' ? pid : "unknown");
-        } else {
-            snprintf(err, ERR_LEN, "store %s: batch.run.lock: flock: %s", dir,
-                strerror(saved));
-        }
-        (void)close(fd);
-        return -1;
-    }
-    len = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
-    if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)len, 0) != len)
-        log_warn("%s: cannot record the pid", path);
-    b->lockfd = fd;
-    return 0;
+    return store_batch_lock(b->st, err);
 }
 
 void
 publish_unlock(struct batch *b)
 {
-    if (b->lockfd >= 0)
-        (void)close(b->lockfd);
-    b->lockfd = -1;
+    store_batch_unlock(b->st);
 }
 
 static int

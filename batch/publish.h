@@ -5,14 +5,13 @@
 #include "batch/batch.h"
 
 /*
- * Take the run lock: flock(LOCK_EX | LOCK_NB) on STORE/batch.run.lock, which
- * then holds our pid. The lock dies with the process, so a killed run never
- * leaves it behind. Returns 0, or -1 with err ("another lambda-batch is
- * running on var/shop (pid 4242)").
+ * Take the store's batch lock (store_batch_lock()) for the whole run, before
+ * the inputs are read: a second run fails at once. Returns 0, or -1 with err
+ * ("another lambda-batch is running on var/shop (pid 4242)").
  */
 int publish_lock(struct batch *b, char *err);
 
-/* Release the lock (exit does it too). */
+/* Release the lock (store_free() and exit do it too). */
 void publish_unlock(struct batch *b);
 
 /*

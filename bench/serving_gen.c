@@ -11,6 +11,7 @@
 #include "shared/key.h"
 #include "shared/mem.h"
 #include "shared/pipeline.h"
+#include "shared/speedmeta.h"
 #include "shared/store.h"
 #include "shared/ts.h"
 
@@ -126,9 +127,9 @@ main(int argc, char **argv)
         }
     }
     gettimeofday(&tv, NULL);
-    if (store_meta_put_i64(t, "speed.watermark",
+    if (store_meta_put_i64(t, SPEEDMETA_WATERMARK,
         END_MS + (int64_t)shours * 3600000, err) != 0 ||
-        store_meta_put_i64(t, "speed.updated_at",
+        store_meta_put_i64(t, SPEEDMETA_UPDATED_AT,
         (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000, err) != 0 ||
         store_txn_commit(t, err) != 0)
         die(err);

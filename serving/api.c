@@ -6,8 +6,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <cjson/cJSON.h>
-
 #include "serving/api.h"
 #include "serving/query.h"
 #include "serving/window.h"
@@ -15,6 +13,7 @@
 #include "shared/key.h"
 #include "shared/log.h"
 #include "shared/mem.h"
+#include "shared/speedmeta.h"
 #include "shared/ts.h"
 
 #define TYPE_JSON "application/json"
@@ -797,7 +796,7 @@ api_views(struct serving *sv, struct params *q, struct reply *r)
      * exists, with null versions, so a dashboard can draw its frame. */
     if (st != NULL && snap_begin(&s, st, err) == 0) {
         open = 1;
-        has_upd = store_meta_get_i64(s.txn, "speed.updated_at", &upd,
+        has_upd = store_meta_get_i64(s.txn, SPEEDMETA_UPDATED_AT, &upd,
             err) == 0;
     }
     buf_puts(b, "{\"views\":[");
@@ -901,66 +900,38 @@ prom_name(struct buf *b, const char *s)
 }
 
 static void
-prom_value(struct buf *b, const cJSON *j)
+prom_value(struct buf *b, double d)
 {
-    double d = cJSON_IsBool(j) ? (cJSON_IsTrue(j) ? 1 : 0) : j->valuedouble;
-
     if (d == (double)(long long)d)
         buf_printf(b, " %lld\n", (long long)d);
     else
         buf_printf(b, " %.17g\n", d);
 }
 
-/* The label for the members of a status object: rejects by reason, lags
- * by partition, anything else by key. */
-static const char *
-status_label(const char *name)
-{
-    if (strcmp(name, "rejects") == 0)
-        return "reason";
-    if (strncmp(name, "lag", 3) == 0)
-        return "partition";
-    return "key";
-}
-
-/* The speed status (a JSON object lambda-speed keeps in meta): numbers and
- * booleans become lambda_speed_NAME, objects of numbers
- * lambda_speed_NAME{LABEL="..."}; anything else is skipped. */
+/* One number of the speed status (shared/speedmeta.h) as
+ * lambda_speed_NAME, or lambda_speed_NAME{LABEL="KEY"} for the members of
+ * an object. */
 static void
-put_speed_status(struct buf *b, const void *val, size_t len)
+put_status_number(void *arg, const char *name, const char *label,
+    const char *key, double value)
 {
-    cJSON *root = cJSON_ParseWithLength(val, len), *j, *k;
+    struct buf *b = arg;
 
-    if (root == NULL || !cJSON_IsObject(root)) {
-        cJSON_Delete(root);
-        return;
-    }
-    cJSON_ArrayForEach(j, root) {
-        if (cJSON_IsNumber(j) || cJSON_IsBool(j)) {
-            buf_puts(b, "lambda_speed_");
-            prom_name(b, j->string);
-            prom_value(b, j);
-        } else if (cJSON_IsObject(j)) {
-            cJSON_ArrayForEach(k, j) {
-                if (!cJSON_IsNumber(k) && !cJSON_IsBool(k))
-                    continue;
-                buf_puts(b, "lambda_speed_");
-                prom_name(b, j->string);
-                buf_printf(b, "{%s=\"", status_label(j->string));
-                for (const char *c = k->string; *c != '\0'; c++) {
-                    if (*c == '"' || *c == '\\')
-                        buf_putc(b, '\\');
-                    if (*c == '\n')
-                        buf_puts(b, "\\n");
-                    else
-                        buf_putc(b, *c);
-                }
-                buf_puts(b, "\"}");
-                prom_value(b, k);
-            }
+    buf_puts(b, "lambda_speed_");
+    prom_name(b, name);
+    if (label != NULL) {
+        buf_printf(b, "{%s=\"", label);
+        for (const char *c = key; *c != '\0'; c++) {
+            if (*c == '"' || *c == '\\')
+                buf_putc(b, '\\');
+            if (*c == '\n')
+                buf_puts(b, "\\n");
+            else
+                buf_putc(b, *c);
         }
+        buf_puts(b, "\"}");
     }
-    cJSON_Delete(root);
+    prom_value(b, value);
 }
 
 void
@@ -1014,8 +985,8 @@ api_metrics(struct serving *sv, struct params *q, struct reply *r)
         gauge(b, "lambda_speed_watermark_age_seconds", "Now minus the speed "
             "watermark.", (double)(now - s.watermark) / 1000);
     }
-    if (open && store_meta_get(s.txn, "speed.status", &val, &len, err) == 0)
-        put_speed_status(b, val, len);
+    if (open && store_meta_get(s.txn, SPEEDMETA_STATUS, &val, &len, err) == 0)
+        (void)speedmeta_status_walk(val, len, put_status_number, b);
     if (open)
         snap_end(&s);
 }

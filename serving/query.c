@@ -8,6 +8,7 @@
 #include "shared/err.h"
 #include "shared/key.h"
 #include "shared/mem.h"
+#include "shared/speedmeta.h"
 #include "shared/ts.h"
 
 int
@@ -27,7 +28,7 @@ snap_begin(struct snap *s, struct store *st, char *err)
         s->has_batch = 1;
         s->cutoff = s->batch.cutoff;
     }
-    rc = store_meta_get_i64(s->txn, "speed.watermark", &s->watermark, err);
+    rc = store_meta_get_i64(s->txn, SPEEDMETA_WATERMARK, &s->watermark, err);
     if (rc < 0)
         goto fail;
     s->has_watermark = rc == 0;
@@ -52,8 +53,9 @@ snap_identity(struct snap *s, struct buf *out, char *err)
     size_t len = 0;
     int rc, rs;
 
-    if ((rc = store_meta_get_i64(s->txn, "speed.updated_at", &upd, err)) < 0 ||
-        (rs = store_meta_get(s->txn, "speed.status", &val, &len, err)) < 0)
+    if ((rc = store_meta_get_i64(s->txn, SPEEDMETA_UPDATED_AT, &upd,
+        err)) < 0 || (rs = store_meta_get(s->txn, SPEEDMETA_STATUS, &val, &len,
+        err)) < 0)
         return -1;
     head[0] = s->has_batch ? s->batch.version : 0;
     head[1] = s->has_batch ? s->batch.cutoff : 0;

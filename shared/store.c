@@ -57,6 +57,8 @@ struct store {
     int              sync_init; /* mu and cv were initialised */
     int              live;      /* transactions of this process */
     int              resizing;
+    int              lockfd;    /* the batch lock while held, else -1 */
+    int              writing;   /* a store_writer is open on this handle */
 };
 
 struct store_txn {
@@ -91,7 +93,8 @@ struct store_iter {
 struct store_writer {
     struct store          *st;
     const struct pipeline *p;
-    int                    lockfd;
+    int                    locked;      /* st->writing is ours */
+    int                    unlock;      /* we took st's batch lock */
     uint32_t               version;
     uint32_t               prev;        /* current version at begin, 0: none */
     int64_t                keep_before;
@@ -511,6 +514,7 @@ store_open(struct store **out, const char *dir, unsigned flags, char *err)
 
     st->dir = xstrdup(dir);
     st->flags = flags;
+    st->lockfd = -1;
     if (*dir == '\0') {
         snprintf(err, ERR_LEN, "store: empty directory name");
         goto fail;
@@ -584,6 +588,7 @@ store_free(struct store *st)
 {
     if (st == NULL)
         return;
+    store_batch_unlock(st);
     if (st->env != NULL)
         mdb_env_close(st->env);
     if (st->sync_init) {
@@ -1744,8 +1749,10 @@ writer_free(struct store_writer *w)
     if (w == NULL)
         return;
     old_close(w);
-    if (w->lockfd >= 0)
-        close(w->lockfd);       /* releases the flock */
+    if (w->locked)
+        w->st->writing = 0;
+    if (w->unlock)
+        store_batch_unlock(w->st);
     free(w->order);
     free(w->sigs);
     free(w->first);
@@ -1759,33 +1766,78 @@ writer_free(struct store_writer *w)
     free(w);
 }
 
-static int
-writer_lock(struct store_writer *w, char *err)
+int
+store_batch_lock(struct store *st, char *err)
 {
-    size_t n = strlen(w->st->dir) + sizeof("/batch.lock");
-    char *path = xmalloc(n);
-    int rc = -1;
+    size_t n = strlen(st->dir) + sizeof("/" STORE_LOCK_FILE);
+    char *path = xmalloc(n), pid[32];
+    ssize_t got;
+    int fd = -1, len, rc = -1;
 
-    snprintf(path, n, "%s/batch.lock", w->st->dir);
-    w->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (w->lockfd < 0) {
-        snprintf(err, ERR_LEN, "store %s: open %s: %s", w->st->dir, path,
+    if (st->lockfd >= 0) {
+        rc = 0;
+        goto done;
+    }
+    snprintf(path, n, "%s/" STORE_LOCK_FILE, st->dir);
+    if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0) {
+        snprintf(err, ERR_LEN, "store %s: " STORE_LOCK_FILE ": %s", st->dir,
             strerror(errno));
         goto done;
     }
-    if (flock(w->lockfd, LOCK_EX | LOCK_NB) != 0) {
-        if (errno == EWOULDBLOCK)
-            snprintf(err, ERR_LEN, "store %s: another batch run is writing "
-                "this store", w->st->dir);
-        else
-            snprintf(err, ERR_LEN, "store %s: flock %s: %s", w->st->dir,
-                path, strerror(errno));
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        if (errno == EWOULDBLOCK) {
+            got = pread(fd, pid, sizeof(pid) - 1, 0);
+            pid[got > 0 ? got : 0] = '\0';
+            pid[strcspn(pid, "\n")] = '\0';
+            snprintf(err, ERR_LEN, "another lambda-batch is running on %s "
+                "(pid %s)", st->dir, pid[0] != '\0' ? pid : "unknown");
+        } else {
+            snprintf(err, ERR_LEN, "store %s: " STORE_LOCK_FILE ": flock: %s",
+                st->dir, strerror(errno));
+        }
+        (void)close(fd);
         goto done;
     }
+    /* the pid is for the message above only: a failure to record it
+     * leaves "pid unknown" */
+    len = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) == 0)
+        (void)!pwrite(fd, pid, (size_t)len, 0);
+    st->lockfd = fd;
     rc = 0;
 done:
     free(path);
     return rc;
+}
+
+void
+store_batch_unlock(struct store *st)
+{
+    if (st == NULL || st->lockfd < 0)
+        return;
+    (void)close(st->lockfd);    /* releases the flock */
+    st->lockfd = -1;
+}
+
+/* The writer's claim on st: its batch lock (taken here unless the handle
+ * holds it already, as lambda-batch's does) and its one writer. */
+static int
+writer_lock(struct store_writer *w, char *err)
+{
+    struct store *st = w->st;
+    int held = st->lockfd >= 0;
+
+    if (st->writing) {
+        snprintf(err, ERR_LEN, "store %s: another batch run is writing "
+            "this store", st->dir);
+        return -1;
+    }
+    if (store_batch_lock(st, err) != 0)
+        return -1;
+    w->unlock = !held;
+    w->locked = 1;
+    st->writing = 1;
+    return 0;
 }
 
 int
@@ -1800,7 +1852,6 @@ store_writer_begin(struct store *st, const struct pipeline *p,
 
     w->st = st;
     w->p = p;
-    w->lockfd = -1;
     w->keep_before = keep_before;
     buf_init(&w->days);
     buf_init(&w->alls);

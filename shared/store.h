@@ -188,9 +188,30 @@ int store_view_check(struct store_txn *t, const struct pipeline *p,
 int store_speed_sign(struct store_txn *t, const struct pipeline *p, char *err);
 
 /*
- * Batch publication. store_writer_begin() takes the store's batch lock
- * (flock on DIR/batch.lock, held until publish or abort; a second writer
- * fails with "store DIR: another batch run is writing this store"), deletes
+ * The batch lock: one batch run writes a store at a time. Whoever holds it
+ * may purge what an unpublished run left and reserve versions, so nobody
+ * else's rows are deleted under them; lambda-batch holds it from before it
+ * reads its inputs, so a second run fails in its first second rather than
+ * after reading everything. It is flock(LOCK_EX | LOCK_NB) on
+ * DIR/batch.run.lock, which then holds the holder's pid; the lock dies with
+ * its process (kill -9 included), so it is never left behind.
+ *
+ * store_batch_lock: take it for the handle, until store_batch_unlock() or
+ * store_free(); a no-op when the handle holds it. Returns 0, or -1 with err:
+ * "another lambda-batch is running on DIR (pid 4242)" when another holder
+ * has it, "store DIR: batch.run.lock: REASON" when the file cannot be
+ * opened or locked. store_batch_unlock: release it; no-op when not held or
+ * st is NULL.
+ */
+#define STORE_LOCK_FILE "batch.run.lock"
+int store_batch_lock(struct store *st, char *err);
+void store_batch_unlock(struct store *st);
+
+/*
+ * Batch publication. store_writer_begin() takes the batch lock unless the
+ * handle holds it already (store_batch_lock(); released with the writer if
+ * the writer took it); a second writer on the same handle fails with "store
+ * DIR: another batch run is writing this store". It deletes
  * rows left by runs that were killed before publishing and reserves a new
  * version, one above any version ever used. With keep_before >= 0
  * (lambda-batch --from), base rows of the current version with bucket <

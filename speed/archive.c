@@ -13,6 +13,7 @@
 #include "shared/err.h"
 #include "shared/log.h"
 #include "shared/mem.h"
+#include "shared/segment.h"
 #include "speed/archive.h"
 
 struct apart {
@@ -34,13 +35,6 @@ struct archive {
     struct apart   *parts;
     int             nparts;
     struct buf      path, tmp;
-};
-
-/* Segment state in meta: "FIRST LENGTH LAST OPENED_MS TMIN", TMIN the
- * oldest event time in the segment (lambda-batch holds its cutoff before
- * the events of segments it did not read: batch/hold.c). */
-struct seg {
-    int64_t first, len, last, opened, tmin;
 };
 
 static int
@@ -122,7 +116,7 @@ static const char *
 meta_name(struct archive *a, int32_t part)
 {
     buf_clear(&a->tmp);
-    buf_printf(&a->tmp, "speed.archive/%s/%" PRId32, a->topic, part);
+    segment_key(&a->tmp, a->topic, part);
     return a->tmp.data;
 }
 
@@ -137,31 +131,20 @@ path_of(struct archive *a, int32_t part, const char *name)
     return a->path.data;
 }
 
-static const char *
-open_name(int64_t first, char *buf, size_t size)
-{
-    snprintf(buf, size, ".%020" PRId64 ".jsonl.open", first);
-    return buf;
-}
-
 /* Returns 0 and *s, STORE_NOTFOUND, or -1 with err. */
 static int
-seg_get(struct archive *a, struct store_txn *t, int32_t part, struct seg *s,
-    char *err)
+seg_get(struct archive *a, struct store_txn *t, int32_t part,
+    struct segment *s, char *err)
 {
     const void *val;
     size_t len;
-    char text[128];
     int rc;
 
     if ((rc = store_meta_get(t, meta_name(a, part), &val, &len, err)) != 0)
         return rc;
     if (len == 0)
         return STORE_NOTFOUND;
-    if (len >= sizeof(text) || (memcpy(text, val, len), text[len] = '\0',
-        sscanf(text, "%" SCNd64 " %" SCNd64 " %" SCNd64 " %" SCNd64
-        " %" SCNd64, &s->first, &s->len, &s->last, &s->opened,
-        &s->tmin) != 5)) {
+    if (segment_parse(s, val, len) != 0) {
         snprintf(err, ERR_LEN, "store meta %s: unreadable archive state",
             meta_name(a, part));
         return -1;
@@ -171,14 +154,12 @@ seg_get(struct archive *a, struct store_txn *t, int32_t part, struct seg *s,
 
 static int
 seg_put(struct archive *a, struct store_txn *t, int32_t part,
-    const struct seg *s, char *err)
+    const struct segment *s, char *err)
 {
-    char text[128];
-    int n = snprintf(text, sizeof(text), "%" PRId64 " %" PRId64 " %" PRId64
-        " %" PRId64 " %" PRId64, s->first, s->len, s->last, s->opened,
-        s->tmin);
+    char text[SEGMENT_RECORD_MAX];
+    size_t n = segment_format(s, text);
 
-    return store_meta_put(t, meta_name(a, part), text, (size_t)n, err);
+    return store_meta_put(t, meta_name(a, part), text, n, err);
 }
 
 int
@@ -186,7 +167,7 @@ archive_assign(struct archive *a, struct store_txn *t, int32_t part,
     char *err)
 {
     struct apart *ap = part_of(a, part);
-    struct seg s;
+    struct segment s;
     int rc;
 
     ap->open = 0;
@@ -298,8 +279,9 @@ remove_orphans(struct archive *a, int32_t part)
         return;
     while ((de = readdir(d)) != NULL) {
         n = strlen(de->d_name);
-        if (de->d_name[0] != '.' || n < 12 ||
-            strcmp(de->d_name + n - 11, ".jsonl.open") != 0)
+        if (de->d_name[0] != '.' || n < sizeof(SEGMENT_OPEN_SUFFIX) ||
+            strcmp(de->d_name + n - (sizeof(SEGMENT_OPEN_SUFFIX) - 1),
+            SEGMENT_OPEN_SUFFIX) != 0)
             continue;
         snprintf(name, sizeof(name), "%s", de->d_name);
         if (unlink(path_of(a, part, name)) == 0)
@@ -309,16 +291,16 @@ remove_orphans(struct archive *a, int32_t part)
 }
 
 static int
-append(struct archive *a, int32_t part, struct apart *ap, struct seg *s,
+append(struct archive *a, int32_t part, struct apart *ap, struct segment *s,
     int create, char *err)
 {
-    char name[64];
+    char name[SEGMENT_NAME_MAX];
     const char *what = "open";
     const char *path;
     size_t off = 0;
     int fd;
 
-    path = path_of(a, part, open_name(s->first, name, sizeof(name)));
+    path = path_of(a, part, segment_open_name(name, s->first));
     if ((fd = open(path, O_WRONLY | O_CLOEXEC | (create ? O_CREAT : 0),
         0644)) == -1)
         goto fail;
@@ -366,9 +348,9 @@ int
 archive_write(struct archive *a, struct store_txn *t, int64_t now_ms,
     char *err)
 {
-    char name[64];
+    char name[SEGMENT_NAME_MAX];
     struct stat sb;
-    struct seg s;
+    struct segment s;
     int rc, create;
 
     for (int32_t i = 0; i < a->nparts; i++) {
@@ -381,8 +363,8 @@ archive_write(struct archive *a, struct store_txn *t, int64_t now_ms,
         if ((rc = seg_get(a, t, i, &s, err)) < 0)
             return -1;
         /* a segment whose file is gone was sealed after its last commit */
-        if (rc == 0 && stat(path_of(a, i, open_name(s.first, name,
-            sizeof(name))), &sb) != 0) {
+        if (rc == 0 && stat(path_of(a, i, segment_open_name(name, s.first)),
+            &sb) != 0) {
             if (errno != ENOENT) {
                 snprintf(err, ERR_LEN, "archive %s: %s", a->path.data,
                     strerror(errno));
@@ -424,7 +406,7 @@ archive_write(struct archive *a, struct store_txn *t, int64_t now_ms,
 void
 archive_committed(struct archive *a)
 {
-    char from[64], to[64];
+    char from[SEGMENT_NAME_MAX], to[SEGMENT_NAME_MAX];
 
     for (int32_t i = 0; i < a->nparts; i++) {
         struct apart *ap = &a->parts[i];
@@ -435,9 +417,8 @@ archive_committed(struct archive *a)
         if (!ap->sealing)
             continue;
         ap->sealing = 0;
-        open_name(ap->seg_first, from, sizeof(from));
-        snprintf(to, sizeof(to), "%020" PRId64 "-%020" PRId64 ".jsonl",
-            ap->seg_first, ap->seg_last);
+        segment_open_name(from, ap->seg_first);
+        segment_sealed_name(to, ap->seg_first, ap->seg_last);
         buf_clear(&a->tmp);
         buf_puts(&a->tmp, path_of(a, i, from));
         if (rename(a->tmp.data, path_of(a, i, to)) != 0 ||

@@ -8,12 +8,11 @@
 #include "shared/store.h"
 
 /*
- * Layout, one folder per topic and partition:
+ * Layout, one folder per topic and partition (names and the meta record are
+ * the contract with lambda-batch, in shared/segment.h):
  *     DIR/TOPIC/pP/FIRST-LAST.jsonl         sealed segments
  *     DIR/TOPIC/pP/.FIRST.jsonl.open        the open segment (hidden)
- * FIRST and LAST are the Kafka offsets of the first and last line, 20 digits
- * with leading zeros, so names sort in offset order and say which records
- * they hold. Only sealed *.jsonl files are part of the master dataset; the
+ * Only sealed *.jsonl files are part of the master dataset; the
  * open segment is sealed (renamed) when it reaches ARCHIVE_SEAL_BYTES or
  * ARCHIVE_SEAL_MS, when its partition is revoked, and at shutdown.
  *

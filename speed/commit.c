@@ -5,12 +5,11 @@
 #include <string.h>
 #include <time.h>
 
-#include <cjson/cJSON.h>
-
 #include "shared/buf.h"
 #include "shared/err.h"
 #include "shared/log.h"
 #include "shared/mem.h"
+#include "shared/speedmeta.h"
 #include "shared/ts.h"
 #include "speed/archive.h"
 #include "speed/delta.h"
@@ -47,7 +46,7 @@ speed_load_state(struct speed *sp, char *err)
 
     if (store_txn_begin(sp->st, 1, &t, err) != 0)
         return -1;
-    if ((rc = store_meta_get_i64(t, "speed.watermark", &wm, err)) < 0 ||
+    if ((rc = store_meta_get_i64(t, SPEEDMETA_WATERMARK, &wm, err)) < 0 ||
         store_speed_sign(t, sp->p, err) != 0) {
         store_txn_abort(t);
         return -1;
@@ -138,111 +137,49 @@ counters_add(struct speed_counters *dst, const struct speed_counters *src)
         dst->rejects[i] += src->rejects[i];
 }
 
-static void
-json_add(cJSON *o, const char *name, double add)
-{
-    cJSON *it = cJSON_GetObjectItemCaseSensitive(o, name);
-
-    if (cJSON_IsNumber(it))
-        cJSON_SetNumberValue(it, it->valuedouble + add);
-    else {
-        cJSON_DeleteItemFromObjectCaseSensitive(o, name);
-        cJSON_AddNumberToObject(o, name, add);
-    }
-}
-
-static void
-json_set(cJSON *o, const char *name, cJSON *v)
-{
-    if (cJSON_GetObjectItemCaseSensitive(o, name) != NULL)
-        cJSON_ReplaceItemInObjectCaseSensitive(o, name, v);
-    else
-        cJSON_AddItemToObject(o, name, v);
-}
-
-static cJSON *
-json_obj(cJSON *o, const char *name)
-{
-    cJSON *it = cJSON_GetObjectItemCaseSensitive(o, name);
-
-    if (cJSON_IsObject(it))
-        return it;
-    it = cJSON_CreateObject();
-    json_set(o, name, it);
-    return it;
-}
-
-static cJSON *
-json_time(int64_t ms)
-{
-    char tbuf[TS_BUFSZ];
-
-    if (ms < TS_MIN || ms > TS_MAX)
-        return cJSON_CreateNull();
-    return cJSON_CreateString(ts_format(ms, tbuf, sizeof(tbuf)));
-}
-
 /*
- * The status in meta "speed.status": counters summed over every commit of
- * every process (read, added to, written back in the commit transaction, so
- * they are exact), this process's partitions, freshness and last commit.
+ * Add this commit to the status record (shared/speedmeta.h): counters summed
+ * over every commit of every process (read, added to, written back in the
+ * commit transaction, so they are exact), this process's partitions,
+ * freshness and last commit.
  */
 static int
 put_status(struct speed *sp, struct store_txn *t, int64_t now,
     int64_t watermark, char *err)
 {
+    struct speedmeta_status st;
     const void *val;
     size_t len;
-    cJSON *st = NULL, *o, *parts, *lag_o, *lags_o;
     uint64_t h[SPEED_FRESH_BUCKETS];
-    char *text, name[16];
+    struct buf text;
     int rc;
 
-    if ((rc = store_meta_get(t, "speed.status", &val, &len, err)) < 0)
+    if ((rc = store_meta_get(t, SPEEDMETA_STATUS, &val, &len, err)) < 0)
         return -1;
+    speedmeta_status_init(&st);
     if (rc == 0)
-        st = cJSON_ParseWithLength(val, len);
-    if (!cJSON_IsObject(st)) {
-        cJSON_Delete(st);
-        st = cJSON_CreateObject();
+        (void)speedmeta_status_parse(&st, val, len);  /* else start over */
+    speedmeta_status_set_topic(&st, sp->topic);
+    st.consumed += sp->pend.consumed;
+    st.accepted += sp->pend.accepted;
+    for (int i = 1; i < REJECT_NREASONS; i++) {
+        st.rejected += sp->pend.rejects[i];
+        st.rejects[i] += sp->pend.rejects[i];
     }
-    json_set(st, "topic", cJSON_CreateString(sp->topic));
-    json_add(st, "consumed", (double)sp->pend.consumed);
-    json_add(st, "accepted", (double)sp->pend.accepted);
-    {
-        int64_t rej = 0;
-
-        for (int i = 1; i < REJECT_NREASONS; i++)
-            rej += sp->pend.rejects[i];
-        json_add(st, "rejected", (double)rej);
-    }
-    o = json_obj(st, "rejects");
-    for (int i = 1; i < REJECT_NREASONS; i++)
-        json_add(o, event_reject_name((enum reject)i),
-            (double)sp->pend.rejects[i]);
-    json_add(st, "late", (double)sp->pend.rejects[REJECT_LATE]);
-    json_add(st, "lost", (double)sp->pend.lost);
-    json_add(st, "commits", 1);
-    json_set(st, "last_commit", json_time(now));
-    json_set(st, "watermark", json_time(watermark));
-
+    st.late += sp->pend.rejects[REJECT_LATE];
+    st.lost += sp->pend.lost;
+    st.commits++;
+    st.last_commit = now;
+    st.watermark = watermark;
     for (int i = 0; i < SPEED_FRESH_BUCKETS; i++)
         h[i] = (uint64_t)sp->fresh[0][i] + sp->fresh[1][i];
-    o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "p50", (double)speed_fresh_percentile(h, 0.5));
-    cJSON_AddNumberToObject(o, "p99", (double)speed_fresh_percentile(h,
-        0.99));
-    json_set(st, "freshness_ms", o);
+    st.fresh_p50 = speed_fresh_percentile(h, 0.5);
+    st.fresh_p99 = speed_fresh_percentile(h, 0.99);
 
-    /* per partition: detail, and flat lag objects that /metrics renders as
-     * lambda_speed_lag{key="P"} */
-    parts = json_obj(st, "partitions");
-    lag_o = json_obj(st, "lag");
-    lags_o = json_obj(st, "lag_seconds");
     for (int i = 0; i < sp->nparts; i++) {
         struct speed_part *pp = &sp->parts[i];
+        struct speedmeta_part *sm;
         int64_t lo = -1, hi = -1, next, lag = 0;
-        double lagsec;
 
         if (!pp->assigned)
             continue;
@@ -252,26 +189,19 @@ put_status(struct speed *sp, struct store_txn *t, int64_t now,
             pp->high = hi;
         if (pp->high >= 0 && next >= 0 && pp->high > next)
             lag = pp->high - next;
-        o = cJSON_CreateObject();
-        cJSON_AddNumberToObject(o, "next", (double)next);
-        cJSON_AddNumberToObject(o, "high", (double)pp->high);
-        cJSON_AddNumberToObject(o, "lag", (double)lag);
-        lagsec = lag > 0 && pp->last_ts > 0 ?
+        sm = speedmeta_status_part(&st, i);
+        sm->next = next;
+        sm->high = pp->high;
+        sm->lag = lag;
+        sm->lag_seconds = lag > 0 && pp->last_ts > 0 ?
             (double)(now - pp->last_ts) / 1000.0 : 0.0;
-        cJSON_AddNumberToObject(o, "lag_seconds", lagsec);
-        snprintf(name, sizeof(name), "%d", i);
-        json_set(parts, name, o);
-        json_set(lag_o, name, cJSON_CreateNumber((double)lag));
-        json_set(lags_o, name, cJSON_CreateNumber(lagsec));
     }
-    text = cJSON_PrintUnformatted(st);
-    cJSON_Delete(st);
-    if (text == NULL) {
-        snprintf(err, ERR_LEN, "speed status: out of memory");
-        return -1;
-    }
-    rc = store_meta_put(t, "speed.status", text, strlen(text), err);
-    cJSON_free(text);
+    buf_init(&text);
+    rc = speedmeta_status_format(&st, &text, err);
+    speedmeta_status_reset(&st);
+    if (rc == 0)
+        rc = store_meta_put(t, SPEEDMETA_STATUS, text.data, text.len, err);
+    buf_reset(&text);
     return rc;
 }
 
@@ -368,16 +298,16 @@ speed_commit(struct speed *sp, char *err)
             sp->parts[i].next, err) != 0)
             goto abort;
 
-    if ((rc = store_meta_get_i64(t, "speed.watermark", &wm, err)) < 0)
+    if ((rc = store_meta_get_i64(t, SPEEDMETA_WATERMARK, &wm, err)) < 0)
         goto abort;
     newwm = rc == 0 ? wm : INT64_MIN;
     rc = -1;
     if (sp->pend.accepted > 0 &&
         sp->batch_max_time - sp->p->speed.lateness > newwm)
         newwm = sp->batch_max_time - sp->p->speed.lateness;
-    if ((newwm != INT64_MIN && store_meta_put_i64(t, "speed.watermark", newwm,
-        err) != 0) ||
-        store_meta_put_i64(t, "speed.updated_at", now, err) != 0)
+    if ((newwm != INT64_MIN && store_meta_put_i64(t, SPEEDMETA_WATERMARK,
+        newwm, err) != 0) ||
+        store_meta_put_i64(t, SPEEDMETA_UPDATED_AT, now, err) != 0)
         goto abort;
     if (put_status(sp, t, now, newwm, err) != 0)
         goto abort;

@@ -11,6 +11,7 @@
 #include "shared/key.h"
 #include "shared/mem.h"
 #include "shared/pipeline.h"
+#include "shared/speedmeta.h"
 #include "shared/store.h"
 #include "shared/ts.h"
 
@@ -137,15 +138,15 @@ main(int argc, char **argv)
         if (wm == NULL)
             w = maxt;
         if (w != INT64_MIN &&
-            store_meta_put_i64(t, "speed.watermark", w, err) != 0)
+            store_meta_put_i64(t, SPEEDMETA_WATERMARK, w, err) != 0)
             die(err);
     }
     gettimeofday(&tv, NULL);
-    if (store_meta_put_i64(t, "speed.updated_at", (int64_t)tv.tv_sec * 1000 +
-        tv.tv_usec / 1000, err) != 0)
+    if (store_meta_put_i64(t, SPEEDMETA_UPDATED_AT,
+        (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000, err) != 0)
         die(err);
     if (status != NULL &&
-        store_meta_put(t, "speed.status", status, strlen(status), err) != 0)
+        store_meta_put(t, SPEEDMETA_STATUS, status, strlen(status), err) != 0)
         die(err);
     if (prune) {
         struct store_batch_info bi;

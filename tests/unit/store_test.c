@@ -1092,6 +1092,21 @@ test_map_full(void)
     store_free(st);
 }
 
+/* Fork a child that tells the parent when it got somewhere by writing a
+ * byte to fds[1]; the parent reads it from fds[0]. Returns fork()'s pid. */
+static pid_t
+fork_teller(int fds[2])
+{
+    pid_t pid;
+
+    CHECK(pipe(fds) == 0);
+    fflush(stdout);
+    pid = fork();
+    CHECK(pid >= 0);
+    close(fds[pid == 0 ? 0 : 1]);
+    return pid;
+}
+
 /* kill -9 in the middle of a writer's chunked puts. */
 static void
 test_fork_kill(void)
@@ -1110,14 +1125,9 @@ test_fork_kill(void)
     store_free(st);     /* never across fork() */
     st = NULL;
 
-    CHECK(pipe(fds) == 0);
-    fflush(stdout);
-    pid = fork();
-    CHECK(pid >= 0);
-    if (pid == 0) {
+    if ((pid = fork_teller(fds)) == 0) {
         int64_t b;
 
-        close(fds[0]);
         if (store_open(&st, d, 0, err) != 0 ||
             store_writer_begin(st, &pl, -1, &w, err) != 0)
             _exit(1);
@@ -1128,7 +1138,6 @@ test_fork_kill(void)
                 _exit(1);
         }
     }
-    close(fds[1]);
     CHECK(read(fds[0], &c, 1) == 1);    /* >= 2 chunks committed */
     kill(pid, SIGKILL);
     CHECK(waitpid(pid, &status, 0) == pid);
@@ -1240,6 +1249,69 @@ test_view_signature(void)
     store_free(st);
 }
 
+/* One batch lock for a store: lambda-batch's run and every writer. */
+static void
+test_batch_lock(void)
+{
+    struct store_writer *w = NULL, *w2 = NULL;
+    struct store *st = NULL;
+    const char *d = newdir();
+    char err[ERR_LEN], want[ERR_LEN], path[PATH_MAX], c;
+    int fds[2], status;
+    FILE *f;
+    long pid = -1;
+    pid_t child;
+
+    CHECK(store_open(&st, d, 0, err) == 0);
+    if (st == NULL)
+        return;
+    /* the handle holds it: writers on it go on, one at a time */
+    CHECK(store_batch_lock(st, err) == 0);
+    CHECK(store_batch_lock(st, err) == 0);      /* held: no-op */
+    snprintf(path, sizeof(path), "%s/" STORE_LOCK_FILE, d);
+    CHECK((f = fopen(path, "r")) != NULL);
+    if (f != NULL) {
+        CHECK(fscanf(f, "%ld", &pid) == 1 && pid == (long)getpid());
+        fclose(f);
+    }
+    CHECK(store_writer_begin(st, &pl, -1, &w, err) == 0);
+    CHECK(store_writer_begin(st, &pl, -1, &w2, err) == -1);
+    CHECK(strstr(err, "another batch run") != NULL);
+    store_writer_abort(w);
+    CHECK(store_writer_begin(st, &pl, -1, &w, err) == 0);
+    store_writer_abort(w);
+    store_free(st);     /* releases it; never across fork() */
+    st = NULL;
+
+    /* another process holds it: the lock and any writer are refused */
+    if ((child = fork_teller(fds)) == 0) {
+        if (store_open(&st, d, 0, err) != 0 ||
+            store_batch_lock(st, err) != 0 || write(fds[1], "x", 1) != 1)
+            _exit(1);
+        pause();
+        _exit(0);
+    }
+    CHECK(read(fds[0], &c, 1) == 1);
+    close(fds[0]);
+    CHECK(store_open(&st, d, 0, err) == 0);
+    if (st != NULL) {
+        snprintf(want, sizeof(want), "another lambda-batch is running on %s "
+            "(pid %ld)", d, (long)child);
+        CHECK(store_batch_lock(st, err) == -1);
+        CHECK_STREQ(err, want);
+        CHECK(store_writer_begin(st, &pl, -1, &w, err) == -1);
+        CHECK_STREQ(err, want);
+    }
+    kill(child, SIGKILL);
+    CHECK(waitpid(child, &status, 0) == child);
+    /* it died with its holder */
+    CHECK(st != NULL && store_batch_lock(st, err) == 0);
+    store_batch_unlock(st);
+    store_batch_unlock(st);                     /* not held: no-op */
+    store_batch_unlock(NULL);
+    store_free(st);
+}
+
 int
 main(void)
 {
@@ -1259,6 +1331,7 @@ main(void)
     RUN(test_publish);
     RUN(test_order);
     RUN(test_killed_run);
+    RUN(test_batch_lock);
     RUN(test_keep_before);
     RUN(test_keep_before_large);
     RUN(test_snapshot);
