@@ -186,7 +186,7 @@ work, demo, artifacts = os.environ["WORK"], os.environ["DEMO"], os.environ["ARTI
 url = "http://127.0.0.1:%s" % open(os.path.join(demo, "var/demo/port")).read().strip()
 passed = failed = 0
 
-def check(cond, what):
+def check(cond, what, detail=""):
     global passed, failed
     if cond:
         passed += 1
@@ -194,6 +194,8 @@ def check(cond, what):
     else:
         failed += 1
         print("FAIL", what)
+        if detail:
+            print("     " + detail.replace("\n", "\n     "))
     return cond
 
 def api(path):
@@ -334,6 +336,17 @@ try:
     c.pump(0.5)
     errs = c.errors()
     check(not errs, "no console errors or exceptions: %s" % errs[:5])
+
+    # a plain headless capture, as the README shows it: with a virtual-time budget chromium waits
+    # for the first answers (without one it captures the page at load, still "connecting")
+    exe = next((p for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser") if os.path.exists(p)), "chromium")
+    r = subprocess.run([exe, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=5000",
+                        "--user-data-dir=" + os.path.join(work, "profile-dump"), "--dump-dom", url + "/"],
+                       capture_output=True, text=True, timeout=60)
+    events = json.load(open("datasets/orders/expected.json"))["events"]   # the batch card's events
+    check('id="status-text">live' in r.stdout and ">%s<" % events in r.stdout.replace(" ", ""),
+          "chromium --headless --virtual-time-budget shows the answers, not 'connecting'",
+          "%s\n%s" % (re.findall(r'id="status-text">[^<]*', r.stdout), r.stderr[-500:]))
 finally:
     proc.terminate()
     try:

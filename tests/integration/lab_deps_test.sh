@@ -267,7 +267,7 @@ def commands_sh(text, where):
         while words and (words[0] is None and False or words[0] in KEYWORDS or words[0] in WRAPPERS
                          or (words[0] or "").startswith("-")
                          or re.match(r"^[A-Za-z_]\w*(\[[^]]*\])?\+?=", words[0] or "")
-                         or re.match(r"^[0-9.]+[smhd]?$", words[0] or "")):
+                         or re.match(r"^[0-9][0-9.]*[smhd]?$", words[0] or "")):
             w = words[0]
             if w == "command" and len(words) > 1 and words[1] in ("-v", "-V"):
                 words = []
