@@ -31,7 +31,9 @@ for prog in lambda-batch lambda-speed lambda-serving; do
     [ -f "$page" ] || continue
     "$BUILD/$prog" --help >"$work/help.txt" 2>&1
     check "$prog --help exits 0" test $? = 0
-    usage=$(sed -n '1s/^usage: //p' "$work/help.txt")
+    # the usage block: every form, each maybe wrapped, up to the first blank line
+    usage=$(awk 'NR == 1 { sub(/^usage: /, "") } /^$/ { exit } { print }' "$work/help.txt" |
+            tr -s ' \n' '  ' | sed 's/^ *//; s/ *$//')
     render "$page" >"$work/page.txt"
     synopsis=$(sed -n '/^SYNOPSIS$/,/^DESCRIPTION$/p' "$work/page.txt" | sed '1d;$d' | tr -s ' \n' '  ' |
                sed 's/^ *//; s/ *$//')
