@@ -106,13 +106,14 @@ demo: deps
 install: all
 	mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
 	    $(DESTDIR)$(PREFIX)/share/man/man5
-	cp $(PROGS) $(DESTDIR)$(PREFIX)/bin/
+	cp $(PROGS) $(TOOLS) $(DESTDIR)$(PREFIX)/bin/
 	for f in man/*.1; do [ -f "$$f" ] && cp "$$f" $(DESTDIR)$(PREFIX)/share/man/man1/; done; true
 	for f in man/*.5; do [ -f "$$f" ] && cp "$$f" $(DESTDIR)$(PREFIX)/share/man/man5/; done; true
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/lambda-batch $(DESTDIR)$(PREFIX)/bin/lambda-speed \
-	    $(DESTDIR)$(PREFIX)/bin/lambda-serving
+	    $(DESTDIR)$(PREFIX)/bin/lambda-serving $(DESTDIR)$(PREFIX)/bin/lambda-produce \
+	    $(DESTDIR)$(PREFIX)/bin/lambda-devbroker
 	rm -f $(DESTDIR)$(PREFIX)/share/man/man1/lambda-*.1 \
 	    $(DESTDIR)$(PREFIX)/share/man/man5/lambdakit-pipeline.5
 

@@ -1,9 +1,9 @@
-/* config.h -- lambda-batch's options, environment and pipeline, checked */
+/* config.h -- lambda-batch's own options and inputs, after the prologue */
 #ifndef BATCH_CONFIG_H
 #define BATCH_CONFIG_H
 
 #include "batch/batch.h"
-#include "shared/opt.h"
+#include "shared/prog.h"
 
 /* Indexes of lambda-batch's own entries in its option table (main.c),
  * which follow OPT_COMMON in this order. */
@@ -11,15 +11,20 @@ enum { CONFIG_UNTIL = OPT_NCOMMON, CONFIG_FROM, CONFIG_THREADS,
     CONFIG_REJECTS, CONFIG_DRY_RUN, CONFIG_NO_PROGRESS };
 
 /*
- * Parse argv against opts (flags over environment over the pipeline file),
- * load and override the pipeline, check --until/--from (RFC 3339 or epoch
- * seconds, aligned to pipeline_cutoff_unit()), --threads, and expand the
- * inputs (operands, else batch.inputs) into b. Sets up logging.
- * Exits 0 after --help, --version or --check-config ("configuration OK");
- * exits 2 with a one-line message on a usage error (plus "Try
- * 'lambda-batch --help'"), a bad pipeline or a missing input.
+ * After prog_begin(): borrow the pipeline (b->p = pg->p) and check
+ * lambda-batch's own options into b: --until/--from (RFC 3339 or epoch
+ * seconds, aligned to pipeline_cutoff_unit()), --threads, --dry-run,
+ * --no-progress, the rejects file. Returns PROG_RUN, or 2 after reporting a
+ * usage error (prog_usage()).
  */
-void config_load(struct batch *b, const struct opt *opts,
-    const char *synopsis, int argc, char **argv);
+int config_check(struct batch *b, const struct prog *pg);
+
+/*
+ * After prog_ready(): expand the inputs (the operands of argv from
+ * pg->res.argi on, else batch.inputs) into b (free with input_free()).
+ * Returns PROG_RUN, or 2 after reporting why (a missing input, no inputs).
+ */
+int config_inputs(struct batch *b, const struct prog *pg, int argc,
+    char **argv);
 
 #endif

@@ -3,7 +3,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "batch/batch.h"
 #include "batch/config.h"
@@ -17,41 +16,29 @@
 #include "batch/work.h"
 #include "shared/err.h"
 #include "shared/log.h"
-#include "shared/opt.h"
+#include "shared/prog.h"
 #include "shared/sig.h"
 #include "shared/ts.h"
 
 #define PROG "lambda-batch"
-#define SYNOPSIS "[-c FILE] [--until TIME] [--from TIME] [--threads N] " \
-    "[--dry-run] [INPUT...]"
+#define SYNOPSIS "-c FILE [--until TIME] [--from TIME] [--threads N] " \
+    "[--dry-run] [options] [INPUT...]"
 
 /* after OPT_COMMON, in the order of config.h's CONFIG_* */
 static const struct opt opts[] = {
     OPT_COMMON,
     {"until", 0, "TIME", NULL, "cutoff: count events before TIME (default: "
-        "the last bucket's start)"},
-    {"from", 0, "TIME", NULL, "recompute from TIME on, keep older rows"},
-    {"threads", 'j', "N", NULL, "worker threads (default: all cores)"},
+        "the last bucket's start)", 0},
+    {"from", 0, "TIME", NULL, "recompute from TIME on, keep older rows", 0},
+    {"threads", 'j', "N", NULL, "worker threads (default: all cores)", 0},
     {"rejects", 0, "FILE", "batch.rejects", "JSON Lines file for rejected "
-        "records"},
-    {"dry-run", 'n', NULL, NULL, "compute and report, publish nothing"},
-    {"no-progress", 0, NULL, NULL, "no progress line, even on a terminal"},
-    {NULL, 0, NULL, NULL, NULL}
+        "records", 0},
+    {"dry-run", 'n', NULL, NULL, "compute and report, publish nothing", 0},
+    {"no-progress", 0, NULL, NULL, "no progress line, even on a terminal", 0},
+    {NULL, 0, NULL, NULL, NULL, 0}
 };
 
 volatile sig_atomic_t batch_signal;
-
-static void
-on_signal(int sig)
-{
-    static const char msg[] = PROG ": interrupted again, exiting now\n";
-
-    if (batch_signal != 0 && sig == SIGINT) {
-        (void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
-        _exit(1);
-    }
-    batch_signal = sig;
-}
 
 /* Store and lock (unless a dry run), rejects file. */
 static int
@@ -104,36 +91,49 @@ run(struct batch *b, char *err)
 int
 main(int argc, char **argv)
 {
+    struct prog pg = {.name = PROG, .synopsis = SYNOPSIS, .opts = opts,
+        .flags = PROG_OPERANDS};
     struct batch b;
     char err[ERR_LEN];
-    int status = 0;
+    int status;
 
     memset(&b, 0, sizeof(b));
     b.prog = PROG;
     b.lockfd = -1;
     (void)pthread_mutex_init(&b.fail_mu, NULL);
     b.started = batch_now();
-    config_load(&b, opts, SYNOPSIS, argc, argv);
-    sig_install(on_signal);
+
+    /* Options and pipeline: flags over environment over the file. */
+    if ((status = prog_begin(&pg, argc, argv)) != PROG_RUN ||
+        (status = config_check(&b, &pg)) != PROG_RUN ||
+        (status = prog_ready(&pg)) != PROG_RUN ||
+        (status = config_inputs(&b, &pg, argc, argv)) != PROG_RUN)
+        goto out;
     log_debug("%s: %d inputs, %d threads, store %s", __func__, b.ninputs,
         b.threads, b.p->store);
 
-    if (resources(&b, err) != 0 || run(&b, err) != 0) {
-        progress_clear(&b);
+    /* Resources, signals, run. */
+    if ((status = resources(&b, err)) == 0) {
+        sig_install(PROG, &batch_signal);
+        status = run(&b, err);
+    }
+    progress_clear(&b);
+    if (status != 0) {
         log_warnx("%s; nothing published", err);
         status = 1;
     } else {
-        progress_clear(&b);
         progress_summary(&b);
     }
 
+    /* Shutdown, in reverse order. */
     rejects_discard(&b);
     work_free(&b);
     queue_reset(&b);
     publish_unlock(&b);
     store_free(b.st);
+out:
     input_free(&b);
-    pipeline_free(b.p);
+    prog_end(&pg);
     (void)pthread_mutex_destroy(&b.fail_mu);
     return status;
 }

@@ -13,13 +13,14 @@
 #define ENV_NAME_MAX 64
 
 /*
- * --help and --version have no variable: a stray LAMBDA_VERSION in a
- * container's environment must not turn a daemon into a version printer.
+ * --help and --version have no variable (OPT_NOENV): a stray LAMBDA_VERSION
+ * in a container's environment must not turn a daemon into a version
+ * printer. Nor do a tool's own options, nor repeatable ones.
  */
 static int
 has_env(const struct opt *o)
 {
-    return strcmp(o->name, "help") != 0 && strcmp(o->name, "version") != 0;
+    return (o->flags & (OPT_NOENV | OPT_MULTI)) == 0;
 }
 
 /* "log-level" -> "LAMBDA_LOG_LEVEL" */
@@ -143,6 +144,15 @@ opt_parse(const struct opt *tab, int argc, char **argv,
         }
         res->val[i] = tab[i].arg != NULL ? optarg : "1";
         res->from_flag[i] = 1;
+        if ((tab[i].flags & OPT_MULTI) != 0) {
+            if (res->nmulti == OPT_MULTI_MAX) {
+                snprintf(err, ERR_LEN, "option --%s given more than %d times",
+                    tab[i].name, OPT_MULTI_MAX);
+                return -1;
+            }
+            res->multi[res->nmulti] = res->val[i];
+            res->multi_of[res->nmulti++] = i;
+        }
     }
     res->argi = optind;
 
@@ -167,6 +177,17 @@ opt_on(const struct opt_result *res, int i)
     return i >= 0 && i < OPT_MAX && res->val[i] != NULL;
 }
 
+const char *
+opt_source(const struct opt *tab, const struct opt_result *res, int i,
+    char *buf, size_t size)
+{
+    if (res->from_flag[i])
+        snprintf(buf, size, "--%s", tab[i].name);
+    else
+        (void)env_name(tab[i].name, buf, size);
+    return buf;
+}
+
 int
 opt_apply(const struct opt *tab, const struct opt_result *res,
     struct pipeline *p, char *err)
@@ -186,10 +207,7 @@ opt_apply(const struct opt *tab, const struct opt_result *res,
         if (strncmp(e, tab[i].key, klen) == 0 && e[klen] == ':' &&
             e[klen + 1] == ' ')
             why = e + klen + 2;
-        if (res->from_flag[i])
-            snprintf(who, sizeof(who), "--%s", tab[i].name);
-        else
-            (void)env_name(tab[i].name, who, sizeof(who));
+        (void)opt_source(tab, res, i, who, sizeof(who));
         if (snprintf(err, ERR_LEN, "%s: %s", who, why) >= ERR_LEN)
             memcpy(err + ERR_LEN - 4, "...", 4);
         return -1;
@@ -212,11 +230,97 @@ left_column(const struct opt *o, char *buf, size_t size)
     return n < 0 ? 0 : n >= (int)size ? (int)size - 1 : n;
 }
 
+/*
+ * One form of the synopsis after lead and prog, wrapped between its
+ * top-level words ("[--until TIME]" stays whole); further lines are indented
+ * under the first word.
+ */
+static void
+put_synopsis(FILE *fp, const char *lead, const char *prog, const char *form,
+    size_t len)
+{
+    int col = (int)(strlen(lead) + strlen(prog)) + 1, at = col - 1;
+    const char *s = form, *end = form + len;
+
+    fprintf(fp, "%s%s", lead, prog);
+    while (s < end) {
+        const char *e = s;
+        int depth = 0, n;
+
+        if (*s == ' ') {
+            s++;
+            continue;
+        }
+        for (; e < end && (*e != ' ' || depth > 0); e++) {
+            if (*e == '[')
+                depth++;
+            else if (*e == ']' && depth > 0)
+                depth--;
+        }
+        n = (int)(e - s);
+        if (at > col && at + 1 + n > 79) {
+            fprintf(fp, "\n%*s", col - 1, "");
+            at = col - 1;
+        }
+        fprintf(fp, " %.*s", n, s);
+        at += 1 + n;
+        s = e;
+    }
+    fputc('\n', fp);
+}
+
+/*
+ * text from column col on, wrapped between words to 79 columns, each further
+ * line indented to col; "\n" in text breaks the line. tail goes whole at the
+ * end, on a line of its own when the last one has no room.
+ */
+static void
+put_wrapped(FILE *fp, const char *text, const char *tail, int col)
+{
+    int at = col, fresh = 1;
+    const char *s = text;
+    size_t n;
+
+    while (*s != '\0') {
+        if (*s == ' ') {
+            s++;
+            continue;
+        }
+        if (*s == '\n') {
+            fprintf(fp, "\n%*s", col, "");
+            at = col;
+            fresh = 1;
+            s++;
+            continue;
+        }
+        n = strcspn(s, " \n");
+        if (!fresh && at + 1 + (int)n > 79) {
+            fprintf(fp, "\n%*s", col, "");
+            at = col;
+            fresh = 1;
+        }
+        fprintf(fp, "%s%.*s", fresh ? "" : " ", (int)n, s);
+        at += (fresh ? 0 : 1) + (int)n;
+        fresh = 0;
+        s += n;
+    }
+    n = strlen(tail);
+    if (n > 0) {
+        if (!fresh && at + 1 + (int)n > 79) {
+            fprintf(fp, "\n%*s", col, "");
+            fresh = 1;
+        }
+        fprintf(fp, "%s%s", fresh ? "" : " ", tail);
+    }
+    fputc('\n', fp);
+}
+
 void
 opt_usage(FILE *fp, const char *prog, const char *synopsis,
-    const struct opt *tab)
+    const char *about, const struct opt *tab)
 {
     char left[128], env[ENV_NAME_MAX], tail[ENV_NAME_MAX + 8];
+    const char *lead = "usage: ", *s = synopsis;
     int width = 0;
 
     for (int i = 0; tab[i].name != NULL; i++) {
@@ -224,7 +328,20 @@ opt_usage(FILE *fp, const char *prog, const char *synopsis,
         if (w > width && w <= 30)
             width = w;
     }
-    fprintf(fp, "usage: %s %s\n\noptions:\n", prog, synopsis);
+    for (;;) {
+        size_t n = strcspn(s, "\n");
+
+        put_synopsis(fp, lead, prog, s, n);
+        if (s[n] == '\0')
+            break;
+        s += n + 1;
+        lead = "       ";
+    }
+    if (about != NULL) {
+        fputc('\n', fp);
+        put_wrapped(fp, about, "", 0);
+    }
+    fprintf(fp, "\noptions:\n");
     for (int i = 0; tab[i].name != NULL; i++) {
         const char *help = tab[i].help != NULL ? tab[i].help : "";
         int w = left_column(&tab[i], left, sizeof(left));
@@ -234,18 +351,13 @@ opt_usage(FILE *fp, const char *prog, const char *synopsis,
         if (has_env(&tab[i])) {
             (void)env_name(tab[i].name, env, sizeof(env));
             if (strstr(help, env) == NULL)
-                snprintf(tail, sizeof(tail), " (env %s)", env);
+                snprintf(tail, sizeof(tail), "(env %s)", env);
         }
         if (w > width)
             fprintf(fp, "%s\n%*s", left, col, "");
         else
             fprintf(fp, "%-*s", col, left);
-        if (col + (int)strlen(help) + (int)strlen(tail) <= 79)
-            fprintf(fp, "%s%s\n", help, tail);
-        else if (tail[0] != '\0')
-            fprintf(fp, "%s\n%*s%s\n", help, col, "", tail + 1);
-        else
-            fprintf(fp, "%s\n", help);
+        put_wrapped(fp, help, tail, col);
     }
     fprintf(fp, "\nFlags override environment variables, which override "
         "the pipeline file.\n");

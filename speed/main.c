@@ -3,13 +3,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "shared/err.h"
 #include "shared/log.h"
 #include "shared/mem.h"
-#include "shared/opt.h"
 #include "shared/pipeline.h"
+#include "shared/prog.h"
 #include "shared/sig.h"
 #include "shared/store.h"
 #include "speed/archive.h"
@@ -18,84 +17,44 @@
 #include "speed/speed.h"
 
 #define PROG "lambda-speed"
-#define SYNOPSIS "-c PIPELINE [--brokers LIST] [--topic T] [--group ID] " \
-    "[--once]"
+#define SYNOPSIS "-c FILE [--brokers LIST] [--topic TOPIC] [--group ID] " \
+    "[--once] [options]"
 
 volatile sig_atomic_t speed_stop;
 
 static const struct opt opts[] = {
     OPT_COMMON,
-    {"brokers", 0, "LIST", "speed.brokers", "Kafka bootstrap servers"},
-    {"topic", 0, "TOPIC", "speed.topic", "topic to consume"},
-    {"group", 0, "ID", "speed.group", "consumer group id"},
+    {"brokers", 0, "LIST", "speed.brokers", "Kafka bootstrap servers", 0},
+    {"topic", 0, "TOPIC", "speed.topic", "topic to consume", 0},
+    {"group", 0, "ID", "speed.group", "consumer group id", 0},
     {"start", 0, "WHERE", "speed.start",
-        "earliest or latest, for partitions not in the store"},
+        "earliest or latest, for partitions not in the store", 0},
     {"on-data-loss", 0, "POLICY", "speed.on_data_loss",
-        "fail or skip records lost to retention"},
+        "fail or skip records lost to retention", 0},
     {"lateness", 0, "DURATION", "speed.lateness",
-        "accept events this far behind the newest event time"},
+        "accept events this far behind the newest event time", 0},
     {"once", 0, NULL, NULL,
-        "process what is in the topic now, then exit"},
-    {NULL, 0, NULL, NULL, NULL}
+        "process what is in the topic now, then exit", 0},
+    {NULL, 0, NULL, NULL, NULL, 0}
 };
 
-static void
-on_signal(int sig)
+/* What the pipeline must say for speed; speed.kafka is configuration too, so
+ * a bad property is exit 2. Returns PROG_RUN or 2. */
+static int
+configure(struct speed *sp, const struct prog *pg)
 {
-    /* a second SIGINT means now; the store is consistent at any instant */
-    if (sig == SIGINT && speed_stop)
-        _exit(1);
-    speed_stop = 1;
-}
-
-static void
-usage_error(const char *msg)
-{
-    fprintf(stderr, PROG ": %s\nTry '" PROG " --help'\n", msg);
-    exit(2);
-}
-
-/* Options, environment and pipeline file, in that order of precedence. */
-static struct pipeline *
-configure(int argc, char **argv, int *once, int *check)
-{
-    struct opt_result res;
-    struct pipeline *p = NULL;
-    enum log_level level = LOG_LEVEL_INFO;
+    rd_kafka_conf_t *conf;
     char err[ERR_LEN];
 
-    if (opt_parse(opts, argc, argv, &res, err) != 0)
-        usage_error(err);
-    if (opt_on(&res, OPT_HELP)) {
-        opt_usage(stdout, PROG, SYNOPSIS, opts);
-        exit(0);
-    }
-    if (opt_on(&res, OPT_VERSION)) {
-        printf(PROG " %s (librdkafka %s)\n", LAMBDAKIT_VERSION,
-            rd_kafka_version_str());
-        exit(0);
-    }
-    if (res.argi < argc)
-        usage_error("unexpected argument");
-    if (res.val[OPT_LOG_LEVEL] != NULL &&
-        log_level_parse(res.val[OPT_LOG_LEVEL], &level) != 0)
-        usage_error("--log-level: expected debug, info, warn or error");
-    if (res.val[OPT_CONFIG] == NULL)
-        usage_error("no pipeline (-c FILE or LAMBDA_CONFIG)");
-    if (pipeline_load(&p, res.val[OPT_CONFIG], err) != 0 ||
-        opt_apply(opts, &res, p, err) != 0) {
-        fprintf(stderr, PROG ": %s\n", err);
-        exit(2);
-    }
-    if (p->speed.topic == NULL) {
-        fprintf(stderr, PROG ": %s: speed.topic: not set (or use --topic)\n",
-            p->path);
-        exit(2);
-    }
-    log_init(PROG, level);
-    *once = opt_on(&res, opt_index(opts, "once"));
-    *check = opt_on(&res, OPT_CHECK_CONFIG);
-    return p;
+    sp->p = pg->p;
+    sp->once = prog_on(pg, "once");
+    if ((sp->topic = sp->p->speed.topic) == NULL)
+        return prog_error(pg, "%s: speed.topic: not set (or use --topic)",
+            sp->p->path);
+    if ((conf = speed_kafka_conf(sp, 1, err)) == NULL)
+        return prog_error(pg, "%s", err);
+    rd_kafka_conf_destroy(conf);
+    return PROG_RUN;
 }
 
 /* Store, rejects, archive and consumer, before the first event. */
@@ -138,42 +97,40 @@ teardown(struct speed *sp)
     free(sp->parts);
     free(sp->fresh_ts);
     store_free(sp->st);
-    pipeline_free(sp->p);
 }
 
 int
 main(int argc, char **argv)
 {
+    struct prog pg = {.name = PROG, .synopsis = SYNOPSIS, .opts = opts,
+        .lib = "librdkafka", .lib_version = rd_kafka_version_str()};
     struct speed sp;
-    rd_kafka_conf_t *conf;
     char err[ERR_LEN];
-    int check, rc;
+    int rc;
 
     memset(&sp, 0, sizeof(sp));
-    sp.p = configure(argc, argv, &sp.once, &check);
-    sp.topic = sp.p->speed.topic;
     sp.watermark = INT64_MIN;
     sp.pruned_cutoff = INT64_MIN;
     sp.batch_max_time = INT64_MIN;
 
-    /* speed.kafka is configuration too: a bad property is exit 2 */
-    if ((conf = speed_kafka_conf(&sp, 1, err)) == NULL) {
-        fprintf(stderr, PROG ": %s\n", err);
-        teardown(&sp);
-        return 2;
+    /* Options and pipeline: flags over environment over the file. */
+    if ((rc = prog_begin(&pg, argc, argv)) != PROG_RUN ||
+        (rc = configure(&sp, &pg)) != PROG_RUN ||
+        (rc = prog_ready(&pg)) != PROG_RUN) {
+        prog_end(&pg);
+        return rc;
     }
-    rd_kafka_conf_destroy(conf);
-    if (check) {
-        printf("configuration OK\n");
-        teardown(&sp);
-        return 0;
-    }
+
+    /* Resources: store, rejects, archive, consumer. */
     if (setup(&sp, err) != 0) {
         log_warnx("%s", err);
         teardown(&sp);
+        prog_end(&pg);
         return 1;
     }
-    sig_install(on_signal);
+
+    /* Signals. */
+    sig_install(PROG, &speed_stop);
     log_info("startup: pipeline %s, topic %s, group %s, brokers %s, store %s, "
         "rejects to %s%s%s%s", sp.p->name, sp.topic, sp.p->speed.group,
         sp.p->speed.brokers, sp.p->store, rejects_where(sp.rejects),
@@ -181,10 +138,14 @@ main(int argc, char **argv)
         sp.p->speed.archive != NULL ? sp.p->speed.archive : "",
         sp.once ? ", once" : "");
 
+    /* Run. */
     rc = speed_run(&sp);
+
+    /* Shutdown: leave the group, then free in reverse order. */
     if (speed_consumer_close(&sp) != 0)
         rc = -1;
     speed_log_summary(&sp, rc == 0 ? "exiting" : "exiting on error");
     teardown(&sp);
+    prog_end(&pg);
     return rc == 0 ? 0 : 1;
 }

@@ -23,7 +23,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -38,12 +37,35 @@
 #include "shared/err.h"
 #include "shared/log.h"
 #include "shared/mem.h"
-#include "shared/opt.h"
-#include "shared/sig.h"
 #include "shared/pipeline.h"
+#include "shared/prog.h"
+#include "shared/sig.h"
 
 #define PROG "lambda-devbroker"
+#define SYNOPSIS "[-c FILE] [-t NAME[:PARTS]]... [-b N] [-f FILE] " \
+    "[--control FIFO] [options]"
+#define ABOUT "Development broker for `make demo` and the tests, NOT for " \
+    "production: librdkafka's mock cluster on 127.0.0.1 (memory only, " \
+    "~5 MiB kept per partition, PLAINTEXT). It creates the topics of -t " \
+    "and, with a pipeline, its speed.topic (with speed.partitions) and " \
+    "speed.rejects_topic, prints the bootstrap address and runs until " \
+    "SIGTERM or SIGINT."
 #define MAX_TOPICS 32
+
+static const struct opt opts[] = {
+    OPT_TOOL_COMMON,
+    {"topic", 't', "NAME[:PARTS]", NULL,
+        "create a topic (default 4 partitions); repeatable", OPT_MULTI},
+    {"brokers", 'b', "N", NULL, "number of brokers (default 1)", OPT_NOENV},
+    {"bootstrap-file", 'f', "FILE", NULL,
+        "write the bootstrap address here, atomically", OPT_NOENV},
+    {"control", 0, "FIFO", NULL, "create FIFO and read commands from it:\n"
+        "down [ID] | up [ID] | rtt [ID] MS |\n"
+        "topic NAME PARTS | leader TOPIC PART ID", OPT_NOENV},
+    {NULL, 0, NULL, NULL, NULL, 0}
+};
+enum { DB_TOPIC = OPT_TOOL_NCOMMON, DB_BROKERS, DB_BOOTSTRAP_FILE,
+    DB_CONTROL };
 
 static volatile sig_atomic_t got_stop;
 
@@ -61,42 +83,6 @@ struct devbroker {
     char                     line[1024];
     size_t                   linelen;
 };
-
-static void
-on_signal(int sig)
-{
-    (void)sig;
-    got_stop = 1;
-}
-
-static void
-usage(FILE *fp)
-{
-    fprintf(fp,
-        "usage: " PROG " [-c PIPELINE] [-t TOPIC[:PARTITIONS]]... [-b N]\n"
-        "       [-f BOOTSTRAP_FILE] [--control FIFO] [--log-level LEVEL]\n"
-        "\n"
-        "Development broker for `make demo` and the tests, NOT for "
-        "production:\n"
-        "librdkafka's mock cluster on 127.0.0.1 (memory only, ~5 MiB kept per\n"
-        "partition, PLAINTEXT). Prints the bootstrap address and runs until\n"
-        "SIGTERM or SIGINT.\n"
-        "\n"
-        "  -c, --config FILE          create the pipeline's speed.topic (with\n"
-        "                             speed.partitions) and "
-        "speed.rejects_topic\n"
-        "  -t, --topic NAME[:PARTS]   create a topic (default 4 partitions);\n"
-        "                             repeatable\n"
-        "  -b, --brokers N            number of brokers (default 1)\n"
-        "  -f, --bootstrap-file FILE  write the bootstrap address here, "
-        "atomically\n"
-        "      --control FIFO         create FIFO and read commands from it:\n"
-        "                             down [ID] | up [ID] | rtt [ID] MS |\n"
-        "                             topic NAME PARTS | leader TOPIC PART ID\n"
-        "      --log-level LEVEL      debug, info (default), warn or error\n"
-        "  -h, --help                 show this help and exit\n"
-        "  -V, --version              show the version and exit\n");
-}
 
 static int
 parse_int(const char *s, long lo, long hi, long *out)
@@ -131,29 +117,39 @@ add_topic(struct devbroker *db, const char *spec, int defparts)
     return 0;
 }
 
+/* The options of the command line and the pipeline's topics into db.
+ * Returns PROG_RUN, or 2 after reporting why. */
 static int
-add_pipeline_topics(struct devbroker *db, const char *path)
+configure(struct devbroker *db, const struct prog *pg)
 {
-    struct pipeline *p = NULL;
-    char err[ERR_LEN];
-    int rc = 0;
+    const struct opt_result *res = &pg->res;
+    const struct pipeline *p = pg->p;
+    long n;
 
-    if (pipeline_load(&p, path, err) != 0) {
-        fprintf(stderr, PROG ": %s\n", err);
-        return -1;
+    for (int i = 0; i < res->nmulti; i++) {
+        if (add_topic(db, res->multi[i], 4) != 0)
+            return prog_usage(pg, "--topic %s: expected NAME[:PARTS], "
+                "PARTS from 1 to 10000, at most %d topics", res->multi[i],
+                MAX_TOPICS);
     }
-    if (p->speed.topic == NULL) {
-        fprintf(stderr, PROG ": %s: speed.topic: not set\n", path);
-        rc = -1;
-    } else if (add_topic(db, p->speed.topic, 1) != 0) {
-        rc = -1;
-    } else {
-        db->parts[db->ntopics - 1] = p->speed.partitions;
-        if (p->speed.rejects_topic != NULL)
-            rc = add_topic(db, p->speed.rejects_topic, 1);
+    if (res->val[DB_BROKERS] != NULL) {
+        if (parse_int(res->val[DB_BROKERS], 1, 64, &n) != 0)
+            return prog_usage(pg, "--brokers %s: expected a number from 1 "
+                "to 64", res->val[DB_BROKERS]);
+        db->nbrokers = (int)n;
     }
-    pipeline_free(p);
-    return rc;
+    db->bootstrap_file = res->val[DB_BOOTSTRAP_FILE];
+    db->control = res->val[DB_CONTROL];
+    if (p == NULL)
+        return PROG_RUN;
+    if (p->speed.topic == NULL)
+        return prog_error(pg, "%s: speed.topic: not set", p->path);
+    if (add_topic(db, p->speed.topic, p->speed.partitions) != 0 ||
+        (p->speed.rejects_topic != NULL &&
+        add_topic(db, p->speed.rejects_topic, 1) != 0))
+        return prog_error(pg, "%s: more than %d topics", p->path,
+            MAX_TOPICS);
+    return PROG_RUN;
 }
 
 /* Route the dummy handle's logs into ours; the missing bootstrap.servers
@@ -338,94 +334,45 @@ run(struct devbroker *db)
 int
 main(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"topic", required_argument, NULL, 't'},
-        {"brokers", required_argument, NULL, 'b'},
-        {"bootstrap-file", required_argument, NULL, 'f'},
-        {"control", required_argument, NULL, 'C'},
-        {"log-level", required_argument, NULL, 'L'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0}
-    };
+    struct prog pg = {.name = PROG, .synopsis = SYNOPSIS, .about = ABOUT,
+        .opts = opts, .flags = PROG_CONFIG_OPTIONAL, .lib = "librdkafka",
+        .lib_version = rd_kafka_version_str()};
     struct devbroker db;
-    enum log_level level = LOG_LEVEL_INFO;
-    const char *config = NULL;
-    long n;
-    int ch, rc = 1;
+    const char *addr;
+    int rc;
 
     memset(&db, 0, sizeof(db));
     db.nbrokers = 1;
     db.ctlfd = -1;
-    while ((ch = getopt_long(argc, argv, "c:t:b:f:hV", longopts, NULL)) != -1) {
-        switch (ch) {
-        case 'c':
-            config = optarg;
-            break;
-        case 't':
-            if (add_topic(&db, optarg, 4) != 0) {
-                fprintf(stderr, PROG ": bad --topic \"%s\" (NAME[:PARTS])\n",
-                    optarg);
-                return 2;
-            }
-            break;
-        case 'b':
-            if (parse_int(optarg, 1, 64, &n) != 0) {
-                fprintf(stderr, PROG ": bad --brokers \"%s\" (1..64)\n",
-                    optarg);
-                return 2;
-            }
-            db.nbrokers = (int)n;
-            break;
-        case 'f':
-            db.bootstrap_file = optarg;
-            break;
-        case 'C':
-            db.control = optarg;
-            break;
-        case 'L':
-            if (log_level_parse(optarg, &level) != 0) {
-                fprintf(stderr, PROG ": bad --log-level \"%s\"\n", optarg);
-                return 2;
-            }
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        case 'V':
-            printf(PROG " %s (development broker, librdkafka %s)\n",
-                LAMBDAKIT_VERSION, rd_kafka_version_str());
-            return 0;
-        default:
-            fprintf(stderr, "Try '" PROG " --help'\n");
-            return 2;
-        }
-    }
-    if (optind != argc) {
-        fprintf(stderr, PROG ": unexpected argument \"%s\"\n"
-            "Try '" PROG " --help'\n", argv[optind]);
-        return 2;
-    }
-    if (config != NULL && add_pipeline_topics(&db, config) != 0)
-        return 2;
-    log_init(PROG, level);
 
-    sig_install(on_signal);
+    /* Options and pipeline: the topics to create. */
+    if ((rc = prog_begin(&pg, argc, argv)) != PROG_RUN ||
+        (rc = configure(&db, &pg)) != PROG_RUN ||
+        (rc = prog_ready(&pg)) != PROG_RUN)
+        goto done;
 
+    /* Resources: the control FIFO, the mock cluster, its address. */
+    rc = 1;
     if ((db.control != NULL && open_control(&db) != 0) || start(&db) != 0)
         goto done;
-    printf("%s\n", rd_kafka_mock_cluster_bootstraps(db.mc));
+    addr = rd_kafka_mock_cluster_bootstraps(db.mc);
+    printf("%s\n", addr);
     fflush(stdout);
     if (db.bootstrap_file != NULL &&
-        write_bootstrap(db.bootstrap_file, rd_kafka_mock_cluster_bootstraps(
-        db.mc)) != 0)
+        write_bootstrap(db.bootstrap_file, addr) != 0)
         goto done;
+
+    /* Signals. */
+    sig_install(PROG, &got_stop);
+
+    /* Run. */
     log_info("development broker (not for production): %d broker(s) at %s",
-        db.nbrokers, rd_kafka_mock_cluster_bootstraps(db.mc));
+        db.nbrokers, addr);
     run(&db);
     log_info("stopping");
     rc = 0;
+
+    /* Shutdown, in reverse order. */
 done:
     stop(&db);
     if (db.ctlfd != -1)
@@ -434,5 +381,6 @@ done:
         (void)unlink(db.control);
     for (int i = 0; i < db.ntopics; i++)
         free(db.topics[i]);
+    prog_end(&pg);
     return rc;
 }

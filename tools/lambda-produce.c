@@ -16,7 +16,6 @@
  *     kcat -P -b BROKERS -t TOPIC -l events.jsonl
  */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -33,12 +32,46 @@
 #include "shared/err.h"
 #include "shared/log.h"
 #include "shared/mem.h"
-#include "shared/opt.h"
 #include "shared/pipeline.h"
+#include "shared/prog.h"
+#include "shared/sig.h"
 #include "shared/ts.h"
 
 #define PROG "lambda-produce"
-#define MAX_PROPS 64
+#define SYNOPSIS "[-c FILE] [-b LIST] [-t TOPIC] [options] FILE...\n" \
+    "-c FILE --generate [--count N] [--rate N] [options]"
+#define ABOUT "Replays JSON Lines or JSON array files (.gz too) into a " \
+    "Kafka topic, one record per event, or generates a live stream of " \
+    "events for a pipeline. The pipeline gives the brokers, the topic, the " \
+    "fields and the key field."
+
+static const struct opt opts[] = {
+    OPT_TOOL_COMMON,
+    {"brokers", 'b', "LIST", NULL,
+        "bootstrap servers (default speed.brokers)", 0},
+    {"topic", 't', "TOPIC", NULL, "topic (default speed.topic)", OPT_NOENV},
+    {"key", 'k', "FIELD", NULL, "key records by this field (default: the "
+        "first group-by field); \"\" for no key", OPT_NOENV},
+    {"partition", 'p', "N", NULL, "send every record to partition N",
+        OPT_NOENV},
+    {"rate", 'r', "N", NULL, "events per second (default: as fast as "
+        "possible)", OPT_NOENV},
+    {"count", 'n', "N", NULL, "stop after N events", OPT_NOENV},
+    {"now", 0, NULL, NULL, "replay: set the time field to the current time",
+        OPT_NOENV},
+    {"generate", 'g', NULL, NULL, "generate events from the pipeline's "
+        "fields, with the current time, until --count or SIGTERM", OPT_NOENV},
+    {"cardinality", 0, "N", NULL, "distinct values per generated string "
+        "(100)", OPT_NOENV},
+    {"seed", 0, "N", NULL, "random seed for --generate (default 1)",
+        OPT_NOENV},
+    {"kafka", 'X', "PROP=VALUE", NULL, "librdkafka producer property; "
+        "repeatable", OPT_MULTI},
+    {NULL, 0, NULL, NULL, NULL, 0}
+};
+enum { PR_BROKERS = OPT_TOOL_NCOMMON, PR_TOPIC, PR_KEY, PR_PARTITION,
+    PR_RATE, PR_COUNT, PR_NOW, PR_GENERATE, PR_CARDINALITY, PR_SEED,
+    PR_KAFKA };
 
 static volatile sig_atomic_t got_stop;
 
@@ -65,7 +98,7 @@ struct produce {
     int               cardinality;
     uint64_t          rng;
     int32_t           partition;    /* RD_KAFKA_PARTITION_UA unless set */
-    const char       *props[MAX_PROPS];
+    const char       *const *props; /* -X PROP=VALUE, borrowed from argv */
     int               nprops;
     rd_kafka_t       *rk;
     rd_kafka_topic_t *rkt;
@@ -75,13 +108,6 @@ struct produce {
     int64_t           start_ns;
     int               err_logged;
 };
-
-static void
-on_signal(int sig)
-{
-    (void)sig;
-    got_stop = got_stop + 1;
-}
 
 static int64_t
 now_ns(void)
@@ -99,45 +125,6 @@ wall_ms(void)
 
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-usage(FILE *fp)
-{
-    fprintf(fp,
-        "usage: " PROG " [-c PIPELINE] [-b BROKERS] [-t TOPIC] [options] "
-        "FILE...\n"
-        "       " PROG " -c PIPELINE --generate [--count N] [--rate N] "
-        "[options]\n"
-        "\n"
-        "Replays JSON Lines or JSON array files (.gz too) into a Kafka "
-        "topic, one\n"
-        "record per event, or generates a live stream of events for a "
-        "pipeline.\n"
-        "\n"
-        "  -c, --config FILE      pipeline: brokers, topic, fields, key field\n"
-        "                         (env LAMBDA_CONFIG)\n"
-        "  -b, --brokers LIST     bootstrap servers (env LAMBDA_BROKERS, default\n"
-        "                         speed.brokers)\n"
-        "  -t, --topic TOPIC      topic (default speed.topic)\n"
-        "  -k, --key FIELD        key records by this field (default: the "
-        "first\n"
-        "                         group-by field); \"\" for no key\n"
-        "  -p, --partition N      send every record to partition N\n"
-        "  -r, --rate N           events per second (default: as fast as "
-        "possible)\n"
-        "  -n, --count N          stop after N events\n"
-        "      --now              replay: set the time field to the current "
-        "time\n"
-        "  -g, --generate         generate events from the pipeline's "
-        "fields, with\n"
-        "                         the current time, until --count or SIGTERM\n"
-        "      --cardinality N    distinct values per generated string (100)\n"
-        "      --seed N           random seed for --generate (default 1)\n"
-        "  -X PROP=VALUE          librdkafka producer property; repeatable\n"
-        "      --log-level LEVEL  debug, info (default), warn or error\n"
-        "  -h, --help             show this help and exit\n"
-        "  -V, --version          show the version and exit\n");
 }
 
 static int
@@ -212,29 +199,34 @@ kafka_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 }
 
 static int
-conf_set(rd_kafka_conf_t *conf, const char *k, const char *v)
+conf_set(rd_kafka_conf_t *conf, const char *k, const char *v, char *err)
 {
     char errstr[512];
 
     if (rd_kafka_conf_set(conf, k, v, errstr, sizeof(errstr)) !=
         RD_KAFKA_CONF_OK) {
-        fprintf(stderr, PROG ": %s=%s: %s\n", k, v, errstr);
+        snprintf(err, ERR_LEN, "%.60s=%.60s: %.120s", k, v, errstr);
         return -1;
     }
     return 0;
 }
 
-static int
-kafka_open(struct produce *pr)
+/*
+ * The producer's configuration: ours, then what of the pipeline's
+ * speed.kafka a producer takes, then -X. Returns a new conf (the caller
+ * destroys it or hands it to rd_kafka_new()), or NULL with err.
+ */
+static rd_kafka_conf_t *
+kafka_conf(struct produce *pr, char *err)
 {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     char errstr[512];
 
-    if (conf_set(conf, "bootstrap.servers", pr->brokers) != 0 ||
-        conf_set(conf, "client.id", PROG) != 0 ||
-        conf_set(conf, "enable.idempotence", "true") != 0 ||
-        conf_set(conf, "linger.ms", "5") != 0 ||
-        conf_set(conf, "queue.buffering.max.messages", "500000") != 0)
+    if (conf_set(conf, "bootstrap.servers", pr->brokers, err) != 0 ||
+        conf_set(conf, "client.id", PROG, err) != 0 ||
+        conf_set(conf, "enable.idempotence", "true", err) != 0 ||
+        conf_set(conf, "linger.ms", "5", err) != 0 ||
+        conf_set(conf, "queue.buffering.max.messages", "500000", err) != 0)
         goto fail;
     if (pr->p != NULL) {
         for (int i = 0; i < pr->p->speed.nkafka; i++) {
@@ -250,13 +242,8 @@ kafka_open(struct produce *pr)
         char *kv = xstrdup(pr->props[i]), *eq = strchr(kv, '=');
         int rc;
 
-        if (eq == NULL) {
-            fprintf(stderr, PROG ": -X %s: expected PROP=VALUE\n", kv);
-            free(kv);
-            goto fail;
-        }
-        *eq = '\0';
-        rc = conf_set(conf, kv, eq + 1);
+        *eq = '\0';            /* configure() checked there is one */
+        rc = conf_set(conf, kv, eq + 1, err);
         free(kv);
         if (rc != 0)
             goto fail;
@@ -265,22 +252,33 @@ kafka_open(struct produce *pr)
     rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
     rd_kafka_conf_set_error_cb(conf, error_cb);
     rd_kafka_conf_set_log_cb(conf, kafka_log);
+    return conf;
+fail:
+    rd_kafka_conf_destroy(conf);
+    return NULL;
+}
+
+/* The producer and the topic handle. Returns 0, or -1 with err. */
+static int
+kafka_open(struct produce *pr, char *err)
+{
+    rd_kafka_conf_t *conf;
+    char errstr[512];
+
+    if ((conf = kafka_conf(pr, err)) == NULL)
+        return -1;
     if ((pr->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr,
         sizeof(errstr))) == NULL) {
-        fprintf(stderr, PROG ": rd_kafka_new: %s\n", errstr);
-        goto fail;
+        rd_kafka_conf_destroy(conf);
+        snprintf(err, ERR_LEN, "rd_kafka_new: %.200s", errstr);
+        return -1;
     }
-    conf = NULL;
     if ((pr->rkt = rd_kafka_topic_new(pr->rk, pr->topic, NULL)) == NULL) {
-        fprintf(stderr, PROG ": topic %s: %s\n", pr->topic,
+        snprintf(err, ERR_LEN, "topic %s: %s", pr->topic,
             rd_kafka_err2str(rd_kafka_last_error()));
         return -1;
     }
     return 0;
-fail:
-    if (conf != NULL)
-        rd_kafka_conf_destroy(conf);
-    return -1;
 }
 
 /* Keep at most `rate` events per second on average. */
@@ -631,6 +629,8 @@ generate(struct produce *pr)
 
 /* ---- main ---- */
 
+/* The key field's path, and its index for --generate. Returns 0, or -1 when
+ * --generate keys by a field the pipeline does not have. */
 static int
 setup_key(struct produce *pr)
 {
@@ -647,10 +647,8 @@ setup_key(struct produce *pr)
         return 0;
     if (pr->p != NULL)
         pr->key_field = pipeline_field_index(pr->p, k);
-    if (pr->generate && pr->key_field < 0) {
-        fprintf(stderr, PROG ": --key %s: not a field of the pipeline\n", k);
+    if (pr->generate && pr->key_field < 0)
         return -1;
-    }
     s = xstrdup(k);
     for (tok = strtok_r(s, ".", &save); tok != NULL;
         tok = strtok_r(NULL, ".", &save)) {
@@ -662,34 +660,92 @@ setup_key(struct produce *pr)
     return 0;
 }
 
+/* Integer option i from lo to hi into *out, unless unset. Returns PROG_RUN,
+ * or 2 after a usage error. */
+static int
+int_opt(const struct prog *pg, int i, int64_t lo, int64_t hi, int64_t *out)
+{
+    const char *v = pg->res.val[i];
+
+    if (v == NULL || parse_i64(v, lo, hi, out) == 0)
+        return PROG_RUN;
+    if (hi == INT64_MAX)
+        return prog_usage(pg, "--%s %s: expected an integer of at least %"
+            PRId64, pg->opts[i].name, v, lo);
+    return prog_usage(pg, "--%s %s: expected an integer from %" PRId64
+        " to %" PRId64, pg->opts[i].name, v, lo, hi);
+}
+
+/*
+ * The options into pr: flag, then LAMBDA_BROKERS, then the pipeline, as the
+ * programs do. Checks the producer's configuration without connecting.
+ * Returns PROG_RUN, or 2 after reporting why.
+ */
+static int
+configure(struct produce *pr, const struct prog *pg, int nfiles)
+{
+    const struct opt_result *res = &pg->res;
+    rd_kafka_conf_t *conf;
+    int64_t part = -1, rate = 0, seed = 0, card = pr->cardinality;
+    char err[ERR_LEN];
+    int rc;
+
+    pr->p = pg->p;
+    if ((rc = int_opt(pg, PR_PARTITION, 0, INT32_MAX, &part)) != PROG_RUN ||
+        (rc = int_opt(pg, PR_RATE, 0, INT64_MAX, &rate)) != PROG_RUN ||
+        (rc = int_opt(pg, PR_COUNT, 0, INT64_MAX, &pr->count)) != PROG_RUN ||
+        (rc = int_opt(pg, PR_CARDINALITY, 1, INT64_MAX, &card)) != PROG_RUN ||
+        (rc = int_opt(pg, PR_SEED, 1, INT64_MAX, &seed)) != PROG_RUN)
+        return rc;
+    if (part >= 0)
+        pr->partition = (int32_t)part;
+    pr->rate = (double)rate;
+    pr->cardinality = card > 1000000000 ? 1000000000 : (int)card;
+    if (seed > 0)
+        pr->rng = (uint64_t)seed * 0x9E3779B97F4A7C15ULL | 1;
+    pr->now = opt_on(res, PR_NOW);
+    pr->generate = opt_on(res, PR_GENERATE);
+    pr->key = res->val[PR_KEY];
+    pr->props = res->multi;
+    pr->nprops = res->nmulti;
+    for (int i = 0; i < pr->nprops; i++) {
+        if (strchr(pr->props[i], '=') == NULL)
+            return prog_usage(pg, "-X %s: expected PROP=VALUE",
+                pr->props[i]);
+    }
+    pr->brokers = res->val[PR_BROKERS];
+    if (pr->brokers == NULL)
+        pr->brokers = pr->p != NULL ? pr->p->speed.brokers : "localhost:9092";
+    pr->topic = res->val[PR_TOPIC];
+    if (pr->topic == NULL && pr->p != NULL)
+        pr->topic = pr->p->speed.topic;
+    if (pr->topic == NULL)
+        return prog_usage(pg, "no topic (-t or a pipeline's speed.topic)");
+    if ((pr->generate || pr->now) && pr->p == NULL)
+        return prog_usage(pg, "--generate and --now need a pipeline (-c)");
+    if (pr->generate && nfiles > 0)
+        return prog_usage(pg, "--generate takes no FILE");
+    if (!pr->generate && nfiles == 0 && !pg->check)
+        return prog_usage(pg, "no FILE to replay");
+    if (setup_key(pr) != 0)
+        return prog_usage(pg, "--key %s: not a field of the pipeline",
+            pr->key);
+    if ((conf = kafka_conf(pr, err)) == NULL)
+        return prog_error(pg, "%s", err);
+    rd_kafka_conf_destroy(conf);
+    return PROG_RUN;
+}
+
 int
 main(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"brokers", required_argument, NULL, 'b'},
-        {"topic", required_argument, NULL, 't'},
-        {"key", required_argument, NULL, 'k'},
-        {"partition", required_argument, NULL, 'p'},
-        {"rate", required_argument, NULL, 'r'},
-        {"count", required_argument, NULL, 'n'},
-        {"now", no_argument, NULL, 'N'},
-        {"generate", no_argument, NULL, 'g'},
-        {"cardinality", required_argument, NULL, 'C'},
-        {"seed", required_argument, NULL, 'S'},
-        {"log-level", required_argument, NULL, 'L'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0}
-    };
+    struct prog pg = {.name = PROG, .synopsis = SYNOPSIS, .about = ABOUT,
+        .opts = opts, .flags = PROG_OPERANDS | PROG_CONFIG_OPTIONAL,
+        .lib = "librdkafka", .lib_version = rd_kafka_version_str()};
     struct produce pr;
-    struct sigaction sa;
-    enum log_level level = LOG_LEVEL_INFO;
-    const char *config = getenv("LAMBDA_CONFIG"), *env;
     char err[ERR_LEN];
-    int64_t v;
     double secs;
-    int ch, rc = 1;
+    int rc;
 
     memset(&pr, 0, sizeof(pr));
     pr.count = -1;
@@ -698,115 +754,41 @@ main(int argc, char **argv)
     pr.partition = RD_KAFKA_PARTITION_UA;
     buf_init(&pr.out);
     buf_init(&pr.keybuf);
-    if (config != NULL && *config == '\0')
-        config = NULL;
-    while ((ch = getopt_long(argc, argv, "c:b:t:k:p:r:n:gX:hV", longopts,
-        NULL)) != -1) {
-        switch (ch) {
-        case 'c': config = optarg; break;
-        case 'b': pr.brokers = optarg; break;
-        case 't': pr.topic = optarg; break;
-        case 'k': pr.key = optarg; break;
-        case 'N': pr.now = 1; break;
-        case 'g': pr.generate = 1; break;
-        case 'p':
-        case 'r':
-        case 'n':
-        case 'C':
-        case 'S':
-            if (parse_i64(optarg, ch == 'S' ? 1 : 0, INT64_MAX, &v) != 0 ||
-                (ch == 'C' && v == 0) || (ch == 'p' && v > INT32_MAX)) {
-                fprintf(stderr, PROG ": bad number \"%s\"\n"
-                    "Try '" PROG " --help'\n", optarg);
-                return 2;
-            }
-            if (ch == 'p')
-                pr.partition = (int32_t)v;
-            else if (ch == 'r')
-                pr.rate = (double)v;
-            else if (ch == 'n')
-                pr.count = v;
-            else if (ch == 'C')
-                pr.cardinality = v > 1000000000 ? 1000000000 : (int)v;
-            else
-                pr.rng = (uint64_t)v * 0x9E3779B97F4A7C15ULL | 1;
-            break;
-        case 'X':
-            if (pr.nprops == MAX_PROPS) {
-                fprintf(stderr, PROG ": too many -X\n");
-                return 2;
-            }
-            pr.props[pr.nprops++] = optarg;
-            break;
-        case 'L':
-            if (log_level_parse(optarg, &level) != 0) {
-                fprintf(stderr, PROG ": bad --log-level \"%s\"\n", optarg);
-                return 2;
-            }
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        case 'V':
-            printf(PROG " %s\n", LAMBDAKIT_VERSION);
-            return 0;
-        default:
-            fprintf(stderr, "Try '" PROG " --help'\n");
-            return 2;
-        }
-    }
-    log_init(PROG, level);
-    if (config != NULL && pipeline_load(&pr.p, config, err) != 0) {
-        fprintf(stderr, PROG ": %s\n", err);
-        return 2;
-    }
-    /* as the programs: the flag, then LAMBDA_BROKERS, then the pipeline */
-    if (pr.brokers == NULL && (env = getenv("LAMBDA_BROKERS")) != NULL &&
-        *env != '\0')
-        pr.brokers = env;
-    if (pr.brokers == NULL)
-        pr.brokers = pr.p != NULL ? pr.p->speed.brokers : "localhost:9092";
-    if (pr.topic == NULL && pr.p != NULL)
-        pr.topic = pr.p->speed.topic;
-    if (pr.topic == NULL || ((pr.generate || pr.now) && pr.p == NULL) ||
-        (pr.generate == (optind < argc))) {
-        fprintf(stderr, PROG ": %s\nTry '" PROG " --help'\n",
-            pr.topic == NULL ? "no topic (-t or a pipeline's speed.topic)" :
-            (pr.generate || pr.now) && pr.p == NULL ?
-            "--generate and --now need a pipeline (-c)" :
-            pr.generate ? "--generate takes no FILE" : "no FILE to replay");
+
+    /* Options and pipeline: brokers, topic, fields and key field. */
+    if ((rc = prog_begin(&pg, argc, argv)) != PROG_RUN ||
+        (rc = configure(&pr, &pg, argc - pg.res.argi)) != PROG_RUN ||
+        (rc = prog_ready(&pg)) != PROG_RUN)
         goto out;
-    }
-    if (setup_key(&pr) != 0 || kafka_open(&pr) != 0) {
+
+    /* Resources: the producer. */
+    if (kafka_open(&pr, err) != 0) {
+        log_warnx("%s", err);
         rc = 2;
         goto out;
     }
 
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    (void)sigaction(SIGTERM, &sa, NULL);
-    (void)sigaction(SIGINT, &sa, NULL);
-    sa.sa_handler = SIG_IGN;
-    (void)sigaction(SIGPIPE, &sa, NULL);
+    /* Signals. */
+    sig_install(PROG, &got_stop);
 
+    /* Run: generate or replay, then deliver what is queued (Ctrl-C again
+     * gives up at once). */
     pr.start_ns = now_ns();
     rc = 0;
     if (pr.generate)
         rc = generate(&pr);
-    for (int i = optind; i < argc && rc == 0 && !done(&pr); i++)
+    for (int i = pg.res.argi; i < argc && rc == 0 && !done(&pr); i++)
         rc = replay_file(&pr, argv[i]);
-    while (rd_kafka_outq_len(pr.rk) > 0 && pr.failed == 0) {
-        if (rd_kafka_flush(pr.rk, 1000) == RD_KAFKA_RESP_ERR__TIMED_OUT &&
-            got_stop > 1)
-            break;
-    }
+    while (rd_kafka_outq_len(pr.rk) > 0 && pr.failed == 0)
+        (void)rd_kafka_flush(pr.rk, 1000);
     secs = (double)(now_ns() - pr.start_ns) / 1e9;
     log_info("produced %" PRId64 " events to %s in %.2f s (%.0f/s), "
         "%" PRId64 " failed", pr.sent - pr.failed, pr.topic, secs,
         secs > 0 ? (double)pr.sent / secs : 0.0, pr.failed);
     if (rc != 0 || pr.failed > 0 || rd_kafka_outq_len(pr.rk) > 0)
         rc = 1;
+
+    /* Shutdown. */
 out:
     if (pr.rkt != NULL)
         rd_kafka_topic_destroy(pr.rkt);
@@ -818,6 +800,6 @@ out:
     node_free(pr.root);
     buf_reset(&pr.out);
     buf_reset(&pr.keybuf);
-    pipeline_free(pr.p);
+    prog_end(&pg);
     return rc;
 }

@@ -10,10 +10,10 @@
 
 static const struct opt opts[] = {
     OPT_COMMON,
-    {"brokers", 'b', "LIST", "speed.brokers", "Kafka bootstrap servers"},
-    {"partitions", 0, "N", "speed.partitions", "partitions to create"},
-    {"once", 0, NULL, NULL, "process what is in the topic now, then exit"},
-    {NULL, 0, NULL, NULL, NULL}
+    {"brokers", 'b', "LIST", "speed.brokers", "Kafka bootstrap servers", 0},
+    {"partitions", 0, "N", "speed.partitions", "partitions to create", 0},
+    {"once", 0, NULL, NULL, "process what is in the topic now, then exit", 0},
+    {NULL, 0, NULL, NULL, NULL, 0}
 };
 
 enum { I_BROKERS = OPT_NCOMMON, I_PARTITIONS, I_ONCE };
@@ -206,6 +206,22 @@ test_opt_precedence(void)
     clear_env();
 }
 
+/* What opt_usage() prints, in a string to free(), or NULL. */
+static char *
+usage_text(const char *prog, const char *synopsis, const char *about,
+    const struct opt *tab)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&text, &len);
+
+    if (fp == NULL)
+        return NULL;
+    opt_usage(fp, prog, synopsis, about, tab);
+    fclose(fp);
+    return text;
+}
+
 static void
 test_opt_usage(void)
 {
@@ -229,18 +245,107 @@ test_opt_usage(void)
         "\n"
         "Flags override environment variables, which override the pipeline "
         "file.\n";
-    char *text = NULL;
-    size_t len = 0;
-    FILE *fp = open_memstream(&text, &len);
+    char *text = usage_text("lambda-speed", "[OPTION]...", NULL, opts);
 
-    if (fp == NULL) {
+    CHECK_STREQ(text, want);
+    if (text != NULL && strcmp(text, want) != 0)
+        printf("%s", text);
+    free(text);
+}
+
+/* a tool's table: no --store, its own options without variables */
+static const struct opt tool[] = {
+    OPT_TOOL_COMMON,
+    {"topic", 't', "NAME", NULL, "create a topic; repeatable", OPT_MULTI},
+    {"brokers", 'b', "N", NULL, "number of brokers", OPT_NOENV},
+    {"rate", 0, "N", NULL, "events per second", 0},
+    {"control", 0, "FIFO", NULL, "read commands:\ndown | up", OPT_NOENV},
+    {NULL, 0, NULL, NULL, NULL, 0}
+};
+enum { T_TOPIC = OPT_TOOL_NCOMMON, T_BROKERS, T_RATE, T_CONTROL };
+
+static void
+test_opt_multi_noenv(void)
+{
+    char *argv[] = {"prog", "-t", "a", "--topic=b:3", "-tc", NULL};
+    char *many[OPT_MULTI_MAX + 3] = {"prog"};
+    struct opt_result res;
+    char err[ERR_LEN], who[64];
+
+    clear_env();
+    setenv("LAMBDA_TOPIC", "env", 1);       /* repeatable: no variable */
+    setenv("LAMBDA_BROKERS", "k:9092", 1);  /* OPT_NOENV: not read */
+    setenv("LAMBDA_RATE", "5", 1);
+    CHECK(opt_index(tool, "config") == OPT_CONFIG);
+    CHECK(opt_index(tool, "log-level") == OPT_LOG_LEVEL - 1);
+    CHECK(opt_parse(tool, 5, argv, &res, err) == 0);
+    CHECK(res.nmulti == 3);
+    CHECK_STREQ(res.multi[0], "a");
+    CHECK_STREQ(res.multi[1], "b:3");
+    CHECK_STREQ(res.multi[2], "c");
+    CHECK(res.multi_of[0] == T_TOPIC && res.multi_of[2] == T_TOPIC);
+    CHECK_STREQ(res.val[T_TOPIC], "c");
+    CHECK(res.val[T_BROKERS] == NULL);
+    CHECK_STREQ(res.val[T_RATE], "5");
+    CHECK_STREQ(opt_source(tool, &res, T_RATE, who, sizeof(who)),
+        "LAMBDA_RATE");
+    CHECK_STREQ(opt_source(tool, &res, T_TOPIC, who, sizeof(who)), "--topic");
+
+    for (int i = 1; i <= OPT_MULTI_MAX + 1; i++)
+        many[i] = "-tx";
+    CHECK(opt_parse(tool, OPT_MULTI_MAX + 2, many, &res, err) == -1);
+    CHECK_STREQ(err, "option --topic given more than 64 times");
+    clear_env();
+    unsetenv("LAMBDA_TOPIC");
+    unsetenv("LAMBDA_RATE");
+}
+
+/* --help: every line within 79 columns; a synopsis wraps between its
+ * bracketed words, a help text between words, "\n" breaks */
+static void
+test_opt_usage_wrap(void)
+{
+    static const char head[] =
+        "usage: lambda-devbroker [-c FILE] [-t NAME[:PARTS]]... [-b N] "
+        "[--control FIFO]\n"
+        "                        [--rate N] [options]\n"
+        "       lambda-devbroker --version\n"
+        "\n"
+        "A development broker, not for production: it runs until SIGTERM "
+        "or SIGINT and\n"
+        "prints its address.\n"
+        "\n"
+        "options:\n"
+        "  -c, --config FILE      pipeline file (env LAMBDA_CONFIG)\n";
+    static const char *const lines[] = {
+        "\n  -t, --topic NAME       create a topic; repeatable\n",
+        "\n  -b, --brokers N        number of brokers\n",
+        "\n      --rate N           events per second (env LAMBDA_RATE)\n",
+        "\n      --control FIFO     read commands:\n"
+        "                         down | up\n",
+    };
+    char *text = usage_text("lambda-devbroker", "[-c FILE] "
+        "[-t NAME[:PARTS]]... [-b N] [--control FIFO] [--rate N] "
+        "[options]\n--version",
+        "A development broker, not for production: it runs until SIGTERM or "
+        "SIGINT and prints its address.", tool);
+    size_t n;
+
+    if (text == NULL) {
         CHECK(0);
         return;
     }
-    opt_usage(fp, "lambda-speed", "[OPTION]...", opts);
-    fclose(fp);
-    CHECK_STREQ(text, want);
-    if (text != NULL && strcmp(text, want) != 0)
+    CHECK(strncmp(text, head, sizeof(head) - 1) == 0);
+    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+        CHECK(strstr(text, lines[i]) != NULL);
+    CHECK(strstr(text, "--store") == NULL);
+    CHECK(strstr(text, "LAMBDA_TOPIC") == NULL);
+    CHECK(strstr(text, "LAMBDA_BROKERS") == NULL);
+    for (const char *p = text; *p != '\0'; p += n + (p[n] == '\n')) {
+        n = strcspn(p, "\n");
+        CHECK(n <= 79);
+    }
+    if (strncmp(text, head, sizeof(head) - 1) != 0)
         printf("%s", text);
     free(text);
 }
@@ -253,5 +358,7 @@ main(void)
     RUN(test_opt_env);
     RUN(test_opt_precedence);
     RUN(test_opt_usage);
+    RUN(test_opt_multi_noenv);
+    RUN(test_opt_usage_wrap);
     return test_report();
 }
