@@ -111,9 +111,7 @@ install: all
 	for f in man/*.5; do [ -f "$$f" ] && cp "$$f" $(DESTDIR)$(PREFIX)/share/man/man5/; done; true
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/lambda-batch $(DESTDIR)$(PREFIX)/bin/lambda-speed \
-	    $(DESTDIR)$(PREFIX)/bin/lambda-serving $(DESTDIR)$(PREFIX)/bin/lambda-produce \
-	    $(DESTDIR)$(PREFIX)/bin/lambda-devbroker
+	rm -f $(patsubst $(BUILD)/%,$(DESTDIR)$(PREFIX)/bin/%,$(PROGS) $(TOOLS))
 	rm -f $(DESTDIR)$(PREFIX)/share/man/man1/lambda-*.1 \
 	    $(DESTDIR)$(PREFIX)/share/man/man5/lambdakit-pipeline.5
 

@@ -16,7 +16,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <getopt.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,10 +32,28 @@
 #include "shared/mem.h"
 #include "shared/opt.h"
 #include "shared/pipeline.h"
+#include "shared/prog.h"
+#include "shared/sig.h"
 #include "shared/timeshift.h"
 #include "shared/ts.h"
 
 #define PROG "lambda-timeshift"
+#define SYNOPSIS "-c FILE -o DIR (--days N | --end-before DATE) [options] " \
+    "INPUT..."
+#define ABOUT "Copy INPUT files (JSON Lines or JSON arrays, .gz too; a " \
+    "directory: its files) into DIR with every event time moved by whole " \
+    "days; every other byte is kept. Prints the shift in days."
+
+static volatile sig_atomic_t got_stop;
+
+static const struct opt opts[] = {
+    OPT_TOOL_COMMON,
+    {"output", 'o', "DIR", NULL, "where the copies go (created)", OPT_NOENV},
+    {"days", 'd', "N", NULL, "move by N days (negative: back)", OPT_NOENV},
+    {"end-before", 'e', "DATE", NULL, "move so the newest event falls on "
+        "the day before DATE (YYYY-MM-DD, or today, UTC)", OPT_NOENV},
+    {NULL, 0, NULL, NULL, NULL, 0}
+};
 
 struct input {
     char       *path;
@@ -48,36 +66,6 @@ struct shift {
     struct input *in;
     int           nin;
 };
-
-static void
-usage(FILE *fp)
-{
-    fprintf(fp,
-        "usage: " PROG " -c PIPELINE -o DIR (--days N | --end-before DATE)"
-        " INPUT...\n"
-        "Copy INPUT files (JSON Lines or JSON arrays, .gz too; a directory:\n"
-        "its files) into DIR with the event times moved by whole days; every\n"
-        "other byte is kept. Prints the shift in days.\n"
-        "\n"
-        "  -c, --config FILE        pipeline file: names the time field "
-        "(env LAMBDA_CONFIG)\n"
-        "  -o, --output DIR         where the copies go (created)\n"
-        "  -d, --days N             move by N days (negative: back)\n"
-        "  -e, --end-before DATE    move so the newest event falls on the day\n"
-        "                           before DATE (YYYY-MM-DD, or \"today\", UTC)\n"
-        "      --log-level LEVEL    debug, info (default), warn or error\n"
-        "  -h, --help               show this help and exit\n"
-        "  -V, --version            show the version and exit\n");
-}
-
-static int
-bad_usage(const char *what, const char *arg)
-{
-    fprintf(stderr, PROG ": %s%s%s%s\nTry '" PROG " --help' for more "
-        "information.\n", what, arg != NULL ? " \"" : "",
-        arg != NULL ? arg : "", arg != NULL ? "\"" : "");
-    return 2;
-}
 
 /* Read path whole into in->text (gzip or plain). Returns 0, or -1 logged. */
 static int
@@ -233,87 +221,68 @@ mkdirs(const char *dir)
     return rc;
 }
 
+/* The options beyond the prologue's: -o, and the shift (--days, or the day
+ * --end-before sets in *end). Returns PROG_RUN or an exit status. */
+static int
+configure(struct prog *pg, struct shift *sh, int64_t *days, int64_t *end)
+{
+    const char *d = prog_val(pg, "days"), *e = prog_val(pg, "end-before");
+    char text[32], *stop;
+
+    if ((sh->outdir = prog_val(pg, "output")) == NULL)
+        return prog_usage(pg, "no output directory: give -o DIR");
+    if ((d == NULL) == (e == NULL))
+        return prog_usage(pg, "give one of --days N and --end-before DATE");
+    if (d != NULL) {
+        errno = 0;
+        *days = strtoll(d, &stop, 10);
+        if (errno != 0 || stop == d || *stop != '\0' || *days > 3000000 ||
+            *days < -3000000)
+            return prog_usage(pg, "--days \"%s\": expected a whole number "
+                "of days", d);
+        *end = INT64_MIN;
+    } else if (strcmp(e, "today") == 0) {
+        *end = ts_bucket((int64_t)time(NULL) * 1000, TS_DAY_MS);
+    } else if (strlen(e) != 10 ||
+        snprintf(text, sizeof(text), "%sT00:00:00Z", e) < 0 ||
+        ts_parse(text, strlen(text), end) != 0) {
+        return prog_usage(pg, "--end-before \"%s\": expected YYYY-MM-DD or "
+            "today", e);
+    }
+    sh->key = pg->p->time_path[pg->p->ntime_path - 1];
+    return PROG_RUN;
+}
+
 int
 main(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"output", required_argument, NULL, 'o'},
-        {"days", required_argument, NULL, 'd'},
-        {"end-before", required_argument, NULL, 'e'},
-        {"log-level", required_argument, NULL, 'L'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0}
-    };
-    enum log_level level = LOG_LEVEL_INFO;
-    const char *config = getenv("LAMBDA_CONFIG"), *days_arg = NULL;
-    const char *end_arg = NULL;
-    struct pipeline *p = NULL;
+    struct prog pg = {.name = PROG, .synopsis = SYNOPSIS, .about = ABOUT,
+        .opts = opts, .flags = PROG_OPERANDS};
     struct shift sh;
-    char err[ERR_LEN], t0[TS_BUFSZ], t1[TS_BUFSZ];
-    int64_t days = 0, max = INT64_MIN, end;
+    char t0[TS_BUFSZ], t1[TS_BUFSZ];
+    int64_t days = 0, max = INT64_MIN, end = INT64_MIN;
     size_t total = 0, moved;
-    char *stop;
-    int ch, rc = 1;
+    int rc;
 
     memset(&sh, 0, sizeof(sh));
-    while ((ch = getopt_long(argc, argv, "c:o:d:e:hV", longopts, NULL)) != -1) {
-        switch (ch) {
-        case 'c': config = optarg; break;
-        case 'o': sh.outdir = optarg; break;
-        case 'd': days_arg = optarg; break;
-        case 'e': end_arg = optarg; break;
-        case 'L':
-            if (log_level_parse(optarg, &level) != 0)
-                return bad_usage("bad --log-level", optarg);
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        case 'V':
-            printf(PROG " %s\n", LAMBDAKIT_VERSION);
-            return 0;
-        default:
-            return bad_usage("bad option", NULL);
-        }
-    }
-    if (config == NULL || *config == '\0')
-        return bad_usage("no pipeline: -c FILE or LAMBDA_CONFIG", NULL);
-    if (sh.outdir == NULL)
-        return bad_usage("no output directory: -o DIR", NULL);
-    if ((days_arg == NULL) == (end_arg == NULL))
-        return bad_usage("give one of --days N and --end-before DATE", NULL);
-    if (optind == argc)
-        return bad_usage("no INPUT to copy", NULL);
-    if (days_arg != NULL) {
-        errno = 0;
-        days = strtoll(days_arg, &stop, 10);
-        if (errno != 0 || stop == days_arg || *stop != '\0' ||
-            days > 3000000 || days < -3000000)
-            return bad_usage("--days: expected a whole number of days",
-                days_arg);
-    }
-    if (end_arg != NULL) {
-        char text[32];
 
-        if (strcmp(end_arg, "today") == 0) {
-            end = ts_bucket((int64_t)time(NULL) * 1000, TS_DAY_MS);
-        } else if (strlen(end_arg) != 10 ||
-            snprintf(text, sizeof(text), "%sT00:00:00Z", end_arg) < 0 ||
-            ts_parse(text, strlen(text), &end) != 0) {
-            return bad_usage("--end-before: expected YYYY-MM-DD or today",
-                end_arg);
-        }
+    /* Options and pipeline: the time field, where to, by how much. */
+    if ((rc = prog_begin(&pg, argc, argv)) != PROG_RUN ||
+        (rc = configure(&pg, &sh, &days, &end)) != PROG_RUN)
+        goto done;
+    if (pg.res.argi == argc) {
+        rc = prog_usage(&pg, "no INPUT to copy");
+        goto done;
     }
-    log_init(PROG, level);
-    if (pipeline_load(&p, config, err) != 0) {
-        fprintf(stderr, PROG ": %s\n", err);
-        return 2;
-    }
-    sh.key = p->time_path[p->ntime_path - 1];
+    if ((rc = prog_ready(&pg)) != PROG_RUN)
+        goto done;
 
-    for (int i = optind; i < argc; i++) {
+    /* Signals: a stop ends the run between two files. */
+    sig_install(PROG, &got_stop);
+
+    /* Run: read everything, find the newest time, write the copies. */
+    rc = 1;
+    for (int i = pg.res.argi; i < argc; i++) {
         if (input_add(&sh, argv[i]) != 0)
             goto done;
     }
@@ -324,14 +293,18 @@ main(int argc, char **argv)
             NULL, &max);
     }
     if (max == INT64_MIN) {
-        log_errorx("no event time \"%s\" in the inputs", p->time_field);
+        log_errorx("no event time \"%s\" in the inputs", pg.p->time_field);
         goto done;
     }
-    if (end_arg != NULL)
+    if (end != INT64_MIN)
         days = (end - TS_DAY_MS - ts_bucket(max, TS_DAY_MS)) / TS_DAY_MS;
     if (mkdirs(sh.outdir) != 0)
         goto done;
     for (int i = 0; i < sh.nin; i++) {
+        if (got_stop) {
+            log_errorx("stopped by a signal after %d of %d files", i, sh.nin);
+            goto done;
+        }
         if (output_write(&sh, &sh.in[i], days, &moved) != 0)
             goto done;
         total += moved;
@@ -348,6 +321,6 @@ done:
         buf_reset(&sh.in[i].text);
     }
     free(sh.in);
-    pipeline_free(p);
+    prog_end(&pg);
     return rc;
 }

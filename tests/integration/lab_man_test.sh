@@ -18,7 +18,7 @@ work=$(mktemp -d /tmp/lab_man.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 render() { MANWIDTH=200 LC_ALL=C.UTF-8 man -l "$1" 2>/dev/null | sed 's/‐/-/g; s/−/-/g'; }
 
-PROGS="lambda-batch lambda-speed lambda-serving lambda-produce lambda-devbroker"
+PROGS="lambda-batch lambda-speed lambda-serving lambda-produce lambda-devbroker lambda-timeshift"
 # the option tags of a page's OPTIONS, one a line ("-c, --config FILE"): rendered with the
 # paragraph indent at 1n, so that every tag has a line of its own at column 1
 tags() {
@@ -37,7 +37,7 @@ para() {
 }
 
 for page in man/lambda-batch.1 man/lambda-speed.1 man/lambda-serving.1 man/lambda-produce.1 \
-            man/lambda-devbroker.1 man/lambdakit-pipeline.5; do
+            man/lambda-devbroker.1 man/lambda-timeshift.1 man/lambdakit-pipeline.5; do
     check "$page exists" test -f "$page" || continue
     out=$(groff -ww -man -z "$page" 2>&1)
     check "$page: groff -ww -man reports nothing ($out)" test -z "$out"
@@ -92,7 +92,7 @@ for prog in $PROGS; do
         check "$prog: '$tag' is described as in lambda-batch(1)" \
             test "$(para "$page" "$tag")" = "$(para man/lambda-batch.1 "$tag")"
     done
-    case $prog in lambda-produce|lambda-devbroker) ;; *)
+    case $prog in lambda-produce|lambda-devbroker|lambda-timeshift) ;; *)
         check "$prog: '--store DIR' is described as in lambda-batch(1)" \
             test "$(para "$page" "--store DIR")" = "$(para man/lambda-batch.1 "--store DIR")" ;;
     esac
