@@ -25,11 +25,7 @@ else
     BIG=300000 DELAYS="0 0.05 0.1 0.15 0.2 0.3 0.05 0.1"
 fi
 
-passed=0 failed=0
-ok()   { passed=$((passed + 1)); echo "ok   $1"; }
-fail() { failed=$((failed + 1)); echo "FAIL $1"; }
-# check NAME COMMAND...: passes when COMMAND succeeds
-check() { local name=$1; shift; if "$@"; then ok "$name"; else fail "$name"; fi; }
+. tests/integration/harness.sh   # check, eq, ok, fail, finish
 # cond1 && cond2; expect NAME: passes when the previous command list did
 expect() { if [ $? = 0 ]; then ok "$1"; else fail "$1"; fi; }
 has()   { grep -q -- "$2" "$1"; }          # has FILE TEXT
@@ -516,5 +512,4 @@ test_dry_run
 test_lock_signal
 test_kill9
 test_flags
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish

@@ -1,6 +1,30 @@
-# harness.sh -- sourced by the shell tests: one timing factor and polls with a deadline
-# Timing asserts scale with SLOW (3 under the sanitizers, or LAMBDA_SLOW), and a test waits
-# for what it needs with wait_until instead of a fixed sleep.
+# harness.sh -- sourced by every shell test: checks that print got and want, one timing factor,
+# polls with a deadline, and the closing "N passed, N failed" line that tests/run.sh reads
+#
+#   check DESC COMMAND...   passes when COMMAND succeeds
+#   eq DESC GOT WANT        passes when GOT = WANT; else prints both
+#   ok DESC / fail DESC     count a pass or a failure found some other way
+#   finish                  print "N passed, N failed" and exit 0 only without failures
+#   wait_until SECS CMD...  poll CMD every 0.1 s for SECS x SLOW at most
+# Timing asserts scale with SLOW: 3 under the sanitizers, or LAMBDA_SLOW.
+
+passed=0 failed=0
+ok()    { passed=$((passed + 1)); echo "ok   $*"; }
+fail()  { failed=$((failed + 1)); echo "FAIL $*"; }
+check() { local d=$1; shift; if "$@"; then ok "$d"; else fail "$d"; fi; }
+eq() {
+    if [ "$2" = "$3" ]; then
+        ok "$1 ($2)"
+    else
+        fail "$1"
+        printf '     got:  %.700s\n     want: %.700s\n' "$2" "$3"
+    fi
+}
+finish() {
+    echo "$passed passed, $failed failed"
+    [ "$failed" = 0 ]
+    exit $?
+}
 
 SLOW=${LAMBDA_SLOW:-1}
 [ -n "${LAMBDA_SANITIZED:-}" ] && [ "${LAMBDA_SANITIZED:-}" != 0 ] && [ -z "${LAMBDA_SLOW:-}" ] && SLOW=3
@@ -9,8 +33,6 @@ now_ms() {
     date +%s%3N
 }
 
-# wait_until SECONDS COMMAND...: poll every 0.1 s for SECONDS x SLOW at most;
-# 0 when COMMAND succeeded
 wait_until() {
     local limit
     limit=$(( $(now_ms) + $1 * SLOW * 1000 ))

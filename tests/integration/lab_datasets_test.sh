@@ -9,10 +9,7 @@ cd "${LAMBDA_TOP:-$(dirname "$0")/../..}" || exit 1
 BUILD=${BUILD:-build}
 case $BUILD in /*) ;; *) BUILD=$PWD/$BUILD ;; esac
 top=$PWD
-passed=0 failed=0
-ok() { passed=$((passed + 1)); }
-fail() { failed=$((failed + 1)); echo "FAIL $*"; }
-check() { local d=$1; shift; if "$@"; then ok; else fail "$d"; fi; }
+. tests/integration/harness.sh   # check, eq, ok, fail, finish
 work=$(mktemp -d /tmp/lab_datasets.XXXXXX)
 spid=""
 trap '[ -n "$spid" ] && kill $spid 2>/dev/null; rm -rf "$work"' EXIT
@@ -103,5 +100,4 @@ for name in orders rides iot; do
     spid=""
 done
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish

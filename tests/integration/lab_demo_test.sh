@@ -7,10 +7,6 @@ set -u
 cd "${LAMBDA_TOP:-$(dirname "$0")/../..}" || exit 1
 BUILD=${BUILD:-build}
 export BUILD
-passed=0 failed=0
-ok() { passed=$((passed + 1)); echo "ok   $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL $*"; }
-check() { local d=$1; shift; if "$@"; then ok "$d"; else fail "$d"; fi; }
 work=$(mktemp -d /tmp/lab_demo.XXXXXX)
 cleanup() {
     # anything still running in our directories is a failure already counted;
@@ -120,5 +116,4 @@ check "busy port: exit status 1 (got $rc)" test "$rc" = 1
 check "busy port: the message names DEMO_PORT" grep -q "DEMO_PORT" "$work/busy.out"
 check "busy port: nothing left running" nothing_left "$d3"
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish

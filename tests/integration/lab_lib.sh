@@ -1,7 +1,7 @@
 # lab_lib.sh -- sourced by the lab tests that run `make demo`'s script: start it as a
 # user would (SIGINT at its default) and stop it as Ctrl-C does. Needs $work, the
 # demo's folder, set by the test.
-. "$(dirname "${BASH_SOURCE[0]}")/harness.sh"   # SLOW, now_ms, wait_until
+. "$(dirname "${BASH_SOURCE[0]}")/harness.sh"   # check, eq, ok, fail, finish, wait_until
 # Ctrl-C is how the demo stops: start it with SIGINT at its default even when this
 # test itself was started with SIGINT ignored (a background job of a script)
 # (a command, not a function: a function run with & is a subshell, and $! its pid)

@@ -10,10 +10,7 @@ set -u
 cd "${LAMBDA_TOP:-$(dirname "$0")/../..}" || exit 1
 BUILD=${BUILD:-build}
 case $BUILD in /*) ;; *) BUILD=$PWD/$BUILD ;; esac
-passed=0 failed=0
-ok() { passed=$((passed + 1)); }
-fail() { failed=$((failed + 1)); echo "FAIL $*"; }
-check() { local d=$1; shift; if "$@"; then ok; else fail "$d"; fi; }
+. tests/integration/harness.sh   # check, eq, ok, fail, finish
 work=$(mktemp -d /tmp/lab_man.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 render() { MANWIDTH=200 LC_ALL=C.UTF-8 man -l "$1" 2>/dev/null | sed 's/‐/-/g; s/−/-/g'; }
@@ -140,5 +137,4 @@ out=$(cd "$work/run" && "$BUILD/lambda-batch" -c datasets/orders.json --until 20
 check "example: lambda-batch publishes events=1300 rejects=9 ... cutoff=2026-11-20T00:00:00Z ($out)" \
     sh -c "echo '$out' | grep -q 'info: published version 1: events=1300 rejects=9 (invalid_json=2 .*cutoff=2026-11-20T00:00:00Z'"
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish

@@ -15,11 +15,9 @@ CUTOFF=2026-11-20T12:00:00Z
 C=1795176000                    # $CUTOFF in epoch seconds
 WM=2026-11-20T16:00:00Z
 VERSION=1
-. tests/integration/harness.sh  # SLOW (timing slack factor), now_ms, wait_until
+. tests/integration/harness.sh  # check, eq, ok, fail, finish; SLOW (timing slack factor), wait_until
 tmp=$(mktemp -d /tmp/serving_test.XXXXXX)
 pids=()
-pass=0
-fail=0
 
 cleanup() {
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
@@ -28,17 +26,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-# check DESC COMMAND...: passes when the command succeeds
-check() { local d=$1; shift; if "$@"; then ok; else bad "$d"; fi; }
-# eq DESC GOT WANT
-eq() {
-    if [ "$2" == "$3" ]; then ok; else
-        bad "$1"
-        printf '  got:  %.700s\n  want: %.700s\n' "$2" "$3"
-    fi
-}
 
 # start NAME [ARGS...]: run lambda-serving on an ephemeral port; sets PORT, URL, SPID
 start() {
@@ -85,7 +72,7 @@ eq "views listed before the store" "$CODE $(jq -c '[.views[] | .name, .batch.ver
     '200 ["by_customer",null,"by_country",null,"totals",null]'
 
 "$BUILD"/lambda-batch -c "$PIPE" --store "$tmp/store" --until "$CUTOFF" --no-progress \
-    "$EVENTS" 2>"$tmp/batch.log" || bad "lambda-batch run"
+    "$EVENTS" 2>"$tmp/batch.log" || fail "lambda-batch run"
 for _ in $(seq 60); do get /readyz; [ "$CODE" = 200 ] && break; sleep 0.1; done
 eq "ready once batch published" "$CODE" 200
 jq -R -r -L datasets/serving --argjson c $((C - 7200)) 'include "expect";
@@ -93,7 +80,7 @@ jq -R -r -L datasets/serving --argjson c $((C - 7200)) 'include "expect";
     "$EVENTS" >"$tmp/speed.jsonl"
 "$BUILD"/tests/integration/speedfill -c "$PIPE" --store "$tmp/store" --watermark "$WM" \
     --status '{"events":47,"rejects":{"late":2,"invalid_json":1},"lag":3}' \
-    "$tmp/speed.jsonl" >"$tmp/speedfill.out" || bad "speedfill run"
+    "$tmp/speed.jsonl" >"$tmp/speedfill.out" || fail "speedfill run"
 check "speed rows overlap the batch" grep -q '2026-11-20T10:' "$tmp/speed.jsonl"
 
 # ---- total -----------------------------------------------------------------
@@ -276,7 +263,7 @@ STORE=$tmp/speedonly start sponly
 get /readyz
 eq "no store yet: not ready" "$CODE" 503
 "$BUILD"/tests/integration/speedfill -c "$PIPE" --store "$tmp/speedonly" --watermark "$WM" \
-    "$tmp/speed.jsonl" >/dev/null || bad "speedfill speed-only"
+    "$tmp/speed.jsonl" >/dev/null || fail "speedfill speed-only"
 for _ in $(seq 40); do get /readyz; [ "$CODE" = 200 ] && break; sleep 0.1; done
 eq "ready on speed rows alone" "$CODE $BODY" "200 {\"status\":\"ready\",\"batch\":{\"version\":null,\"cutoff\":null},\"speed\":{\"watermark\":\"$WM\"}}"
 get "/v1/views/totals/total"
@@ -369,7 +356,7 @@ hpid=$!
 sleep 0.3
 for _ in 1 2 3; do
     "$BUILD"/lambda-batch -c "$PIPE" --store "$tmp/store" --until "$CUTOFF" --no-progress \
-        "$EVENTS" 2>>"$tmp/batch.log" || bad "republish"
+        "$EVENTS" 2>>"$tmp/batch.log" || fail "republish"
     sleep 0.3
 done
 wait "$hpid"
@@ -393,7 +380,7 @@ get /metrics
 check "cache hits counted" grep -q '^lambda_serving_cache_requests_total{result="hit"} [1-9]' <<<"$BODY"
 echo '{"customer":"late","amount":1.5,"ts":"2026-11-20T15:59:00Z"}' |
     "$BUILD"/tests/integration/speedfill -c "$PIPE" --store "$tmp/store" --watermark "$WM" \
-    >/dev/null || bad "speedfill one event"
+    >/dev/null || fail "speedfill one event"
 get "/v1/views/totals/series?step=1h&from=2026-11-20T13:00:00Z"
 eq "a speed commit invalidates cached answers" "$(jq -c '[.points[].metrics.orders]' <<<"$BODY")" \
     "$(jq -c '[.points[].metrics.orders] | .[-1] += 1' <<<"$first")"
@@ -428,5 +415,4 @@ for _ in $(seq 50); do kill -0 "${pids[@]}" 2>/dev/null || break; sleep 0.1; don
 check "no sanitizer or crash report in any server log" \
     test -z "$(grep -lE 'AddressSanitizer|LeakSanitizer|runtime error|Segmentation' "$tmp"/*.log)"
 
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish

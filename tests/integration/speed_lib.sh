@@ -21,8 +21,6 @@ for v in CONFIG STORE LOG_LEVEL BROKERS TOPIC GROUP START ON_DATA_LOSS ONCE \
 done
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/lambda-speed-test.XXXXXX") || exit 1
-PASSED=0
-FAILED=0
 PIDS=""
 
 cleanup() {
@@ -30,7 +28,7 @@ cleanup() {
         kill -9 "$p" 2>/dev/null
     done
     wait 2>/dev/null
-    if [ "$FAILED" = 0 ] && [ -z "${KEEP:-}" ]; then
+    if [ "$failed" = 0 ] && [ -z "${KEEP:-}" ]; then
         rm -rf "$T"
     else
         echo "(test files kept in $T)"
@@ -39,41 +37,12 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-# check NAME COMMAND...: run COMMAND, count a pass or a failure
-check() {
-    local what=$1
-    shift
-    if "$@"; then
-        PASSED=$((PASSED + 1))
-        echo "ok   $what"
-    else
-        FAILED=$((FAILED + 1))
-        echo "FAIL $what"
-    fi
-}
-
-# eq NAME GOT WANT
-eq() {
-    if [ "$2" = "$3" ]; then
-        PASSED=$((PASSED + 1))
-        echo "ok   $1 ($2)"
-    else
-        FAILED=$((FAILED + 1))
-        echo "FAIL $1: got '$2', want '$3'"
-    fi
-}
-
-finish() {
-    echo "$PASSED passed, $FAILED failed"
-    [ "$FAILED" = 0 ]
-    exit $?
-}
+. "$TOP/tests/integration/harness.sh"     # check, eq, ok, fail, finish, SLOW, wait_until
 
 bg() {
     PIDS="$PIDS $1"
 }
 
-. "$TOP/tests/integration/harness.sh"     # SLOW, now_ms, wait_until
 
 # start_broker ARGS...: the development broker; sets BROKERS, BROKER_PID
 start_broker() {
@@ -109,16 +78,13 @@ same_views() {
     views "$2" "$3" speed >"$T/$1.speed"
     views "$2" "$4" batch >"$T/$1.batch"
     if [ ! -s "$T/$1.speed" ]; then
-        FAILED=$((FAILED + 1))
-        echo "FAIL $1: no speed rows"
+        fail "$1: no speed rows"
         return
     fi
     if cmp -s "$T/$1.speed" "$T/$1.batch"; then
-        PASSED=$((PASSED + 1))
-        echo "ok   $1 ($(wc -l <"$T/$1.speed") rows identical)"
+        ok "$1 ($(wc -l <"$T/$1.speed") rows identical)"
     else
-        FAILED=$((FAILED + 1))
-        echo "FAIL $1: speed and batch rows differ:"
+        fail "$1: speed and batch rows differ:"
         diff "$T/$1.speed" "$T/$1.batch" | head -n 10
     fi
 }
