@@ -2,6 +2,7 @@
 #ifndef TESTS_TEST_H
 #define TESTS_TEST_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -25,6 +26,59 @@ static int test_passed, test_failed, test_cur_failed;
             test_cur_failed++; \
         } \
     } while (0)
+
+/*
+ * got == want, printing both on failure:
+ *     FAIL t.c:12: n == 3: got 2, want 3
+ * CHECK_EQ_INT compares as intmax_t, CHECK_EQ_UINT as uintmax_t,
+ * CHECK_EQ_STR with strcmp() (NULL equals only NULL). CHECK_EQ picks one by
+ * the type of want: a string, an unsigned or any other integer.
+ */
+#define CHECK_EQ_INT(got, want) \
+    test_eq_int((got), (want), #got, #want, __FILE__, __LINE__)
+#define CHECK_EQ_UINT(got, want) \
+    test_eq_uint((got), (want), #got, #want, __FILE__, __LINE__)
+#define CHECK_EQ_STR(got, want) \
+    test_eq_str((got), (want), #got, #want, __FILE__, __LINE__)
+#define CHECK_EQ(got, want) _Generic((want), \
+        char *: test_eq_str, const char *: test_eq_str, \
+        unsigned: test_eq_uint, unsigned long: test_eq_uint, \
+        unsigned long long: test_eq_uint, \
+        default: test_eq_int)((got), (want), #got, #want, __FILE__, __LINE__)
+
+static inline void
+test_eq_int(intmax_t got, intmax_t want, const char *gs, const char *ws,
+    const char *file, int line)
+{
+    if (got != want) {
+        printf("FAIL %s:%d: %s == %s: got %jd, want %jd\n", file, line, gs,
+            ws, got, want);
+        test_cur_failed++;
+    }
+}
+
+static inline void
+test_eq_uint(uintmax_t got, uintmax_t want, const char *gs, const char *ws,
+    const char *file, int line)
+{
+    if (got != want) {
+        printf("FAIL %s:%d: %s == %s: got %ju, want %ju\n", file, line, gs,
+            ws, got, want);
+        test_cur_failed++;
+    }
+}
+
+static inline void
+test_eq_str(const char *got, const char *want, const char *gs,
+    const char *ws, const char *file, int line)
+{
+    if (got == NULL || want == NULL ? got != want : strcmp(got, want) != 0) {
+        printf("FAIL %s:%d: %s == %s: got %s%s%s, want %s%s%s\n", file, line,
+            gs, ws, got ? "\"" : "", got ? got : "NULL", got ? "\"" : "",
+            want ? "\"" : "", want ? want : "NULL", want ? "\"" : "");
+        test_cur_failed++;
+    }
+}
 
 /* Run one test function; it fails if any of its checks failed. */
 #define RUN(fn) do { \
