@@ -32,18 +32,13 @@ struct kb {
     int64_t     add;
 };
 
+/* Into k[64]: 0x04, the bytes, then 0x00 (the string's terminator). */
 static size_t
 encode(unsigned char *k, const char *s)
 {
-    size_t n;
-
     if (s == NULL)
         return 0;
-    n = strlen(s);
-    k[0] = 0x04;
-    memcpy(k + 1, s, n);
-    k[n + 1] = 0x00;
-    return n + 2;
+    return (size_t)snprintf((char *)k, 64, "\x04%s", s) + 1;
 }
 
 static int64_t *
@@ -146,17 +141,17 @@ struct ref {
     int64_t       bucket, total;
 };
 
+/* Keys are zero-padded to the whole array: as none is a prefix of another,
+ * comparing the arrays is comparing the keys. */
 static int
 ref_cmp(const void *a, const void *b)
 {
     const struct ref *x = a, *y = b;
+    int c = memcmp(x->key, y->key, sizeof(x->key));
 
-    for (size_t i = 0; i < x->klen && i < y->klen; i++)
-        if (x->key[i] != y->key[i])
-            return x->key[i] - y->key[i];
-    if (x->klen != y->klen)
-        return x->klen < y->klen ? -1 : 1;
-    return x->bucket < y->bucket ? -1 : x->bucket > y->bucket;
+    if (c != 0)
+        return c;
+    return (x->bucket > y->bucket) - (x->bucket < y->bucket);
 }
 
 /* A string key, or an int key (0x03 and 8 bytes), of up to maxlen bytes. */
@@ -208,6 +203,7 @@ test_table_random(void)
             struct ref *r = &ref[n];
             int64_t *row;
 
+            memset(r->key, 0, sizeof(r->key));
             r->klen = random_key(r->key, maxlen);
             r->bucket = (rand() % 100 - 10) * H;
             r->total = rand() % 1000;

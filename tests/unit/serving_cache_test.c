@@ -51,17 +51,9 @@ put(struct cache *c, const char *key, const char *id, size_t bytes)
 static void
 test_cache_hash(void)
 {
-    static const struct {
-        const char *s;
-        uint64_t    h;
-    } cases[] = {
-        {"", 0xcbf29ce484222325ULL},
-        {"a", 0xaf63dc4c8601ec8cULL},
-        {"foobar", 0x85944171f73967e8ULL},
-    };
-
-    for (int i = 0; i < LEN(cases); i++)
-        CHECK_EQ(cache_hash(cases[i].s, strlen(cases[i].s)), cases[i].h);
+    CHECK_EQ(cache_hash("", 0), 0xcbf29ce484222325ULL);
+    CHECK_EQ(cache_hash("a", 1), 0xaf63dc4c8601ec8cULL);
+    CHECK_EQ(cache_hash("foobar", 6), 0x85944171f73967e8ULL);
 }
 
 /* An answer is served again for the same request and the same store

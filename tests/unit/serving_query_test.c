@@ -69,16 +69,12 @@ static const struct row s_hourly[] = {
     {"c1", 90, 1000}, {"c1", 96, 256}, {"c1", 100, 512}, {"c2", 130, 1024},
 };
 
-/* key.h's encoding of one string: 0x04, the bytes, 0x00. */
+/* key.h's encoding of one string into k[16]: 0x04, the bytes, 0x00 (the
+ * string's terminator). */
 static size_t
 gkey(char *k, const char *g)
 {
-    size_t n = strlen(g);
-
-    k[0] = 0x04;
-    memcpy(k + 1, g, n);
-    k[n + 1] = 0x00;
-    return n + 2;
+    return (size_t)snprintf(k, 16, "\x04%s", g) + 1;
 }
 
 static int
@@ -134,6 +130,25 @@ fail:
     store_txn_abort(t);
     store_free(st);
     return NULL;
+}
+
+/* make_store() in top/name and begin a snapshot of it. Returns the store,
+ * or NULL (a failed check). */
+static struct store *
+open_snap(const char *name, int no_batch, struct snap *s)
+{
+    char dir[PATH_MAX], err[ERR_LEN];
+    struct store *st;
+
+    snprintf(dir, sizeof(dir), "%s/%s", top, name);
+    st = make_store(dir, no_batch);
+    CHECK(st != NULL);
+    if (st != NULL && snap_begin(s, st, err) != 0) {
+        CHECK_EQ_STR(err, "");
+        store_free(st);
+        st = NULL;
+    }
+    return st;
 }
 
 struct seg {
@@ -198,16 +213,12 @@ test_plan_cases(void)
         {"no batch rows, all time", &empty, PLAN_ALL | PLAN_DAY, MIN, MAX, 2,
             {{0, ALL, MIN, MAX}, {1, BASE, CUTOFF, MAX}}},
     };
-    char dir[PATH_MAX], err[ERR_LEN];
+    char err[ERR_LEN];
     struct store *st;
     struct snap s;
 
-    snprintf(dir, sizeof(dir), "%s/plan", top);
-    if ((st = make_store(dir, 0)) == NULL) {
-        CHECK(st != NULL);
+    if ((st = open_snap("plan", 0, &s)) == NULL)
         return;
-    }
-    CHECK_EQ(snap_begin(&s, st, err), 0);
     CHECK_EQ(s.cutoff, CUTOFF);
     CHECK_EQ(s.watermark, 131 * H);
     CHECK(snap_has_data(&s));
@@ -236,17 +247,13 @@ test_plan_cases(void)
 static void
 test_plan_speed_only(void)
 {
-    char dir[PATH_MAX], err[ERR_LEN];
+    char err[ERR_LEN];
     struct store *st;
     struct snap s;
     struct plan p;
 
-    snprintf(dir, sizeof(dir), "%s/speed", top);
-    if ((st = make_store(dir, 1)) == NULL) {
-        CHECK(st != NULL);
+    if ((st = open_snap("speed", 1, &s)) == NULL)
         return;
-    }
-    CHECK_EQ(snap_begin(&s, st, err), 0);
     CHECK(!s.has_batch);
     CHECK_EQ(s.cutoff, MIN);
     CHECK(snap_has_data(&s));
@@ -339,16 +346,12 @@ test_plan_totals(void)
 {
     static const unsigned flags[] = {0, PLAN_DAY, PLAN_ALL | PLAN_DAY};
     static const char *groups[] = {"c1", "c2"};
-    char dir[PATH_MAX], err[ERR_LEN];
+    char err[ERR_LEN];
     struct store *st;
     struct snap s;
 
-    snprintf(dir, sizeof(dir), "%s/totals", top);
-    if ((st = make_store(dir, 0)) == NULL) {
-        CHECK(st != NULL);
+    if ((st = open_snap("totals", 0, &s)) == NULL)
         return;
-    }
-    CHECK_EQ(snap_begin(&s, st, err), 0);
     for (int64_t f = -3; f <= 140; f++) {
         for (int64_t t = f; t <= 141; t++) {
             int64_t from = f == -3 ? MIN : f * H, to = t == 141 ? MAX : t * H;
@@ -415,20 +418,12 @@ out:
 int
 main(void)
 {
-    char cmd[PATH_MAX + 16];
     int rc;
 
-    if (mkdtemp(top) == NULL) {
-        perror("mkdtemp");
-        return 1;
-    }
-    unsetenv("LAMBDA_MAP_SIZE");
+    test_tmpdir(top);
     RUN(test_plan_cases);
     RUN(test_plan_speed_only);
     RUN(test_plan_totals);
     rc = test_report();
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", top);
-    if (system(cmd) != 0)
-        return 1;
-    return rc;
+    return test_tmpdir_remove(top) == 0 ? rc : 1;
 }
