@@ -1,4 +1,4 @@
-# Makefile -- one non-recursive build for lambdakit: libshared.a, a library per program, the programs, tools, tests
+# Makefile -- one non-recursive build for lambdakit: libshared.a, a library per program, programs, tools, tests
 .SUFFIXES:
 
 PREFIX  ?= /usr/local
