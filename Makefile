@@ -1,4 +1,4 @@
-# Makefile -- one non-recursive build for lambdakit: libshared.a, three programs, tools, tests
+# Makefile -- one non-recursive build for lambdakit: libshared.a, a library per program, programs, tools, tests
 .SUFFIXES:
 
 PREFIX  ?= /usr/local
@@ -35,6 +35,9 @@ UNIT_SRC    = $(wildcard tests/unit/*_test.c)
 INTEG_SRC   = $(wildcard tests/integration/*.c)
 
 LIB      = $(BUILD)/libshared.a
+BATCH_LIB   = $(BUILD)/libbatch.a
+SPEED_LIB   = $(BUILD)/libspeed.a
+SERVING_LIB = $(BUILD)/libserving.a
 PROGS    = $(BUILD)/lambda-batch $(BUILD)/lambda-speed $(BUILD)/lambda-serving
 TOOLS    = $(patsubst tools/%.c,$(BUILD)/%,$(TOOLS_SRC))
 BENCHES  = $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
@@ -42,6 +45,7 @@ UNITS    = $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 INTEGS   = $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(INTEG_SRC))
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+LINK = $(CC) $(FINAL_CFLAGS) $(FINAL_LDFLAGS) -o $@ $^ $(FINAL_LIBS)
 
 all: $(PROGS) $(TOOLS)
 
@@ -49,30 +53,49 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(FINAL_CFLAGS) -c -o $@ $<
 
+# A program is its main.o over its layer's archive (every other module of its
+# folder) over libshared.a; unit tests of a layer link the same archive.
 $(LIB): $(call obj,$(SHARED_SRC))
+$(BATCH_LIB): $(call obj,$(filter-out batch/main.c,$(BATCH_SRC)))
+$(SPEED_LIB): $(call obj,$(filter-out speed/main.c,$(SPEED_SRC)))
+$(SERVING_LIB): $(call obj,$(filter-out serving/main.c,$(SERVING_SRC)))
+$(LIB) $(BATCH_LIB) $(SPEED_LIB) $(SERVING_LIB):
 	@mkdir -p $(dir $@)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(BUILD)/lambda-batch: $(call obj,$(BATCH_SRC)) $(LIB)
-	$(CC) $(FINAL_CFLAGS) $(FINAL_LDFLAGS) -o $@ $^ $(FINAL_LIBS)
-$(BUILD)/lambda-speed: $(call obj,$(SPEED_SRC)) $(LIB)
-	$(CC) $(FINAL_CFLAGS) $(FINAL_LDFLAGS) -o $@ $^ $(FINAL_LIBS)
-$(BUILD)/lambda-serving: $(call obj,$(SERVING_SRC)) $(LIB)
-	$(CC) $(FINAL_CFLAGS) $(FINAL_LDFLAGS) -o $@ $^ $(FINAL_LIBS)
+$(BUILD)/lambda-batch: $(BUILD)/obj/batch/main.o $(BATCH_LIB) $(LIB)
+	$(LINK)
+$(BUILD)/lambda-speed: $(BUILD)/obj/speed/main.o $(SPEED_LIB) $(LIB)
+	$(LINK)
+$(BUILD)/lambda-serving: $(BUILD)/obj/serving/main.o $(SERVING_LIB) $(LIB)
+	$(LINK)
 
 # tools/NAME.c and bench/NAME.c are single-file programs over libshared.a
 $(BUILD)/%: $(BUILD)/obj/tools/%.o $(LIB)
-	$(CC) $(FINAL_CFLAGS) $(FINAL_LDFLAGS) -o $@ $^ $(FINAL_LIBS)
+	$(LINK)
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(FINAL_CFLAGS) $(FINAL_LDFLAGS) -o $@ $^ $(FINAL_LIBS)
-$(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
-	@mkdir -p $(dir $@)
-	$(CC) $(FINAL_CFLAGS) $(FINAL_LDFLAGS) -o $@ $^ $(FINAL_LIBS)
+	$(LINK)
 $(BUILD)/tests/integration/%: $(BUILD)/obj/tests/integration/%.o $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(FINAL_CFLAGS) $(FINAL_LDFLAGS) -o $@ $^ $(FINAL_LIBS)
+	$(LINK)
+
+# tests/unit/MODULE_test.c tests shared/MODULE.c; tests/unit/LAYER_MODULE_test.c
+# (LAYER: batch, speed, serving) tests LAYER/MODULE.c and links lib$(LAYER).a
+unit_of = $(filter $(BUILD)/tests/unit/$(1)_%,$(UNITS))
+$(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(LINK)
+$(call unit_of,batch): $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(BATCH_LIB) $(LIB)
+	@mkdir -p $(dir $@)
+	$(LINK)
+$(call unit_of,speed): $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(SPEED_LIB) $(LIB)
+	@mkdir -p $(dir $@)
+	$(LINK)
+$(call unit_of,serving): $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(SERVING_LIB) $(LIB)
+	@mkdir -p $(dir $@)
+	$(LINK)
 
 tests: all $(UNITS) $(INTEGS) $(BENCHES)
 

@@ -2,7 +2,10 @@
 #ifndef TESTS_TEST_H
 #define TESTS_TEST_H
 
+#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int test_passed, test_failed, test_cur_failed;
@@ -25,6 +28,76 @@ static int test_passed, test_failed, test_cur_failed;
             test_cur_failed++; \
         } \
     } while (0)
+
+/*
+ * got == want, printing both on failure:
+ *     FAIL t.c:12: n == 3: got 2, want 3
+ * CHECK_EQ_INT compares integers as intmax_t, CHECK_EQ_UINT as uintmax_t,
+ * CHECK_EQ_STR strings with strcmp() (NULL equals only NULL). CHECK_EQ
+ * picks by the type of want: a string, an unsigned or another integer.
+ */
+#define CHECK_EQ_INT(got, want) \
+    test_eq_num((got), (want), 1, #got, #want, __FILE__, __LINE__)
+#define CHECK_EQ_UINT(got, want) \
+    test_eq_num((got), (want), 0, #got, #want, __FILE__, __LINE__)
+#define CHECK_EQ_STR(got, want) \
+    test_eq_str((got), (want), 0, #got, #want, __FILE__, __LINE__)
+#define CHECK_EQ(got, want) _Generic((want), \
+        char *: test_eq_str, const char *: test_eq_str, \
+        default: test_eq_num)((got), (want), _Generic((want), \
+        unsigned: 0, unsigned long: 0, unsigned long long: 0, default: 1), \
+        #got, #want, __FILE__, __LINE__)
+
+/* Integers travel as uintmax_t (conversion keeps the bits and equality);
+ * sgn says how to print them. */
+static inline void
+test_eq_num(uintmax_t got, uintmax_t want, int sgn, const char *gs,
+    const char *ws, const char *file, int line)
+{
+    if (got == want)
+        return;
+    if (sgn)
+        printf("FAIL %s:%d: %s == %s: got %jd, want %jd\n", file, line, gs,
+            ws, (intmax_t)got, (intmax_t)want);
+    else
+        printf("FAIL %s:%d: %s == %s: got %ju, want %ju\n", file, line, gs,
+            ws, got, want);
+    test_cur_failed++;
+}
+
+static inline void
+test_eq_str(const char *got, const char *want, int unused, const char *gs,
+    const char *ws, const char *file, int line)
+{
+    (void)unused;
+    if (got == NULL || want == NULL ? got == want : strcmp(got, want) == 0)
+        return;
+    printf("FAIL %s:%d: %s == %s: got %s%s%s, want %s%s%s\n", file, line,
+        gs, ws, got ? "\"" : "", got ? got : "NULL", got ? "\"" : "",
+        want ? "\"" : "", want ? want : "NULL", want ? "\"" : "");
+    test_cur_failed++;
+}
+
+/* Make the directory tmpl ("/tmp/name.XXXXXX", rewritten in place) with
+ * mkdtemp(3); without it the test cannot run: exit 1. */
+static inline void
+test_tmpdir(char *tmpl)
+{
+    if (mkdtemp(tmpl) == NULL) {
+        perror(tmpl);
+        exit(1);
+    }
+}
+
+/* rm -rf dir. Returns 0, or -1. */
+static inline int
+test_tmpdir_remove(const char *dir)
+{
+    char cmd[PATH_MAX + 16];
+
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
 
 /* Run one test function; it fails if any of its checks failed. */
 #define RUN(fn) do { \

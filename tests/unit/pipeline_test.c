@@ -633,10 +633,7 @@ int
 main(void)
 {
     snprintf(tmpdir, sizeof(tmpdir), "/tmp/pipeline_test.XXXXXX");
-    if (mkdtemp(tmpdir) == NULL) {
-        perror("mkdtemp");
-        return 1;
-    }
+    test_tmpdir(tmpdir);
     RUN(test_pipeline_example);
     RUN(test_pipeline_minimal_and_full);
     RUN(test_pipeline_errors);
@@ -644,11 +641,7 @@ main(void)
     RUN(test_pipeline_set);
     RUN(test_pipeline_signature);
     RUN(test_pipeline_cutoff_unit);
-    {
-        char cmd[128];
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-        if (system(cmd) != 0)
-            printf("warning: could not remove %s\n", tmpdir);
-    }
+    if (test_tmpdir_remove(tmpdir) != 0)
+        printf("warning: could not remove %s\n", tmpdir);
     return test_report();
 }

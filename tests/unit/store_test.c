@@ -1315,13 +1315,9 @@ test_batch_lock(void)
 int
 main(void)
 {
-    char cmd[PATH_MAX + 16];
     int rc;
 
-    if (mkdtemp(top) == NULL) {
-        perror("mkdtemp");
-        return 1;
-    }
+    test_tmpdir(top);
     unsetenv("LAMBDA_MAP_SIZE");
     fixture();
     RUN(test_open);
@@ -1343,8 +1339,7 @@ main(void)
     RUN(test_map_resized);
     RUN(test_view_signature);
     rc = test_report();
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", top);
-    if (system(cmd) != 0)
+    if (test_tmpdir_remove(top) != 0)
         return 1;
     return rc;
 }
