@@ -221,7 +221,8 @@ int
 key_to_json(struct buf *out, const struct pipeline *p, const struct view *v,
     const void *key, size_t len)
 {
-    const unsigned char *k = key, *end = k + len;
+    /* a view without group_by has the empty key, maybe NULL: no NULL + 0 */
+    const unsigned char *k = key, *end = len > 0 ? k + len : k;
     size_t mark = out->len;
     char num[DEC_BUFSZ];
 

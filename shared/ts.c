@@ -200,6 +200,12 @@ ts_format(int64_t ms, char *buf, size_t size)
 
     assert(size >= TS_BUFSZ);
     (void)size;
+    /* a value no event has (a damaged store's meta) prints as the nearest
+     * of year -9999 and 9999, rather than overflowing below */
+    if (ms < -TS_MAX - TS_DAY_MS * 366 * 2)
+        ms = -TS_MAX - TS_DAY_MS * 366 * 2;
+    if (ms > TS_MAX)
+        ms = TS_MAX;
     days = ts_bucket(ms, TS_DAY_MS) / TS_DAY_MS;
     rem = ms - days * TS_DAY_MS;                 /* [0, TS_DAY_MS) */
     civil_from_days(days, &y, &m, &d);
@@ -286,6 +292,10 @@ ts_bucket(int64_t t, int64_t gran)
     assert(gran > 0);
     if (t % gran < 0)
         q--;
+    /* within gran of INT64_MIN (never an event time; a damaged store's
+     * value can be): the lowest bucket int64 holds */
+    if (q < INT64_MIN / gran)
+        q = INT64_MIN / gran;
     return q * gran;
 }
 

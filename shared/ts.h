@@ -40,7 +40,8 @@ int ts_param_parse(const char *s, int64_t *ms);
 /*
  * Format ms as RFC 3339 UTC into buf: "2026-11-20T13:00:00Z", or with
  * ".123" before the Z when ms is not a whole second. Returns buf. size must
- * be at least TS_BUFSZ.
+ * be at least TS_BUFSZ. Values past 9999-12-31 print as TS_MAX, values far
+ * below year 1 as a time in year -9999 (no event has either).
  */
 #define TS_BUFSZ 32
 char *ts_format(int64_t ms, char *buf, size_t size);
@@ -61,7 +62,8 @@ char *ts_duration_format(int64_t ms, char *buf, size_t size);
 int64_t ts_gcd(int64_t a, int64_t b);
 
 /* Start of the bucket of width gran (> 0) holding t: floor(t / gran) * gran,
- * correct for negative t. */
+ * correct for negative t. Within gran of INT64_MIN, where that start does
+ * not fit, the lowest start that does. */
 int64_t ts_bucket(int64_t t, int64_t gran);
 
 #endif

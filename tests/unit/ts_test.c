@@ -337,6 +337,23 @@ test_ts_bucket(void)
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
         CHECK(ts_bucket(cases[i].t, cases[i].gran) == cases[i].want);
+    /* at the edges of int64 (a damaged store's values): no overflow (UBSan
+     * in `make check`), the lowest bucket that fits */
+    CHECK(ts_bucket(INT64_MIN, 1000) == INT64_MIN / 1000 * 1000);
+    CHECK(ts_bucket(INT64_MIN + 1, TS_DAY_MS) ==
+        INT64_MIN / TS_DAY_MS * TS_DAY_MS);
+    CHECK(ts_bucket(INT64_MAX, TS_DAY_MS) == INT64_MAX / TS_DAY_MS * TS_DAY_MS);
+}
+
+static void
+test_ts_format_edges(void)
+{
+    char buf[TS_BUFSZ];
+
+    CHECK_STREQ(ts_format(INT64_MAX, buf, sizeof(buf)),
+        "9999-12-31T23:59:59.999Z");
+    CHECK(ts_format(INT64_MIN, buf, sizeof(buf))[0] == '-');
+    CHECK(strlen(ts_format(INT64_MIN + 1, buf, sizeof(buf))) < TS_BUFSZ);
 }
 
 static void
@@ -364,6 +381,7 @@ main(void)
     RUN(test_ts_param_parse);
     RUN(test_ts_duration);
     RUN(test_ts_bucket);
+    RUN(test_ts_format_edges);
     RUN(test_gcd);
     return test_report();
 }
