@@ -99,6 +99,24 @@ $(call unit_of,serving): $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(SE
 
 tests: all $(UNITS) $(INTEGS) $(BENCHES)
 
+# libFuzzer targets, tests/fuzz/NAME_fuzz.c, built by clang in build/fuzz with
+# ASan+UBSan: `make fuzz` runs each for FUZZ_SECONDS; `make test` runs each over
+# its corpus plus 20 s (tests/integration/fuzz_test.sh).
+FUZZ_SRC     = $(wildcard tests/fuzz/*_fuzz.c)
+FUZZERS      = $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
+FUZZ_FLAGS   = -fsanitize=fuzzer-no-link,address,undefined \
+               -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_SECONDS ?= 60
+$(BUILD)/fuzz/%: $(BUILD)/obj/tests/fuzz/%.o $(SERVING_LIB) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(FINAL_CFLAGS) $(FINAL_LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(FINAL_LIBS)
+fuzzers: $(FUZZERS)
+fuzz-build:
+	@$(MAKE) --no-print-directory BUILD=build/fuzz CC=clang OPT="-O1 -g" \
+	    EXTRA_CFLAGS="$(FUZZ_FLAGS)" EXTRA_LDFLAGS="-fsanitize=address,undefined" fuzzers
+fuzz: deps fuzz-build
+	@BUILD=build/fuzz FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh
+
 # the dashboard page is assembled into the binary (.incbin), not seen by -MMD
 $(BUILD)/obj/serving/dashboard.o: serving/dashboard.html
 
@@ -141,7 +159,7 @@ uninstall:
 clean:
 	rm -rf build
 
-.PHONY: all tests deps test check bench demo install uninstall clean
+.PHONY: all tests deps test check bench demo install uninstall clean fuzz fuzzers fuzz-build
 .PRECIOUS: $(BUILD)/obj/%.o
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -38,6 +38,7 @@ test   objdump          binutils         lab_compose_test (libraries the binarie
 test   mdb_stat         lmdb-utils       the tests (store files)
 test   faketime         faketime         lab_calendar_test (the lab months ahead)
 test   ps               procps           the tests (processes left running)
+test   clang            clang            fuzz_test (libFuzzer targets)
 bench  wrk              wrk              bench/serving.sh
 bench  /usr/bin/time    time             bench/batch.sh (GNU time: RSS)
 bench  node             nodejs           bench/batch.sh (DuckDB, the reference)

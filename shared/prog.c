@@ -20,6 +20,9 @@ err_of(const struct prog *pg)
     return pg->errout != NULL ? pg->errout : stderr;
 }
 
+static void vsay(const struct prog *, int, const char *, va_list)
+    __attribute__((format(printf, 3, 0)));
+
 static void
 vsay(const struct prog *pg, int hint, const char *fmt, va_list ap)
 {

@@ -345,7 +345,7 @@ check(unknown(probe, {"build", "test"}) and all(("frobnicate" in b or "wibble" i
 # 2. the project's files
 groups_test = {"build", "test"}
 # (not this file: its probe above is made up on purpose)
-files = sorted(f for f in glob.glob("tests/integration/*.sh") + glob.glob("scripts/*.sh") + [".ci/run"]
+files = sorted(f for f in glob.glob("tests/integration/*.sh") + glob.glob("tests/fuzz/*.sh") + glob.glob("scripts/*.sh") + [".ci/run"]
                if not f.endswith("/lab_deps_test.sh"))
 for f in files + glob.glob("bench/*.sh"):
     FUNCS.update(re.findall(r"(?m)^\s*(?:function\s+)?([A-Za-z_][\w-]*)\s*\(\)", open(f).read()))
