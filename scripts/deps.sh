@@ -13,7 +13,8 @@ set -eu
 
 # group  command-or-check  package  (who calls it)
 # A command is found with `command -v`; a path must be executable; pc:NAME is
-# a pkg-config module; py:NAME a module of Debian's /usr/bin/python3.
+# a pkg-config module; py:NAME a module of Debian's /usr/bin/python3; rt:NAME
+# a runtime library of clang (libclang_rt.NAME).
 TABLE='
 build  cc               gcc              the Makefile
 build  make             make             the Makefile
@@ -39,6 +40,7 @@ test   mdb_stat         lmdb-utils       the tests (store files)
 test   faketime         faketime         lab_calendar_test (the lab months ahead)
 test   ps               procps           the tests (processes left running)
 test   clang            clang            fuzz_test (libFuzzer targets)
+test   rt:fuzzer        libclang-rt-14-dev fuzz_test (libFuzzer and sanitizer runtimes of clang 14)
 bench  wrk              wrk              bench/serving.sh
 bench  /usr/bin/time    time             bench/batch.sh (GNU time: RSS)
 bench  node             nodejs           bench/batch.sh (DuckDB, the reference)
@@ -49,6 +51,8 @@ has() {         # has CHECK: the command, path, pkg-config module or module exis
     case $1 in
     pc:*) pkg-config --exists "${1#pc:}" 2>/dev/null ;;
     py:*) /usr/bin/python3 -c "import ${1#py:}" >/dev/null 2>&1 ;;
+    rt:*) [ -f "$(clang --print-runtime-dir 2>/dev/null)/libclang_rt.${1#rt:}-x86_64.a" ] ||
+              ls "$(clang --print-runtime-dir 2>/dev/null)"/libclang_rt."${1#rt:}"*.a >/dev/null 2>&1 ;;
     /*)   [ -x "$1" ] ;;
     docker-compose)     # v1 from Debian, or Docker's compose v2 plugin
           command -v docker-compose >/dev/null 2>&1 ||
