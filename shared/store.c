@@ -20,18 +20,10 @@
 #include "shared/err.h"
 #include "shared/mem.h"
 #include "shared/store.h"
+#include "shared/store_int.h"
 #include "shared/ts.h"
 
 /*
- * Keys (store.h):
- *     batch  version(4 BE) | view | 0x00 | level(1) | group key | bucket(8)
- *     speed  view | 0x00 | group key | bucket(8)
- * Batch meta: "batch.version", "batch.cutoff", "batch.published_at",
- * "batch.events", "batch.next" (highest version ever reserved, so a killed
- * run's number is never reused), "span/V/VIEW" (first, last base bucket) and
- * "sig/V/VIEW" (pipeline_view_signature() of the rows) per published version.
- * Integers in meta are 8 bytes little-endian.
- *
  * MDB_MAP_RESIZED (another process grew the map past ours) is handled at txn
  * begin with mdb_env_set_mapsize(env, 0), which LMDB allows only while this
  * process has no transaction live. So every transaction is counted in
@@ -41,52 +33,17 @@
  * than the one that began it.
  */
 
-#define KMAX 511                /* LMDB's default maximum key size */
 #define CHUNK_ROWS 50000        /* rows per writer or purge transaction */
 #define ROLLUP_MAX (32u << 20)  /* rollup bytes buffered before spilling */
 #define RESIZE_WAIT_MS 2000
 #define MAP_MIN (64u << 10)
 
-struct store {
-    MDB_env         *env;
-    MDB_dbi          meta, batch, speed;
-    char            *dir;
-    unsigned         flags;
-    pthread_mutex_t  mu;        /* guards live and resizing */
-    pthread_cond_t   cv;
-    int              sync_init; /* mu and cv were initialised */
-    int              live;      /* transactions of this process */
-    int              resizing;
-    int              lockfd;    /* the batch lock while held, else -1 */
-    int              writing;   /* a store_writer is open on this handle */
-};
-
-struct store_txn {
-    struct store *st;
-    MDB_txn      *txn;
-    int           write;
-};
-
-enum { SCAN_START, SCAN_NEXT, SCAN_RESEEK, SCAN_END };
-
-/* A cursor walk over rows sharing a prefix, with [from, to) on buckets. */
-struct scan {
-    MDB_cursor    *cur;
-    unsigned char  pre[KMAX];   /* prefix; with exact, includes the group key */
-    size_t         plen;
-    int            exact;       /* only keys of length plen + 8 */
-    int64_t        from, to;
-    unsigned char  last[KMAX];  /* key last returned, for SCAN_RESEEK */
-    size_t         llen;
-    int            state;
-};
-
 struct store_iter {
     struct store      *st;
     const struct view *v;
-    struct scan        s;
+    struct store_scan  s;
     int64_t           *slots;
-    unsigned char      gkey[KMAX];
+    unsigned char      gkey[STORE_KMAX];
     size_t             gklen;
 };
 
@@ -113,20 +70,20 @@ struct store_writer {
     int                    noappend;    /* MDB_APPEND refused: plain puts */
     int                    spilled;     /* cv's rollups went out unordered */
     /* order check of puts within cv: suffix gkey|bucket of the last put */
-    unsigned char          lastput[KMAX];
+    unsigned char          lastput[STORE_KMAX];
     size_t                 lastlen;
     /* base rows of the previous version carried into cv (keep_before),
      * read in a read txn that ends before every chunk is written */
     struct store_txn      *rt;
     int                    old_active;
-    struct scan            old;
+    struct store_scan      old;
     int                    have_pend;
-    unsigned char          pend_g[KMAX];
+    unsigned char          pend_g[STORE_KMAX];
     size_t                 pend_glen;
     int64_t                pend_bucket;
     /* rollups of cv: current group, its day and all-time rows */
     int                    have_group;
-    unsigned char          grp[KMAX];
+    unsigned char          grp[STORE_KMAX];
     size_t                 grplen;
     int                    have_day;
     int64_t                day;
@@ -136,70 +93,7 @@ struct store_writer {
     struct buf             days, alls;  /* records: u16 glen|gkey|bucket|row */
 };
 
-/* ---- encodings ---- */
-
-static void
-put_be32(unsigned char *p, uint32_t v)
-{
-    p[0] = (unsigned char)(v >> 24);
-    p[1] = (unsigned char)(v >> 16);
-    p[2] = (unsigned char)(v >> 8);
-    p[3] = (unsigned char)v;
-}
-
-static uint32_t
-get_be32(const unsigned char *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-        (uint32_t)p[2] << 8 | (uint32_t)p[3];
-}
-
-/* Big-endian with the sign bit flipped: memcmp order is numeric order. */
-static void
-put_bucket(unsigned char *p, int64_t b)
-{
-    uint64_t u = (uint64_t)b ^ (1ULL << 63);
-    int i;
-
-    for (i = 7; i >= 0; i--) {
-        p[i] = (unsigned char)u;
-        u >>= 8;
-    }
-}
-
-static int64_t
-get_bucket(const unsigned char *p)
-{
-    uint64_t u = 0;
-    int i;
-
-    for (i = 0; i < 8; i++)
-        u = u << 8 | p[i];
-    return (int64_t)(u ^ (1ULL << 63));
-}
-
-static void
-put_le64(unsigned char *p, int64_t v)
-{
-    uint64_t u = (uint64_t)v;
-    int i;
-
-    for (i = 0; i < 8; i++) {
-        p[i] = (unsigned char)u;
-        u >>= 8;
-    }
-}
-
-static int64_t
-get_le64(const unsigned char *p)
-{
-    uint64_t u = 0;
-    int i;
-
-    for (i = 7; i >= 0; i--)
-        u = u << 8 | p[i];
-    return (int64_t)u;
-}
+/* ---- clocks ---- */
 
 static int64_t
 now_ms(clockid_t clock)
@@ -218,14 +112,6 @@ day_of(int64_t b)
     return m < 0 ? b - m - TS_DAY_MS : b - m;
 }
 
-/* memcpy() that accepts (NULL, 0): the empty group key is NULL, 0. */
-static void
-copy(void *dst, const void *src, size_t n)
-{
-    if (n > 0)
-        memcpy(dst, src, n);
-}
-
 /* ---- errors ---- */
 
 static uint64_t
@@ -238,8 +124,8 @@ map_size(struct store *st)
     return info.me_mapsize;
 }
 
-static void
-set_err(struct store *st, char *err, const char *what, int rc)
+void
+store_set_err(struct store *st, char *err, const char *what, int rc)
 {
     if (rc == MDB_MAP_FULL)
         snprintf(err, ERR_LEN, "store %s: full (map size %llu MiB)", st->dir,
@@ -286,7 +172,7 @@ remap(struct store *st, char *err)
             "process while this one holds transactions", st->dir);
         rc = -1;
     } else if ((rc = mdb_env_set_mapsize(st->env, 0)) != 0) {
-        set_err(st, err, "mdb_env_set_mapsize", rc);
+        store_set_err(st, err, "mdb_env_set_mapsize", rc);
         rc = -1;
     }
     st->resizing = 0;
@@ -295,8 +181,9 @@ remap(struct store *st, char *err)
     return rc;
 }
 
-static int
-txn_begin(struct store *st, int write, struct store_txn **out, char *err)
+int
+store_txn_begin(struct store *st, int write, struct store_txn **out,
+    char *err)
 {
     MDB_txn *txn = NULL;
     int rc, tries;
@@ -316,7 +203,7 @@ txn_begin(struct store *st, int write, struct store_txn **out, char *err)
             break;
         live_end(st);
         if (rc != MDB_MAP_RESIZED || tries == 3) {
-            set_err(st, err, "mdb_txn_begin", rc);
+            store_set_err(st, err, "mdb_txn_begin", rc);
             return -1;
         }
         if (remap(st, err) != 0)
@@ -330,13 +217,6 @@ txn_begin(struct store *st, int write, struct store_txn **out, char *err)
 }
 
 int
-store_txn_begin(struct store *st, int write, struct store_txn **out,
-    char *err)
-{
-    return txn_begin(st, write, out, err);
-}
-
-int
 store_txn_commit(struct store_txn *t, char *err)
 {
     struct store *st = t->st;
@@ -346,7 +226,7 @@ store_txn_commit(struct store_txn *t, char *err)
     live_end(st);
     free(t);
     if (rc != 0) {
-        set_err(st, err, "commit", rc);
+        store_set_err(st, err, "commit", rc);
         return -1;
     }
     return 0;
@@ -443,7 +323,7 @@ open_dbs(struct store *st, char *err)
     MDB_val k, d;
     int rc;
 
-    if (txn_begin(st, !rdonly, &t, err) != 0)
+    if (store_txn_begin(st, !rdonly, &t, err) != 0)
         return -1;
     if ((rc = mdb_dbi_open(t->txn, "meta", cflag, &st->meta)) != 0 ||
         (rc = mdb_dbi_open(t->txn, "batch", cflag, &st->batch)) != 0 ||
@@ -451,14 +331,14 @@ open_dbs(struct store *st, char *err)
         if (rc == MDB_NOTFOUND)
             not_created(st->dir, err);
         else
-            set_err(st, err, "mdb_dbi_open", rc);
+            store_set_err(st, err, "mdb_dbi_open", rc);
         goto fail;
     }
     k.mv_data = (void *)"format";
     k.mv_size = 6;
     rc = mdb_get(t->txn, st->meta, &k, &d);
     if (rc == 0) {
-        int64_t f = d.mv_size == 8 ? get_le64(d.mv_data) : -1;
+        int64_t f = d.mv_size == 8 ? store_le64_get(d.mv_data) : -1;
 
         if (f != STORE_FORMAT) {
             snprintf(err, ERR_LEN, "store %s: format %lld, this build reads "
@@ -466,7 +346,7 @@ open_dbs(struct store *st, char *err)
             goto fail;
         }
     } else if (rc != MDB_NOTFOUND) {
-        set_err(st, err, "get format", rc);
+        store_set_err(st, err, "get format", rc);
         goto fail;
     } else if (rdonly) {
         not_created(st->dir, err);
@@ -477,7 +357,7 @@ open_dbs(struct store *st, char *err)
         if ((rc = mdb_stat(t->txn, st->meta, &ms)) != 0 ||
             (rc = mdb_stat(t->txn, st->batch, &bs)) != 0 ||
             (rc = mdb_stat(t->txn, st->speed, &ss)) != 0) {
-            set_err(st, err, "mdb_stat", rc);
+            store_set_err(st, err, "mdb_stat", rc);
             goto fail;
         }
         if (ms.ms_entries + bs.ms_entries + ss.ms_entries != 0) {
@@ -485,11 +365,11 @@ open_dbs(struct store *st, char *err)
                 "lambdakit store", st->dir);
             goto fail;
         }
-        put_le64(v, STORE_FORMAT);
+        store_le64_put(v, STORE_FORMAT);
         d.mv_data = v;
         d.mv_size = 8;
         if ((rc = mdb_put(t->txn, st->meta, &k, &d, 0)) != 0) {
-            set_err(st, err, "put format", rc);
+            store_set_err(st, err, "put format", rc);
             goto fail;
         }
     }
@@ -551,13 +431,13 @@ store_open(struct store **out, const char *dir, unsigned flags, char *err)
 
     if ((rc = mdb_env_create(&st->env)) != 0) {
         st->env = NULL;
-        set_err(st, err, "mdb_env_create", rc);
+        store_set_err(st, err, "mdb_env_create", rc);
         goto fail;
     }
     if ((rc = mdb_env_set_maxdbs(st->env, 4)) != 0 ||
         (rc = mdb_env_set_maxreaders(st->env, 256)) != 0 ||
         (rc = mdb_env_set_mapsize(st->env, (size_t)size)) != 0) {
-        set_err(st, err, "mdb_env_set", rc);
+        store_set_err(st, err, "mdb_env_set", rc);
         goto fail;
     }
     rc = mdb_env_open(st->env, dir,
@@ -567,7 +447,7 @@ store_open(struct store **out, const char *dir, unsigned flags, char *err)
         goto fail;
     }
     if (rc != 0) {
-        set_err(st, err, "mdb_env_open", rc);
+        store_set_err(st, err, "mdb_env_open", rc);
         goto fail;
     }
     /* free reader slots of killed processes, or they pin old pages forever */
@@ -624,7 +504,7 @@ meta_key(struct store_txn *t, const char *name, MDB_val *k, char *err)
 {
     size_t n = strlen(name);
 
-    if (n == 0 || n > KMAX) {
+    if (n == 0 || n > STORE_KMAX) {
         snprintf(err, ERR_LEN, "store %s: meta name of %zu bytes", t->st->dir,
             n);
         return -1;
@@ -634,8 +514,8 @@ meta_key(struct store_txn *t, const char *name, MDB_val *k, char *err)
     return 0;
 }
 
-static int
-need_write(struct store_txn *t, char *err)
+int
+store_need_write(struct store_txn *t, char *err)
 {
     if (t->write)
         return 0;
@@ -673,12 +553,12 @@ store_meta_put(struct store_txn *t, const char *name, const void *val,
     MDB_val k, d;
     int rc;
 
-    if (need_write(t, err) != 0 || meta_key(t, name, &k, err) != 0)
+    if (store_need_write(t, err) != 0 || meta_key(t, name, &k, err) != 0)
         return -1;
     d.mv_data = (void *)val;
     d.mv_size = len;
     if ((rc = mdb_put(t->txn, t->st->meta, &k, &d, 0)) != 0) {
-        set_err(t->st, err, "put meta", rc);
+        store_set_err(t->st, err, "put meta", rc);
         return -1;
     }
     return 0;
@@ -699,7 +579,7 @@ store_meta_get_i64(struct store_txn *t, const char *name, int64_t *v,
             "integer", t->st->dir, name, n);
         return -1;
     }
-    *v = get_le64(p);
+    *v = store_le64_get(p);
     return 0;
 }
 
@@ -709,7 +589,7 @@ store_meta_put_i64(struct store_txn *t, const char *name, int64_t v,
 {
     unsigned char b[8];
 
-    put_le64(b, v);
+    store_le64_put(b, v);
     return store_meta_put(t, name, b, 8, err);
 }
 
@@ -735,8 +615,8 @@ store_batch_current(struct store_txn *t, struct store_batch_info *info,
     return -1;
 }
 
-static int
-span_name(char *buf, size_t size, const char *kind, int64_t version,
+int
+store_span_name(char *buf, size_t size, const char *kind, int64_t version,
     const char *view)
 {
     int n = snprintf(buf, size, "%s/%lld/%s", kind, (long long)version, view);
@@ -761,12 +641,12 @@ int
 store_view_check(struct store_txn *t, const struct pipeline *p,
     const struct view *v, int64_t version, char *err)
 {
-    char name[KMAX + 1];
+    char name[STORE_KMAX + 1];
     int64_t sig;
     int rc;
 
     if (version > 0)
-        rc = span_name(name, sizeof(name), "sig", version, v->name);
+        rc = store_span_name(name, sizeof(name), "sig", version, v->name);
     else
         rc = snprintf(name, sizeof(name), "speedsig/%s", v->name) >=
             (int)sizeof(name) ? -1 : 0;
@@ -786,7 +666,7 @@ store_speed_sign(struct store_txn *t, const struct pipeline *p, char *err)
 {
     for (int i = 0; i < p->nviews; i++) {
         const struct view *v = &p->views[i];
-        char name[KMAX + 1];
+        char name[STORE_KMAX + 1];
         struct store_iter *it = NULL;
         struct store_row row;
         int rc;
@@ -819,7 +699,7 @@ store_meta_scan(struct store_txn *t, const char *prefix,
     void *arg, char *err)
 {
     size_t pl = strlen(prefix);
-    char name[KMAX + 1];
+    char name[STORE_KMAX + 1];
     MDB_cursor *cur = NULL;
     MDB_val k, d;
     int rc;
@@ -844,7 +724,7 @@ store_meta_scan(struct store_txn *t, const char *prefix,
     mdb_cursor_close(cur);
     return 0;
 fail:
-    set_err(t->st, err, "meta scan", rc);
+    store_set_err(t->st, err, "meta scan", rc);
     if (cur != NULL)
         mdb_cursor_close(cur);
     return -1;
@@ -854,12 +734,12 @@ int
 store_batch_span(struct store_txn *t, int64_t version, const char *view,
     int64_t *first, int64_t *last, char *err)
 {
-    char name[KMAX + 1];
+    char name[STORE_KMAX + 1];
     const void *p;
     size_t n;
     int rc;
 
-    if (span_name(name, sizeof(name), "span", version, view) != 0)
+    if (store_span_name(name, sizeof(name), "span", version, view) != 0)
         return STORE_NOTFOUND;
     if ((rc = store_meta_get(t, name, &p, &n, err)) != 0)
         return rc;
@@ -868,15 +748,15 @@ store_batch_span(struct store_txn *t, int64_t version, const char *view,
             t->st->dir, name, n);
         return -1;
     }
-    *first = get_le64(p);
-    *last = get_le64((const unsigned char *)p + 8);
+    *first = store_le64_get(p);
+    *last = store_le64_get((const unsigned char *)p + 8);
     return 0;
 }
 
 /* ---- scans ---- */
 
 static int
-scan_seek(struct scan *s, unsigned char *k, size_t n, MDB_val *key,
+scan_seek(struct store_scan *s, unsigned char *k, size_t n, MDB_val *key,
     MDB_val *val)
 {
     key->mv_data = k;
@@ -890,28 +770,28 @@ scan_seek(struct scan *s, unsigned char *k, size_t n, MDB_val *key,
  * seeking, not by walking them: past bucket to, the next key is found by
  * seeking to the group's largest possible key.
  */
-static int
-scan_next(struct scan *s, MDB_val *key, MDB_val *val)
+int
+store_scan_next(struct store_scan *s, MDB_val *key, MDB_val *val)
 {
-    unsigned char tmp[KMAX + 9];
+    unsigned char tmp[STORE_KMAX + 9];
     const unsigned char *k;
     size_t n;
     int64_t b;
     int rc;
 
     switch (s->state) {
-    case SCAN_END:
+    case STORE_SCAN_END:
         return MDB_NOTFOUND;
-    case SCAN_START:
+    case STORE_SCAN_START:
         memcpy(tmp, s->pre, s->plen);
         n = s->plen;
         if (s->exact) {
-            put_bucket(tmp + n, s->from);
+            store_bucket_put(tmp + n, s->from);
             n += 8;
         }
         rc = scan_seek(s, tmp, n, key, val);
         break;
-    case SCAN_RESEEK:
+    case STORE_SCAN_RESEEK:
         memcpy(tmp, s->last, s->llen);
         tmp[s->llen] = 0x00;    /* the smallest key after last */
         rc = scan_seek(s, tmp, s->llen + 1, key, val);
@@ -931,13 +811,13 @@ scan_next(struct scan *s, MDB_val *key, MDB_val *val)
             unsigned char hi[8];
             int c;
 
-            put_bucket(hi, s->to);
+            store_bucket_put(hi, s->to);
             c = memcmp(k + s->plen, hi, rest < 8 ? rest : 8);
             if (c > 0 || (c == 0 && rest >= 8)) {
                 rc = MDB_NOTFOUND;      /* at or past prefix|to */
                 break;
             }
-            if (rest == 8 && get_bucket(k + s->plen) >= s->from)
+            if (rest == 8 && store_bucket_get(k + s->plen) >= s->from)
                 break;
             /* a longer group key that starts with ours */
             rc = mdb_cursor_get(s->cur, key, val, MDB_NEXT);
@@ -946,10 +826,10 @@ scan_next(struct scan *s, MDB_val *key, MDB_val *val)
         if (key->mv_size < s->plen + 8)
             return MDB_CORRUPTED;
         n = key->mv_size - 8;
-        b = get_bucket(k + n);
+        b = store_bucket_get(k + n);
         if (b < s->from) {
             memcpy(tmp, k, n);
-            put_bucket(tmp + n, s->from);
+            store_bucket_put(tmp + n, s->from);
             rc = scan_seek(s, tmp, n + 8, key, val);
             continue;
         }
@@ -967,23 +847,23 @@ scan_next(struct scan *s, MDB_val *key, MDB_val *val)
     if (rc == 0) {
         memcpy(s->last, key->mv_data, key->mv_size);
         s->llen = key->mv_size;
-        s->state = SCAN_NEXT;
+        s->state = STORE_SCAN_NEXT;
     } else if (rc == MDB_NOTFOUND) {
-        s->state = SCAN_END;
+        s->state = STORE_SCAN_END;
     }
     return rc;
 }
 
 /* Prefix of a view's batch rows: version | view | 0x00 | level. */
-static int
-batch_prefix(unsigned char *p, size_t *n, uint32_t version, const char *view,
-    int level)
+int
+store_batch_prefix(unsigned char *p, size_t *n, uint32_t version,
+    const char *view, int level)
 {
     size_t vl = strlen(view);
 
-    if (4 + vl + 2 + 8 > KMAX)
+    if (4 + vl + 2 + 8 > STORE_KMAX)
         return -1;
-    put_be32(p, version);
+    store_be32_put(p, version);
     memcpy(p + 4, view, vl);
     p[4 + vl] = 0x00;
     p[5 + vl] = (unsigned char)level;
@@ -999,7 +879,7 @@ iter_new(struct store_txn *t, MDB_dbi dbi, const struct view *v,
     struct store_iter *it;
     int rc;
 
-    if (plen + gklen + 8 > KMAX) {
+    if (plen + gklen + 8 > STORE_KMAX) {
         snprintf(err, ERR_LEN, "store %s: view %s: key too long",
             t->st->dir, v->name);
         return -1;
@@ -1012,17 +892,17 @@ iter_new(struct store_txn *t, MDB_dbi dbi, const struct view *v,
     memcpy(it->s.pre, pre, plen);
     it->s.plen = plen;
     if (gkey != NULL) {
-        copy(it->s.pre + plen, gkey, gklen);
+        store_copy(it->s.pre + plen, gkey, gklen);
         it->s.plen += gklen;
         it->s.exact = 1;
-        copy(it->gkey, gkey, gklen);
+        store_copy(it->gkey, gkey, gklen);
         it->gklen = gklen;
     }
     it->s.from = from;
     it->s.to = to;
-    it->s.state = from >= to ? SCAN_END : SCAN_START;
+    it->s.state = from >= to ? STORE_SCAN_END : STORE_SCAN_START;
     if ((rc = mdb_cursor_open(t->txn, dbi, &it->s.cur)) != 0) {
-        set_err(t->st, err, "mdb_cursor_open", rc);
+        store_set_err(t->st, err, "mdb_cursor_open", rc);
         store_iter_free(it);
         return -1;
     }
@@ -1035,12 +915,13 @@ store_iter_batch(struct store_txn *t, int64_t version, const struct view *v,
     int level, const void *gkey, size_t gklen, int64_t from, int64_t to,
     struct store_iter **out, char *err)
 {
-    unsigned char pre[KMAX];
+    unsigned char pre[STORE_KMAX];
     size_t plen;
 
     if (version <= 0 || version > UINT32_MAX || level < STORE_LEVEL_BASE ||
         level > STORE_LEVEL_ALL ||
-        batch_prefix(pre, &plen, (uint32_t)version, v->name, level) != 0) {
+        store_batch_prefix(pre, &plen, (uint32_t)version, v->name,
+        level) != 0) {
         snprintf(err, ERR_LEN, "store %s: view %s: bad batch version %lld, "
             "level %d or name", t->st->dir, v->name, (long long)version,
             level);
@@ -1055,10 +936,10 @@ store_iter_speed(struct store_txn *t, const struct view *v, const void *gkey,
     size_t gklen, int64_t from, int64_t to, struct store_iter **out,
     char *err)
 {
-    unsigned char pre[KMAX];
+    unsigned char pre[STORE_KMAX];
     size_t vl = strlen(v->name);
 
-    if (vl + 1 + 8 > KMAX) {
+    if (vl + 1 + 8 > STORE_KMAX) {
         snprintf(err, ERR_LEN, "store %s: view name too long", t->st->dir);
         return -1;
     }
@@ -1075,11 +956,11 @@ store_iter_next(struct store_iter *it, struct store_row *row, char *err)
     size_t size = agg_row_size(it->v);
     int rc;
 
-    rc = scan_next(&it->s, &k, &d);
+    rc = store_scan_next(&it->s, &k, &d);
     if (rc == MDB_NOTFOUND)
         return STORE_NOTFOUND;
     if (rc != 0) {
-        set_err(it->st, err, "cursor", rc);
+        store_set_err(it->st, err, "cursor", rc);
         return -1;
     }
     if (d.mv_size != size) {
@@ -1091,13 +972,13 @@ store_iter_next(struct store_iter *it, struct store_row *row, char *err)
     if (!it->s.exact) {
         /* the group key sits between the prefix and the bucket */
         it->gklen = k.mv_size - 8 - it->s.plen;
-        copy(it->gkey, (const unsigned char *)k.mv_data + it->s.plen,
+        store_copy(it->gkey, (const unsigned char *)k.mv_data + it->s.plen,
             it->gklen);
     }
     row->gkey = it->gkey;
     row->gklen = it->gklen;
-    row->bucket = get_bucket((const unsigned char *)k.mv_data + k.mv_size -
-        8);
+    row->bucket = store_bucket_get((const unsigned char *)k.mv_data +
+        k.mv_size - 8);
     row->slots = it->slots;
     return 0;
 }
@@ -1121,7 +1002,7 @@ speed_key(struct store_txn *t, const struct view *v, const void *gkey,
 {
     size_t vl = strlen(v->name);
 
-    if (vl + 1 + gklen + 8 > KMAX) {
+    if (vl + 1 + gklen + 8 > STORE_KMAX) {
         snprintf(err, ERR_LEN, "store %s: view %s: key of %zu bytes too "
             "long", t->st->dir, v->name, vl + 1 + gklen + 8);
         return -1;
@@ -1130,7 +1011,7 @@ speed_key(struct store_txn *t, const struct view *v, const void *gkey,
     k[vl] = 0x00;
     if (gklen > 0)
         memcpy(k + vl + 1, gkey, gklen);
-    put_bucket(k + vl + 1 + gklen, bucket);
+    store_bucket_put(k + vl + 1 + gklen, bucket);
     *n = vl + 1 + gklen + 8;
     return 0;
 }
@@ -1139,13 +1020,13 @@ int
 store_speed_merge(struct store_txn *t, const struct view *v, const void *gkey,
     size_t gklen, int64_t bucket, const int64_t *delta, char *err)
 {
-    unsigned char kb[KMAX];
+    unsigned char kb[STORE_KMAX];
     int64_t stackrow[64], *row = stackrow;
     size_t size = agg_row_size(v);
     MDB_val k, d;
     int rc, ret = -1;
 
-    if (need_write(t, err) != 0 ||
+    if (store_need_write(t, err) != 0 ||
         speed_key(t, v, gkey, gklen, bucket, kb, &k.mv_size, err) != 0)
         return -1;
     k.mv_data = kb;
@@ -1162,7 +1043,7 @@ store_speed_merge(struct store_txn *t, const struct view *v, const void *gkey,
     } else if (rc == MDB_NOTFOUND) {
         agg_row_init(v, row);
     } else {
-        set_err(t->st, err, "get speed row", rc);
+        store_set_err(t->st, err, "get speed row", rc);
         goto done;
     }
     if (agg_row_merge(v, row, delta) != 0) {
@@ -1172,7 +1053,7 @@ store_speed_merge(struct store_txn *t, const struct view *v, const void *gkey,
     }
     d.mv_size = size;
     if ((rc = mdb_put(t->txn, t->st->speed, &k, &d, MDB_RESERVE)) != 0) {
-        set_err(t->st, err, "put speed row", rc);
+        store_set_err(t->st, err, "put speed row", rc);
         goto done;
     }
     agg_row_encode(v, row, d.mv_data);
@@ -1186,13 +1067,13 @@ done:
 int
 store_speed_prune(struct store_txn *t, int64_t cutoff, char *err)
 {
-    unsigned char tmp[KMAX];
+    unsigned char tmp[STORE_KMAX];
     MDB_cursor *cur = NULL;
     MDB_val k, d;
     size_t n;
     int rc;
 
-    if (need_write(t, err) != 0)
+    if (store_need_write(t, err) != 0)
         return -1;
     if ((rc = mdb_cursor_open(t->txn, t->st->speed, &cur)) != 0)
         goto fail;
@@ -1203,7 +1084,7 @@ store_speed_prune(struct store_txn *t, int64_t cutoff, char *err)
             break;
         }
         n = k.mv_size - 8;
-        if (get_bucket((const unsigned char *)k.mv_data + n) < cutoff) {
+        if (store_bucket_get((const unsigned char *)k.mv_data + n) < cutoff) {
             if ((rc = mdb_cursor_del(cur, 0)) != 0)
                 break;
             rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT);
@@ -1223,7 +1104,7 @@ store_speed_prune(struct store_txn *t, int64_t cutoff, char *err)
     mdb_cursor_close(cur);
     return 0;
 fail:
-    set_err(t->st, err, "prune speed rows", rc);
+    store_set_err(t->st, err, "prune speed rows", rc);
     if (cur != NULL)
         mdb_cursor_close(cur);
     return -1;
@@ -1248,7 +1129,7 @@ int
 store_offset_get(struct store_txn *t, const char *topic, int32_t partition,
     int64_t *next, char *err)
 {
-    char name[KMAX + 1];
+    char name[STORE_KMAX + 1];
 
     if (offset_name(t, name, sizeof(name), topic, partition, err) != 0)
         return -1;
@@ -1259,7 +1140,7 @@ int
 store_offset_put(struct store_txn *t, const char *topic, int32_t partition,
     int64_t next, char *err)
 {
-    char name[KMAX + 1];
+    char name[STORE_KMAX + 1];
 
     if (offset_name(t, name, sizeof(name), topic, partition, err) != 0)
         return -1;
@@ -1302,7 +1183,7 @@ purge_meta(struct store_txn *t, const char *kind, uint32_t keep, char *err)
     mdb_cursor_close(cur);
     return 0;
 fail:
-    set_err(t->st, err, "purge meta", rc);
+    store_set_err(t->st, err, "purge meta", rc);
     if (cur != NULL)
         mdb_cursor_close(cur);
     return -1;
@@ -1324,7 +1205,7 @@ purge(struct store *st, uint32_t keep, char *err)
     int rc;
 
     for (;;) {
-        if (txn_begin(st, 1, &t, err) != 0)
+        if (store_txn_begin(st, 1, &t, err) != 0)
             return -1;
         if ((rc = mdb_cursor_open(t->txn, st->batch, &cur)) != 0)
             goto fail;
@@ -1332,12 +1213,12 @@ purge(struct store *st, uint32_t keep, char *err)
         rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST);
         while (rc == 0 && n < CHUNK_ROWS) {
             if (k.mv_size >= 4 && keep != 0 &&
-                get_be32(k.mv_data) == keep) {
+                store_be32_get(k.mv_data) == keep) {
                 if (keep == UINT32_MAX) {
                     rc = MDB_NOTFOUND;
                     break;
                 }
-                put_be32(seek, keep + 1);
+                store_be32_put(seek, keep + 1);
                 k.mv_data = seek;
                 k.mv_size = 4;
                 rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
@@ -1364,7 +1245,7 @@ purge(struct store *st, uint32_t keep, char *err)
             return 0;
     }
 fail:
-    set_err(st, err, "delete old batch rows", rc);
+    store_set_err(st, err, "delete old batch rows", rc);
     if (cur != NULL)
         mdb_cursor_close(cur);
     store_txn_abort(t);
@@ -1387,8 +1268,8 @@ old_close(struct store_writer *w)
     if (w->old.cur != NULL) {
         mdb_cursor_close(w->old.cur);   /* read txns do not close cursors */
         w->old.cur = NULL;
-        if (w->old.state == SCAN_NEXT)
-            w->old.state = SCAN_RESEEK;
+        if (w->old.state == STORE_SCAN_NEXT)
+            w->old.state = STORE_SCAN_RESEEK;
     }
     store_txn_abort(w->rt);
     w->rt = NULL;
@@ -1413,16 +1294,16 @@ w_flush(struct store_writer *w, char *err)
     if (w->nrows == 0)
         return 0;
     old_close(w);       /* at most one transaction of ours at a time */
-    if (txn_begin(w->st, 1, &t, err) != 0)
+    if (store_txn_begin(w->st, 1, &t, err) != 0)
         return -1;
     if ((rc = mdb_cursor_open(t->txn, w->st->batch, &cur)) != 0) {
-        set_err(w->st, err, "mdb_cursor_open", rc);
+        store_set_err(w->st, err, "mdb_cursor_open", rc);
         goto fail;
     }
     while (off < w->chunk.len) {
         p = (const unsigned char *)w->chunk.data + off;
         k.mv_size = (size_t)p[1] << 8 | p[2];
-        d.mv_size = (size_t)get_be32(p + 3);
+        d.mv_size = (size_t)store_be32_get(p + 3);
         k.mv_data = (void *)(p + 7);
         d.mv_data = (void *)(p + 7 + k.mv_size);
         off += 7 + k.mv_size + d.mv_size;
@@ -1434,7 +1315,7 @@ w_flush(struct store_writer *w, char *err)
             rc = mdb_cursor_put(cur, &k, &d, MDB_NOOVERWRITE);
         }
         if (rc != 0) {
-            set_err(w->st, err, "put batch row", rc);
+            store_set_err(w->st, err, "put batch row", rc);
             goto fail;
         }
     }
@@ -1451,22 +1332,22 @@ static int
 w_put(struct store_writer *w, int level, const void *gkey, size_t glen,
     int64_t bucket, const void *val, char *err)
 {
-    unsigned char hdr[7], kb[KMAX];
+    unsigned char hdr[7], kb[STORE_KMAX];
     size_t plen, vlen = agg_row_size(w->cv);
 
-    if (batch_prefix(kb, &plen, w->version, w->cv->name, level) != 0 ||
-        plen + glen + 8 > KMAX) {
+    if (store_batch_prefix(kb, &plen, w->version, w->cv->name, level) != 0 ||
+        plen + glen + 8 > STORE_KMAX) {
         snprintf(err, ERR_LEN, "store %s: view %s: key too long", w->st->dir,
             w->cv->name);
         return -1;
     }
-    copy(kb + plen, gkey, glen);
-    put_bucket(kb + plen + glen, bucket);
+    store_copy(kb + plen, gkey, glen);
+    store_bucket_put(kb + plen + glen, bucket);
     /* record: unordered(1) | key length(2) | value length(4) | key | value */
     hdr[0] = (unsigned char)w->spilled;
     hdr[1] = (unsigned char)((plen + glen + 8) >> 8);
     hdr[2] = (unsigned char)(plen + glen + 8);
-    put_be32(hdr + 3, (uint32_t)vlen);
+    store_be32_put(hdr + 3, (uint32_t)vlen);
     buf_append(&w->chunk, hdr, 7);
     buf_append(&w->chunk, kb, plen + glen + 8);
     buf_append(&w->chunk, val, vlen);
@@ -1484,7 +1365,7 @@ rollup_record(struct store_writer *w, struct buf *b, int64_t bucket,
 
     hdr[0] = (unsigned char)(w->grplen >> 8);
     hdr[1] = (unsigned char)w->grplen;
-    put_bucket(bb, bucket);
+    store_bucket_put(bb, bucket);
     agg_row_encode(w->cv, row, w->enc);
     buf_append(b, hdr, 2);
     buf_append(b, w->grp, w->grplen);
@@ -1501,7 +1382,7 @@ rollup_flush_buf(struct store_writer *w, struct buf *b, int level, char *err)
     while (off < b->len) {
         p = (const unsigned char *)b->data + off;
         glen = (size_t)p[0] << 8 | p[1];
-        if (w_put(w, level, p + 2, glen, get_bucket(p + 2 + glen),
+        if (w_put(w, level, p + 2, glen, store_bucket_get(p + 2 + glen),
             p + 2 + glen + 8, err) != 0)
             return -1;
         off += 2 + glen + 8 + rs;
@@ -1570,7 +1451,7 @@ w_emit(struct store_writer *w, const void *gkey, size_t glen, int64_t bucket,
         (glen > 0 && memcmp(w->grp, gkey, glen) != 0)) {
         if (rollup_close(w, 1, err) != 0)
             return -1;
-        copy(w->grp, gkey, glen);
+        store_copy(w->grp, gkey, glen);
         w->grplen = glen;
         w->have_group = 1;
         agg_row_init(v, w_row(w, 2));
@@ -1603,14 +1484,14 @@ static int
 sfx_cmp(const void *ga, size_t la, int64_t ba, const void *gb, size_t lb,
     int64_t bb)
 {
-    unsigned char a[KMAX + 8], b[KMAX + 8];
+    unsigned char a[STORE_KMAX + 8], b[STORE_KMAX + 8];
     size_t m;
     int c;
 
-    copy(a, ga, la);
-    put_bucket(a + la, ba);
-    copy(b, gb, lb);
-    put_bucket(b + lb, bb);
+    store_copy(a, ga, la);
+    store_bucket_put(a + la, ba);
+    store_copy(b, gb, lb);
+    store_bucket_put(b + lb, bb);
     m = la < lb ? la + 8 : lb + 8;
     if ((c = memcmp(a, b, m)) != 0)
         return c;
@@ -1624,20 +1505,20 @@ old_fetch(struct store_writer *w, char *err)
     MDB_val k, d;
     int rc;
 
-    if (w->rt == NULL && txn_begin(w->st, 0, &w->rt, err) != 0)
+    if (w->rt == NULL && store_txn_begin(w->st, 0, &w->rt, err) != 0)
         return -1;
     if (w->old.cur == NULL &&
         (rc = mdb_cursor_open(w->rt->txn, w->st->batch, &w->old.cur)) != 0) {
-        set_err(w->st, err, "mdb_cursor_open", rc);
+        store_set_err(w->st, err, "mdb_cursor_open", rc);
         return -1;
     }
-    rc = scan_next(&w->old, &k, &d);
+    rc = store_scan_next(&w->old, &k, &d);
     if (rc == MDB_NOTFOUND) {
         w->old_active = 0;
         return 0;
     }
     if (rc != 0) {
-        set_err(w->st, err, "read previous version", rc);
+        store_set_err(w->st, err, "read previous version", rc);
         return -1;
     }
     if (d.mv_size != agg_row_size(w->cv)) {
@@ -1647,9 +1528,9 @@ old_fetch(struct store_writer *w, char *err)
         return -1;
     }
     w->pend_glen = k.mv_size - 8 - w->old.plen;
-    copy(w->pend_g, (const unsigned char *)k.mv_data + w->old.plen,
+    store_copy(w->pend_g, (const unsigned char *)k.mv_data + w->old.plen,
         w->pend_glen);
-    w->pend_bucket = get_bucket((const unsigned char *)k.mv_data +
+    w->pend_bucket = store_bucket_get((const unsigned char *)k.mv_data +
         k.mv_size - 8);
     agg_row_decode(w->cv, d.mv_data, w_row(w, 0));
     w->have_pend = 1;
@@ -1700,12 +1581,12 @@ view_start(struct store_writer *w, int vi)
     old_close(w);
     memset(&w->old, 0, sizeof(w->old));
     if (w->keep_before >= 0 && w->prev != 0 &&
-        batch_prefix(w->old.pre, &plen, w->prev, v->name,
+        store_batch_prefix(w->old.pre, &plen, w->prev, v->name,
             STORE_LEVEL_BASE) == 0) {
         w->old.plen = plen;
         w->old.from = INT64_MIN;
         w->old.to = w->keep_before;
-        w->old.state = SCAN_START;
+        w->old.state = STORE_SCAN_START;
         w->old_active = 1;
     }
 }
@@ -1846,7 +1727,7 @@ store_writer_begin(struct store *st, const struct pipeline *p,
 {
     struct store_writer *w = xcalloc(1, sizeof(*w));
     struct store_txn *t = NULL;
-    char name[KMAX + 1];
+    char name[STORE_KMAX + 1];
     int64_t cur = 0, next = 0, old;
     int i, rc;
 
@@ -1878,7 +1759,7 @@ store_writer_begin(struct store *st, const struct pipeline *p,
         snprintf(err, ERR_LEN, "store %s: opened read-only", st->dir);
         goto fail;
     }
-    if (writer_lock(w, err) != 0 || txn_begin(st, 1, &t, err) != 0)
+    if (writer_lock(w, err) != 0 || store_txn_begin(st, 1, &t, err) != 0)
         goto fail;
     /* cur and next stay 0 when not found */
     if (store_meta_get_i64(t, "batch.version", &cur, err) < 0 ||
@@ -1896,7 +1777,7 @@ store_writer_begin(struct store *st, const struct pipeline *p,
     if (keep_before >= 0 && cur != 0) {
         /* carried rows must mean what the new rows mean */
         for (i = 0; i < p->nviews; i++) {
-            if (span_name(name, sizeof(name), "sig", cur,
+            if (store_span_name(name, sizeof(name), "sig", cur,
                 p->views[i].name) != 0)
                 continue;
             rc = store_meta_get_i64(t, name, &old, err);
@@ -1963,7 +1844,7 @@ store_writer_put(struct store_writer *w, const struct view *v,
             return -1;
         }
     } else if (w->lastlen > 0 &&
-        sfx_cmp(w->lastput, w->lastlen - 8, get_bucket(w->lastput +
+        sfx_cmp(w->lastput, w->lastlen - 8, store_bucket_get(w->lastput +
         w->lastlen - 8), gkey, gklen, bucket) >= 0) {
         snprintf(err, ERR_LEN, "store %s: view %s: row out of order (group "
             "key bytes, then bucket, must ascend)", w->st->dir, v->name);
@@ -1975,7 +1856,7 @@ store_writer_put(struct store_writer *w, const struct view *v,
             (long long)w->keep_before);
         return -1;
     }
-    if (6 + strlen(v->name) + gklen + 8 > KMAX) {
+    if (6 + strlen(v->name) + gklen + 8 > STORE_KMAX) {
         snprintf(err, ERR_LEN, "store %s: view %s: group key of %zu bytes "
             "too long", w->st->dir, v->name, gklen);
         return -1;
@@ -1985,8 +1866,8 @@ store_writer_put(struct store_writer *w, const struct view *v,
     if (old_until(w, gkey, gklen, bucket, err) != 0 ||
         w_emit(w, gkey, gklen, bucket, row, err) != 0)
         return writer_fail(w);
-    copy(w->lastput, gkey, gklen);
-    put_bucket(w->lastput + gklen, bucket);
+    store_copy(w->lastput, gkey, gklen);
+    store_bucket_put(w->lastput + gklen, bucket);
     w->lastlen = gklen + 8;
     return 0;
 }
@@ -1997,7 +1878,7 @@ store_writer_publish(struct store_writer *w, struct store_batch_info *info,
 {
     struct store *st = w->st;
     struct store_txn *t = NULL;
-    char name[KMAX + 1];
+    char name[STORE_KMAX + 1];
     unsigned char span[16];
     char cleanup_err[ERR_LEN];
     int i, rc;
@@ -2020,7 +1901,7 @@ store_writer_publish(struct store_writer *w, struct store_batch_info *info,
 
     info->version = w->version;
     info->published_at = now_ms(CLOCK_REALTIME);
-    if (txn_begin(st, 1, &t, err) != 0)
+    if (store_txn_begin(st, 1, &t, err) != 0)
         goto fail;
     if (store_meta_put_i64(t, "batch.version", info->version, err) != 0 ||
         store_meta_put_i64(t, "batch.cutoff", info->cutoff, err) != 0 ||
@@ -2031,14 +1912,14 @@ store_writer_publish(struct store_writer *w, struct store_batch_info *info,
     for (i = 0; i < w->p->nviews; i++) {
         const char *vn = w->p->views[i].name;
 
-        if (span_name(name, sizeof(name), "sig", w->version, vn) != 0 ||
+        if (store_span_name(name, sizeof(name), "sig", w->version, vn) != 0 ||
             store_meta_put_i64(t, name, w->sigs[i], err) != 0)
             goto fail;
         if (!w->has_rows[i])
             continue;
-        put_le64(span, w->first[i]);
-        put_le64(span + 8, w->last[i]);
-        if (span_name(name, sizeof(name), "span", w->version, vn) != 0 ||
+        store_le64_put(span, w->first[i]);
+        store_le64_put(span + 8, w->last[i]);
+        if (store_span_name(name, sizeof(name), "span", w->version, vn) != 0 ||
             store_meta_put(t, name, span, 16, err) != 0)
             goto fail;
     }

@@ -1,0 +1,167 @@
+/* store_int.h -- private to shared/store*.c: the handle, keys, scans */
+#ifndef SHARED_STORE_INT_H
+#define SHARED_STORE_INT_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <lmdb.h>
+
+/*
+ * Private to shared/store*.c; programs and tests use store.h only.
+ *
+ *     store.c         the environment, transactions, meta, batch info
+ *
+ * Keys (store.h):
+ *     batch  version(4 BE) | view | 0x00 | level(1) | group key | bucket(8)
+ *     speed  view | 0x00 | group key | bucket(8)
+ * Batch meta: "batch.version", "batch.cutoff", "batch.published_at",
+ * "batch.events", "batch.next" (highest version ever reserved, so a killed
+ * run's number is never reused), "span/V/VIEW" (first, last base bucket) and
+ * "sig/V/VIEW" (pipeline_view_signature() of the rows) per published version.
+ * Integers in meta are 8 bytes little-endian.
+ */
+
+#define STORE_KMAX 511          /* LMDB's default maximum key size */
+
+struct store {
+    MDB_env         *env;
+    MDB_dbi          meta, batch, speed;
+    char            *dir;
+    unsigned         flags;
+    pthread_mutex_t  mu;        /* guards live and resizing */
+    pthread_cond_t   cv;
+    int              sync_init; /* mu and cv were initialised */
+    int              live;      /* transactions of this process */
+    int              resizing;
+    int              lockfd;    /* the batch lock while held, else -1 */
+    int              writing;   /* a store_writer is open on this handle */
+};
+
+struct store_txn {
+    struct store *st;
+    MDB_txn      *txn;
+    int           write;
+};
+
+enum {
+    STORE_SCAN_START, STORE_SCAN_NEXT, STORE_SCAN_RESEEK, STORE_SCAN_END
+};
+
+/* A cursor walk over rows sharing a prefix, with [from, to) on buckets. */
+struct store_scan {
+    MDB_cursor    *cur;
+    unsigned char  pre[STORE_KMAX]; /* prefix; with exact, the group key too */
+    size_t         plen;
+    int            exact;           /* only keys of length plen + 8 */
+    int64_t        from, to;
+    unsigned char  last[STORE_KMAX]; /* key last returned, for RESEEK */
+    size_t         llen;
+    int            state;
+};
+
+/* ---- encodings ---- */
+
+static inline void
+store_be32_put(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)(v >> 24);
+    p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8);
+    p[3] = (unsigned char)v;
+}
+
+static inline uint32_t
+store_be32_get(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+        (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
+/* Big-endian with the sign bit flipped: memcmp order is numeric order. */
+static inline void
+store_bucket_put(unsigned char *p, int64_t b)
+{
+    uint64_t u = (uint64_t)b ^ (1ULL << 63);
+    int i;
+
+    for (i = 7; i >= 0; i--) {
+        p[i] = (unsigned char)u;
+        u >>= 8;
+    }
+}
+
+static inline int64_t
+store_bucket_get(const unsigned char *p)
+{
+    uint64_t u = 0;
+    int i;
+
+    for (i = 0; i < 8; i++)
+        u = u << 8 | p[i];
+    return (int64_t)(u ^ (1ULL << 63));
+}
+
+static inline void
+store_le64_put(unsigned char *p, int64_t v)
+{
+    uint64_t u = (uint64_t)v;
+    int i;
+
+    for (i = 0; i < 8; i++) {
+        p[i] = (unsigned char)u;
+        u >>= 8;
+    }
+}
+
+static inline int64_t
+store_le64_get(const unsigned char *p)
+{
+    uint64_t u = 0;
+    int i;
+
+    for (i = 7; i >= 0; i--)
+        u = u << 8 | p[i];
+    return (int64_t)u;
+}
+
+/* memcpy() that accepts (NULL, 0): the empty group key is NULL, 0. */
+static inline void
+store_copy(void *dst, const void *src, size_t n)
+{
+    if (n > 0)
+        memcpy(dst, src, n);
+}
+
+/* ---- store.c ---- */
+
+/* Put the reason for LMDB's rc while doing what into err: "store DIR: WHAT:
+ * REASON", or "store DIR: full (map size N MiB)" for MDB_MAP_FULL. */
+void store_set_err(struct store *st, char *err, const char *what, int rc);
+
+/* 0 in a write transaction, else -1 with err. */
+int store_need_write(struct store_txn *t, char *err);
+
+/* The meta name "KIND/VERSION/VIEW" ("span", "sig") into buf; -1 when it
+ * does not fit in size. */
+int store_span_name(char *buf, size_t size, const char *kind, int64_t version,
+    const char *view);
+
+/* ---- scans (store.c) ---- */
+
+/*
+ * Next row of the scan: 0 with key and val (valid until the cursor moves),
+ * MDB_NOTFOUND at the end, or an LMDB error. s->cur must be open and s set
+ * up (pre, plen, exact, from, to, state STORE_SCAN_START).
+ */
+int store_scan_next(struct store_scan *s, MDB_val *key, MDB_val *val);
+
+/* Prefix of a view's batch rows, version | view | 0x00 | level, into p
+ * (STORE_KMAX bytes) and its length into *n; -1 when the view's name leaves
+ * no room for a key. */
+int store_batch_prefix(unsigned char *p, size_t *n, uint32_t version,
+    const char *view, int level);
+
+#endif
