@@ -13,6 +13,7 @@
  * Private to shared/store*.c; programs and tests use store.h only.
  *
  *     store.c         the environment, transactions, meta, batch info
+ *     store_writer.c  the batch writer: rows, rollups, publish, purge
  *
  * Keys (store.h):
  *     batch  version(4 BE) | view | 0x00 | level(1) | group key | bucket(8)
