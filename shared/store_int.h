@@ -13,6 +13,7 @@
  * Private to shared/store*.c; programs and tests use store.h only.
  *
  *     store.c         the environment, transactions, meta, batch info
+ *     store_speed.c   speed rows and Kafka offsets
  *     store_lock.c    the batch lock
  *     store_writer.c  the batch writer: rows, rollups, publish, purge
  *
