@@ -13,6 +13,7 @@
  * Private to shared/store*.c; programs and tests use store.h only.
  *
  *     store.c         the environment, transactions, meta, batch info
+ *     store_iter.c    cursor scans and row iterators
  *     store_speed.c   speed rows and Kafka offsets
  *     store_lock.c    the batch lock
  *     store_writer.c  the batch writer: rows, rollups, publish, purge
@@ -152,7 +153,7 @@ int store_need_write(struct store_txn *t, char *err);
 int store_span_name(char *buf, size_t size, const char *kind, int64_t version,
     const char *view);
 
-/* ---- scans (store.c) ---- */
+/* ---- store_iter.c ---- */
 
 /*
  * Next row of the scan: 0 with key and val (valid until the cursor moves),
