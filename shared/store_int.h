@@ -13,6 +13,7 @@
  * Private to shared/store*.c; programs and tests use store.h only.
  *
  *     store.c         the environment, transactions, meta, batch info
+ *     store_sig.c     view signatures (store_view_check, store_speed_sign)
  *     store_iter.c    cursor scans and row iterators
  *     store_speed.c   speed rows and Kafka offsets
  *     store_lock.c    the batch lock
