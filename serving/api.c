@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "serving/api.h"
+#include "serving/api_int.h"
 #include "serving/query.h"
 #include "serving/window.h"
 #include "shared/agg.h"
@@ -94,8 +95,8 @@ reply_error(struct reply *r, int status, const char *param,
     buf_puts(&r->body, "}}\n");
 }
 
-static void
-internal(struct reply *r, const char *err)
+void
+api_internal(struct reply *r, const char *err)
 {
     log_warnx("%s", err);
     reply_error(r, 500, NULL, "%s", err);
@@ -124,8 +125,8 @@ param_opt(struct params *q, const char *name)
     return p != NULL && p->value != NULL && *p->value == '\0' ? NULL : p;
 }
 
-static int
-params_dups(struct params *q, struct reply *r)
+int
+api_params_dups(struct params *q, struct reply *r)
 {
     for (int i = 0; i < q->n; i++) {
         for (int j = 0; j < i; j++) {
@@ -141,8 +142,8 @@ params_dups(struct params *q, struct reply *r)
 
 /* Every parameter must have been read: a typo ("form=") is an error, not
  * a silently ignored filter. */
-static int
-params_rest(struct serving *sv, const struct view *v, struct params *q,
+int
+api_params_rest(struct serving *sv, const struct view *v, struct params *q,
     struct reply *r, const char *names)
 {
     struct buf exp;
@@ -181,8 +182,8 @@ param_time(struct params *q, struct reply *r, const char *name,
     return 0;
 }
 
-static int
-param_range(struct params *q, struct reply *r, int64_t *from, int64_t *to)
+int
+api_param_range(struct params *q, struct reply *r, int64_t *from, int64_t *to)
 {
     if (param_time(q, r, "from", INT64_MIN, from) != 0 ||
         param_time(q, r, "to", INT64_MAX, to) != 0)
@@ -196,8 +197,8 @@ param_range(struct params *q, struct reply *r, int64_t *from, int64_t *to)
 }
 
 /* The group key from the view's group_by parameters. */
-static int
-param_key(struct serving *sv, const struct view *v, struct params *q,
+int
+api_param_key(struct serving *sv, const struct view *v, struct params *q,
     struct reply *r, struct buf *key)
 {
     char err[ERR_LEN];
@@ -230,8 +231,8 @@ param_key(struct serving *sv, const struct view *v, struct params *q,
     return 0;
 }
 
-static int
-param_duration(const struct view *v, struct params *q, struct reply *r,
+int
+api_param_duration(const struct view *v, struct params *q, struct reply *r,
     const char *name, int64_t dflt, int64_t *out)
 {
     struct param *p = param_opt(q, name);
@@ -254,8 +255,8 @@ param_duration(const struct view *v, struct params *q, struct reply *r,
 
 /* ---- snapshots and JSON pieces ---------------------------------------- */
 
-static int
-open_snap(struct serving *sv, struct snap *s, struct reply *r)
+int
+api_snap_open(struct serving *sv, struct snap *s, struct reply *r)
 {
     struct store *st = serving_store(sv);
     char err[ERR_LEN];
@@ -279,24 +280,24 @@ open_snap(struct serving *sv, struct snap *s, struct reply *r)
     return 0;
 }
 
-static void
-snap_done(struct snap *s, struct snap *own)
+void
+api_snap_done(struct snap *s, struct snap *own)
 {
     if (s == own)
         snap_end(own);
 }
 
 /* The snapshot to answer from: pre if the caller opened one, else a new
- * one in own (end it with snap_done()). NULL after an error reply. */
-static struct snap *
-snap_for(struct serving *sv, const struct view *v, struct snap *pre,
+ * one in own (end it with api_snap_done()). NULL after an error reply. */
+struct snap *
+api_snap_for(struct serving *sv, const struct view *v, struct snap *pre,
     struct snap *own, struct reply *r)
 {
     struct snap *s = pre;
     char err[ERR_LEN];
 
     if (pre == NULL) {
-        if (open_snap(sv, own, r) != 0)
+        if (api_snap_open(sv, own, r) != 0)
             return NULL;
         s = own;
     } else if (!snap_has_data(pre)) {
@@ -309,15 +310,15 @@ snap_for(struct serving *sv, const struct view *v, struct snap *pre,
         store_view_check(s->txn, sv->p, v, s->batch.version, err) != 0) ||
         store_view_check(s->txn, sv->p, v, 0, err) != 0) {
         reply_error(r, 503, NULL, "%s", err);
-        snap_done(s, own);
+        api_snap_done(s, own);
         return NULL;
     }
     return s;
 }
 
 
-static void
-put_time(struct buf *b, int present, int64_t ms)
+void
+api_put_time(struct buf *b, int present, int64_t ms)
 {
     char t[TS_BUFSZ];
 
@@ -330,17 +331,17 @@ put_time(struct buf *b, int present, int64_t ms)
     buf_putc(b, '"');
 }
 
-static void
-put_range(struct buf *b, int64_t from, int64_t to)
+void
+api_put_range(struct buf *b, int64_t from, int64_t to)
 {
     buf_puts(b, ",\"from\":");
-    put_time(b, from != INT64_MIN, from);
+    api_put_time(b, from != INT64_MIN, from);
     buf_puts(b, ",\"to\":");
-    put_time(b, to != INT64_MAX, to);
+    api_put_time(b, to != INT64_MAX, to);
 }
 
-static void
-put_metrics(struct buf *b, const struct pipeline *p, const struct view *v,
+void
+api_put_metrics(struct buf *b, const struct pipeline *p, const struct view *v,
     const int64_t *row)
 {
     buf_putc(b, '{');
@@ -396,32 +397,32 @@ put_metrics_k(struct buf *b, const struct mkeys *k, const struct pipeline *p,
 }
 
 /* ,"batch":{"version","cutoff"},"speed":{"watermark"}: where it came from */
-static void
-put_layers(struct buf *b, const struct snap *s)
+void
+api_put_layers(struct buf *b, const struct snap *s)
 {
     if (s->has_batch)
         buf_printf(b, ",\"batch\":{\"version\":%lld,\"cutoff\":",
             (long long)s->batch.version);
     else
         buf_puts(b, ",\"batch\":{\"version\":null,\"cutoff\":");
-    put_time(b, s->has_batch, s->batch.cutoff);
+    api_put_time(b, s->has_batch, s->batch.cutoff);
     buf_puts(b, "},\"speed\":{\"watermark\":");
-    put_time(b, s->has_watermark, s->watermark);
+    api_put_time(b, s->has_watermark, s->watermark);
     buf_putc(b, '}');
 }
 
-static int
-put_key(struct buf *b, struct serving *sv, const struct view *v,
+int
+api_put_key(struct buf *b, struct serving *sv, const struct view *v,
     const void *key, size_t len, struct reply *r)
 {
     if (key_to_json(b, sv->p, v, key, len) == 0)
         return 0;
-    internal(r, "stored group key does not decode");
+    api_internal(r, "stored group key does not decode");
     return -1;
 }
 
-static void
-put_head(struct buf *b, const struct view *v)
+void
+api_put_head(struct buf *b, const struct view *v)
 {
     buf_puts(b, "{\"view\":");
     buf_put_json_string(b, v->name, strlen(v->name));
@@ -440,28 +441,28 @@ api_total(struct serving *sv, const struct view *v, struct params *q,
     char err[ERR_LEN];
 
     buf_init(&key);
-    if (params_dups(q, r) != 0 || param_range(q, r, &from, &to) != 0 ||
-        param_key(sv, v, q, r, &key) != 0 ||
-        params_rest(sv, v, q, r, "from, to") != 0 ||
-        (s = snap_for(sv, v, pre, &own, r)) == NULL)
+    if (api_params_dups(q, r) != 0 || api_param_range(q, r, &from, &to) != 0 ||
+        api_param_key(sv, v, q, r, &key) != 0 ||
+        api_params_rest(sv, v, q, r, "from, to") != 0 ||
+        (s = api_snap_for(sv, v, pre, &own, r)) == NULL)
         goto out;
     row = xmalloc(agg_row_size(v));
     if (plan_make(s, v, from, to, PLAN_ALL | PLAN_DAY, &pl, err) != 0 ||
         query_total(s, v, &pl, key.data, key.len, row, err) != 0) {
-        internal(r, err);
+        api_internal(r, err);
         goto end;
     }
-    put_head(b, v);
+    api_put_head(b, v);
     buf_puts(b, ",\"key\":");
-    if (put_key(b, sv, v, key.data, key.len, r) != 0)
+    if (api_put_key(b, sv, v, key.data, key.len, r) != 0)
         goto end;
-    put_range(b, from, to);
+    api_put_range(b, from, to);
     buf_puts(b, ",\"metrics\":");
-    put_metrics(b, sv->p, v, row);
-    put_layers(b, s);
+    api_put_metrics(b, sv->p, v, row);
+    api_put_layers(b, s);
     buf_puts(b, "}\n");
 end:
-    snap_done(s, &own);
+    api_snap_done(s, &own);
 out:
     buf_reset(&key);
     free(row);
@@ -497,7 +498,7 @@ series_point(void *arg, int64_t t, const int64_t *row, char *err)
     else
         src = "mixed";
     buf_puts(b, se->n > 1 ? ",{\"t\":" : "{\"t\":");
-    put_time(b, 1, t);
+    api_put_time(b, 1, t);
     buf_puts(b, ",\"source\":\"");
     buf_puts(b, src);
     buf_puts(b, "\",\"metrics\":");
@@ -529,25 +530,25 @@ api_series(struct serving *sv, const struct view *v, struct params *q,
     int rc;
 
     buf_init(&key);
-    if (params_dups(q, r) != 0 || param_range(q, r, &from, &to) != 0 ||
-        param_duration(v, q, r, "step", v->granularity, &step) != 0 ||
-        param_duration(v, q, r, "window", step, &width) != 0 ||
-        param_key(sv, v, q, r, &key) != 0 ||
-        params_rest(sv, v, q, r, "from, to, step, window") != 0 ||
-        (s = snap_for(sv, v, pre, &own, r)) == NULL)
+    if (api_params_dups(q, r) != 0 || api_param_range(q, r, &from, &to) != 0 ||
+        api_param_duration(v, q, r, "step", v->granularity, &step) != 0 ||
+        api_param_duration(v, q, r, "window", step, &width) != 0 ||
+        api_param_key(sv, v, q, r, &key) != 0 ||
+        api_params_rest(sv, v, q, r, "from, to, step, window") != 0 ||
+        (s = api_snap_for(sv, v, pre, &own, r)) == NULL)
         goto out;
     if (step % TS_DAY_MS == 0 && width % TS_DAY_MS == 0)
         flags = PLAN_DAY;
     se.width = width;
     se.cutoff = s->cutoff;
-    put_head(b, v);
+    api_put_head(b, v);
     buf_puts(b, ",\"key\":");
-    if (put_key(b, sv, v, key.data, key.len, r) != 0)
+    if (api_put_key(b, sv, v, key.data, key.len, r) != 0)
         goto end;
     buf_printf(b, ",\"step\":\"%s\"", ts_duration_format(step, d, sizeof(d)));
     buf_printf(b, ",\"window\":\"%s\"", ts_duration_format(width, d,
         sizeof(d)));
-    put_range(b, from, to);
+    api_put_range(b, from, to);
     buf_puts(b, ",\"points\":[");
     window_init(&w, v, step, width,
         from == INT64_MIN ? INT64_MIN : ts_bucket(from, step), series_point,
@@ -568,14 +569,14 @@ api_series(struct serving *sv, const struct view *v, struct params *q,
                 "(serving.max_points): narrow from/to or use a larger step",
                 se.max);
         else
-            internal(r, err);
+            api_internal(r, err);
         goto end;
     }
     buf_putc(b, ']');
-    put_layers(b, s);
+    api_put_layers(b, s);
     buf_puts(b, "}\n");
 end:
-    snap_done(s, &own);
+    api_snap_done(s, &own);
 out:
     buf_reset(&key);
 }
@@ -667,8 +668,8 @@ top_add(void *arg, const void *gkey, size_t gklen, const int64_t *row,
     return 0;
 }
 
-static int
-param_metric(const struct view *v, struct params *q, struct reply *r,
+int
+api_param_metric(const struct view *v, struct params *q, struct reply *r,
     int *m)
 {
     struct param *p = param_opt(q, "metric");
@@ -693,8 +694,8 @@ param_metric(const struct view *v, struct params *q, struct reply *r,
     return -1;
 }
 
-static int
-param_n(struct serving *sv, struct params *q, struct reply *r, int *n)
+int
+api_param_n(struct serving *sv, struct params *q, struct reply *r, int *n)
 {
     struct param *p = param_opt(q, "n");
     int max = sv->p->serving.max_top;
@@ -729,11 +730,11 @@ api_top(struct serving *sv, const struct view *v, struct params *q,
     char err[ERR_LEN];
     int64_t *rows = NULL;
 
-    if (params_dups(q, r) != 0 || param_metric(v, q, r, &t.m) != 0 ||
-        param_n(sv, q, r, &t.n) != 0 ||
-        param_range(q, r, &from, &to) != 0 ||
-        params_rest(sv, NULL, q, r, "metric, n, from, to") != 0 ||
-        (s = snap_for(sv, v, pre, &own, r)) == NULL)
+    if (api_params_dups(q, r) != 0 || api_param_metric(v, q, r, &t.m) != 0 ||
+        api_param_n(sv, q, r, &t.n) != 0 ||
+        api_param_range(q, r, &from, &to) != 0 ||
+        api_params_rest(sv, NULL, q, r, "metric, n, from, to") != 0 ||
+        (s = api_snap_for(sv, v, pre, &own, r)) == NULL)
         return;
     t.pool = xcalloc((size_t)t.n, sizeof(*t.pool));
     t.h = xcalloc((size_t)t.n, sizeof(*t.h));
@@ -742,7 +743,7 @@ api_top(struct serving *sv, const struct view *v, struct params *q,
         t.pool[i].row = rows + (size_t)i * (size_t)v->nslots;
     if (plan_make(s, v, from, to, PLAN_ALL | PLAN_DAY, &pl, err) != 0 ||
         query_groups(s, v, &pl, top_add, &t, err) != 0) {
-        internal(r, err);
+        api_internal(r, err);
         goto end;
     }
     /* heapsort: the worst goes last each round, leaving best first */
@@ -752,25 +753,25 @@ api_top(struct serving *sv, const struct view *v, struct params *q,
         t.h[i] = x;
         top_down(&t, 0, i);
     }
-    put_head(b, v);
+    api_put_head(b, v);
     buf_puts(b, ",\"metric\":");
     buf_put_json_string(b, v->metrics[t.m].name, strlen(v->metrics[t.m].name));
     buf_printf(b, ",\"n\":%d", t.n);
-    put_range(b, from, to);
+    api_put_range(b, from, to);
     buf_puts(b, ",\"rows\":[");
     for (int i = 0; i < t.cnt; i++) {
         buf_puts(b, i > 0 ? ",{\"key\":" : "{\"key\":");
-        if (put_key(b, sv, v, t.h[i]->key, t.h[i]->len, r) != 0)
+        if (api_put_key(b, sv, v, t.h[i]->key, t.h[i]->len, r) != 0)
             goto end;
         buf_puts(b, ",\"metrics\":");
-        put_metrics(b, sv->p, v, t.h[i]->row);
+        api_put_metrics(b, sv->p, v, t.h[i]->row);
         buf_putc(b, '}');
     }
     buf_putc(b, ']');
-    put_layers(b, s);
+    api_put_layers(b, s);
     buf_puts(b, "}\n");
 end:
-    snap_done(s, &own);
+    api_snap_done(s, &own);
     free(t.pool);
     free(t.h);
     free(rows);
@@ -790,7 +791,8 @@ api_views(struct serving *sv, struct params *q, struct reply *r)
     int64_t upd = 0;
     char err[ERR_LEN], g[32];
 
-    if (params_dups(q, r) != 0 || params_rest(sv, NULL, q, r, "none") != 0)
+    if (api_params_dups(q, r) != 0 ||
+        api_params_rest(sv, NULL, q, r, "none") != 0)
         return;
     /* The views come from the pipeline: listed even before the store
      * exists, with null versions, so a dashboard can draw its frame. */
@@ -832,13 +834,13 @@ api_views(struct serving *sv, struct params *q, struct reply *r)
                 (long long)s.batch.version);
         else
             buf_puts(b, "},\"batch\":{\"version\":null,\"cutoff\":");
-        put_time(b, open && s.has_batch, s.batch.cutoff);
+        api_put_time(b, open && s.has_batch, s.batch.cutoff);
         buf_puts(b, ",\"published_at\":");
-        put_time(b, open && s.has_batch, s.batch.published_at);
+        api_put_time(b, open && s.has_batch, s.batch.published_at);
         buf_puts(b, "},\"speed\":{\"watermark\":");
-        put_time(b, open && s.has_watermark, s.watermark);
+        api_put_time(b, open && s.has_watermark, s.watermark);
         buf_puts(b, ",\"updated_at\":");
-        put_time(b, open && has_upd, upd);
+        api_put_time(b, open && has_upd, upd);
         buf_puts(b, "}}");
     }
     buf_puts(b, "]}\n");
@@ -862,10 +864,10 @@ api_readyz(struct serving *sv, struct params *q, struct reply *r)
     struct snap s;
 
     (void)q;
-    if (open_snap(sv, &s, r) != 0)
+    if (api_snap_open(sv, &s, r) != 0)
         return;
     buf_puts(&r->body, "{\"status\":\"ready\"");
-    put_layers(&r->body, &s);
+    api_put_layers(&r->body, &s);
     buf_puts(&r->body, "}\n");
     snap_end(&s);
 }

@@ -1,0 +1,106 @@
+/* api_int.h -- private to serving/api*.c: replies, snapshots, parameters */
+#ifndef SERVING_API_INT_H
+#define SERVING_API_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Private to serving/api*.c; http.c uses api.h only.
+ *
+ *     api.c           the answers of DESIGN §4 and what they share
+ *
+ * The helpers below that take a struct reply fill it with the error
+ * answer (reply_error()) when they fail, so a handler only stops.
+ */
+
+struct buf;
+struct params;
+struct pipeline;
+struct reply;
+struct serving;
+struct snap;
+struct view;
+
+/* ---- replies (api.c) ---- */
+
+/* Log err as a warning and make r a 500 answer saying it. */
+void api_internal(struct reply *r, const char *err);
+
+/* JSON pieces of the answers, appended to b. A time is an RFC 3339 string,
+ * or null when not present. */
+void api_put_time(struct buf *b, int present, int64_t ms);
+
+/* ,"from":TIME,"to":TIME (null for INT64_MIN and INT64_MAX). */
+void api_put_range(struct buf *b, int64_t from, int64_t to);
+
+/* {"METRIC":value,...} of the decoded row of v. */
+void api_put_metrics(struct buf *b, const struct pipeline *p,
+    const struct view *v, const int64_t *row);
+
+/* ,"batch":{"version","cutoff"},"speed":{"watermark"}: where it came from */
+void api_put_layers(struct buf *b, const struct snap *s);
+
+/* The group key as a JSON object; -1 with a 500 in r if it does not
+ * decode. */
+int api_put_key(struct buf *b, struct serving *sv, const struct view *v,
+    const void *key, size_t len, struct reply *r);
+
+/* {"view":NAME, the opening of the answers about one view. */
+void api_put_head(struct buf *b, const struct view *v);
+
+/* ---- snapshots (api.c) ---- */
+
+/*
+ * Open a snapshot of sv's store in s (end it with snap_end()). Returns 0,
+ * or -1 with a 503 in r: no store yet, store unreadable, or no data yet.
+ */
+int api_snap_open(struct serving *sv, struct snap *s, struct reply *r);
+
+/*
+ * The snapshot to answer v from: pre if the caller opened one, else a new
+ * one in own (end it with api_snap_done()). NULL with a 503 in r when
+ * there is no data yet or v's rows were written under another definition.
+ */
+struct snap *api_snap_for(struct serving *sv, const struct view *v,
+    struct snap *pre, struct snap *own, struct reply *r);
+
+/* End s if it is own (the one api_snap_for() opened), else leave it. */
+void api_snap_done(struct snap *s, struct snap *own);
+
+/* ---- parameters (api.c) ---- */
+
+/* 400 when a parameter is given twice. */
+int api_params_dups(struct params *q, struct reply *r);
+
+/*
+ * 400 when a parameter was not read by the handler: a typo ("form=") is an
+ * error, not a silently ignored filter. names lists the handler's own
+ * parameters for the message; v's group_by fields are added (v may be
+ * NULL).
+ */
+int api_params_rest(struct serving *sv, const struct view *v,
+    struct params *q, struct reply *r, const char *names);
+
+/* from and to (INT64_MIN, INT64_MAX when absent); 400 unless from < to. */
+int api_param_range(struct params *q, struct reply *r, int64_t *from,
+    int64_t *to);
+
+/* The group key from the view's group_by parameters, appended to key. */
+int api_param_key(struct serving *sv, const struct view *v, struct params *q,
+    struct reply *r, struct buf *key);
+
+/* The duration parameter name (dflt when absent): a multiple of v's
+ * granularity. */
+int api_param_duration(const struct view *v, struct params *q,
+    struct reply *r, const char *name, int64_t dflt, int64_t *out);
+
+/* The metric parameter: an index into v->metrics. */
+int api_param_metric(const struct view *v, struct params *q, struct reply *r,
+    int *m);
+
+/* The n parameter of top: 1 to serving.max_top, default 10 or max_top. */
+int api_param_n(struct serving *sv, struct params *q, struct reply *r,
+    int *n);
+
+#endif
