@@ -9,6 +9,7 @@
  * Private to serving/api*.c; http.c uses api.h only.
  *
  *     api.c           the answers of DESIGN §4 and what they share
+ *     api_param.c     query parameters
  *
  * The helpers below that take a struct reply fill it with the error
  * answer (reply_error()) when they fail, so a handler only stops.
@@ -68,7 +69,7 @@ struct snap *api_snap_for(struct serving *sv, const struct view *v,
 /* End s if it is own (the one api_snap_for() opened), else leave it. */
 void api_snap_done(struct snap *s, struct snap *own);
 
-/* ---- parameters (api.c) ---- */
+/* ---- parameters (api_param.c) ---- */
 
 /* 400 when a parameter is given twice. */
 int api_params_dups(struct params *q, struct reply *r);
