@@ -10,6 +10,7 @@
  *
  *     api.c           the answers of DESIGN §4 and what they share
  *     api_param.c     query parameters
+ *     api_metrics.c   GET /metrics
  *
  * The helpers below that take a struct reply fill it with the error
  * answer (reply_error()) when they fail, so a handler only stops.
