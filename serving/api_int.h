@@ -10,6 +10,7 @@
  *
  *     api.c           the answers of DESIGN §4 and what they share
  *     api_param.c     query parameters
+ *     api_top.c       GET /v1/views/NAME/top
  *     api_metrics.c   GET /metrics
  *
  * The helpers below that take a struct reply fill it with the error
