@@ -11,7 +11,6 @@
 #include "shared/key.h"
 #include "shared/log.h"
 #include "shared/mem.h"
-#include "shared/speedmeta.h"
 #include "shared/ts.h"
 
 #define TYPE_JSON "application/json"
@@ -269,77 +268,6 @@ end:
 out:
     buf_reset(&key);
     free(row);
-}
-
-/* ---- views ------------------------------------------------------------ */
-
-static const char *const kind_names[] = {"count", "sum", "min", "max", "avg"};
-
-void
-api_views(struct serving *sv, struct params *q, struct reply *r)
-{
-    struct buf *b = &r->body;
-    struct store *st = serving_store(sv);
-    struct snap s;
-    int open = 0, has_upd = 0;
-    int64_t upd = 0;
-    char err[ERR_LEN], g[32];
-
-    if (api_params_dups(q, r) != 0 ||
-        api_params_rest(sv, NULL, q, r, "none") != 0)
-        return;
-    /* The views come from the pipeline: listed even before the store
-     * exists, with null versions, so a dashboard can draw its frame. */
-    if (st != NULL && snap_begin(&s, st, err) == 0) {
-        open = 1;
-        has_upd = store_meta_get_i64(s.txn, SPEEDMETA_UPDATED_AT, &upd,
-            err) == 0;
-    }
-    buf_puts(b, "{\"views\":[");
-    for (int i = 0; i < sv->p->nviews; i++) {
-        const struct view *v = &sv->p->views[i];
-
-        buf_puts(b, i > 0 ? ",{\"name\":" : "{\"name\":");
-        buf_put_json_string(b, v->name, strlen(v->name));
-        buf_puts(b, ",\"group_by\":[");
-        for (int j = 0; j < v->ngroup; j++) {
-            const char *f = sv->p->fields[v->group_by[j]].name;
-
-            if (j > 0)
-                buf_putc(b, ',');
-            buf_put_json_string(b, f, strlen(f));
-        }
-        buf_printf(b, "],\"granularity\":\"%s\",\"metrics\":{",
-            ts_duration_format(v->granularity, g, sizeof(g)));
-        for (int m = 0; m < v->nmetrics; m++) {
-            const struct metric *mt = &v->metrics[m];
-
-            if (m > 0)
-                buf_putc(b, ',');
-            buf_put_json_string(b, mt->name, strlen(mt->name));
-            if (mt->field < 0)
-                buf_printf(b, ":\"%s\"", kind_names[mt->kind]);
-            else
-                buf_printf(b, ":\"%s(%s)\"", kind_names[mt->kind],
-                    sv->p->fields[mt->field].name);
-        }
-        if (open && s.has_batch)
-            buf_printf(b, "},\"batch\":{\"version\":%lld,\"cutoff\":",
-                (long long)s.batch.version);
-        else
-            buf_puts(b, "},\"batch\":{\"version\":null,\"cutoff\":");
-        api_put_time(b, open && s.has_batch, s.batch.cutoff);
-        buf_puts(b, ",\"published_at\":");
-        api_put_time(b, open && s.has_batch, s.batch.published_at);
-        buf_puts(b, "},\"speed\":{\"watermark\":");
-        api_put_time(b, open && s.has_watermark, s.watermark);
-        buf_puts(b, ",\"updated_at\":");
-        api_put_time(b, open && has_upd, upd);
-        buf_puts(b, "}}");
-    }
-    buf_puts(b, "]}\n");
-    if (open)
-        snap_end(&s);
 }
 
 /* ---- health ------------------------------------------------------------ */
