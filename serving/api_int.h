@@ -11,6 +11,7 @@
  *     api.c           the answers of DESIGN §4 and what they share
  *     api_param.c     query parameters
  *     api_views.c     GET /v1/views
+ *     api_total.c     GET /v1/views/NAME/total
  *     api_series.c    GET /v1/views/NAME/series
  *     api_top.c       GET /v1/views/NAME/top
  *     api_metrics.c   GET /metrics
