@@ -1,7 +1,6 @@
-/* api.c -- the answers of DESIGN §4: views, total, series, top, health, metrics */
+/* api.c -- what every answer is made of: replies, JSON pieces, the snapshot */
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "serving/api.h"
@@ -10,7 +9,6 @@
 #include "shared/agg.h"
 #include "shared/key.h"
 #include "shared/log.h"
-#include "shared/mem.h"
 #include "shared/ts.h"
 
 #define TYPE_JSON "application/json"
@@ -96,7 +94,7 @@ api_internal(struct reply *r, const char *err)
     reply_error(r, 500, NULL, "%s", err);
 }
 
-/* ---- snapshots and JSON pieces ---------------------------------------- */
+/* ---- snapshots --------------------------------------------------------- */
 
 int
 api_snap_open(struct serving *sv, struct snap *s, struct reply *r)
@@ -158,6 +156,8 @@ api_snap_for(struct serving *sv, const struct view *v, struct snap *pre,
     }
     return s;
 }
+
+/* ---- JSON pieces ------------------------------------------------------ */
 
 void
 api_put_time(struct buf *b, int present, int64_t ms)
@@ -228,29 +228,5 @@ api_put_head(struct buf *b, const struct view *v)
 {
     buf_puts(b, "{\"view\":");
     buf_put_json_string(b, v->name, strlen(v->name));
-}
-
-/* ---- health ------------------------------------------------------------ */
-
-void
-api_healthz(struct serving *sv, struct params *q, struct reply *r)
-{
-    (void)sv;
-    (void)q;
-    buf_puts(&r->body, "{\"status\":\"ok\"}\n");
-}
-
-void
-api_readyz(struct serving *sv, struct params *q, struct reply *r)
-{
-    struct snap s;
-
-    (void)q;
-    if (api_snap_open(sv, &s, r) != 0)
-        return;
-    buf_puts(&r->body, "{\"status\":\"ready\"");
-    api_put_layers(&r->body, &s);
-    buf_puts(&r->body, "}\n");
-    snap_end(&s);
 }
 

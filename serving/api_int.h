@@ -8,12 +8,13 @@
 /*
  * Private to serving/api*.c; http.c uses api.h only.
  *
- *     api.c           the answers of DESIGN §4 and what they share
+ *     api.c           what every answer is made of: replies, JSON, snapshot
  *     api_param.c     query parameters
  *     api_views.c     GET /v1/views
  *     api_total.c     GET /v1/views/NAME/total
  *     api_series.c    GET /v1/views/NAME/series
  *     api_top.c       GET /v1/views/NAME/top
+ *     api_health.c    GET /healthz, /readyz
  *     api_metrics.c   GET /metrics
  *
  * The helpers below that take a struct reply fill it with the error
