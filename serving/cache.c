@@ -5,6 +5,7 @@
 #include <microhttpd.h>
 
 #include "serving/cache.h"
+#include "shared/buf.h"
 #include "shared/mem.h"
 
 void
@@ -49,6 +50,28 @@ cache_hash(const void *key, size_t klen)
     for (size_t i = 0; i < klen; i++)
         h = (h ^ p[i]) * 0x100000001b3ULL;
     return h;
+}
+
+void
+cache_key_begin(struct buf *key, const char *path)
+{
+    buf_append(key, path, strlen(path) + 1);
+}
+
+void
+cache_key_param(struct buf *key, const char *name, const char *value)
+{
+    buf_append(key, name, strlen(name) + 1);
+    buf_putc(key, value != NULL ? '=' : '!');
+    if (value != NULL)
+        buf_append(key, value, strlen(value) + 1);
+}
+
+uint64_t
+cache_key_end(struct buf *key, int gzip)
+{
+    buf_putc(key, gzip ? 'z' : '-');
+    return cache_hash(key->data, key->len);
 }
 
 int

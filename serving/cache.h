@@ -53,6 +53,19 @@ void cache_reset(struct cache *c);
 /* FNV-1a of key, for the calls below. */
 uint64_t cache_hash(const void *key, size_t klen);
 
+struct buf;
+
+/*
+ * The key of a request, built in key (the caller's, empty): the path, then
+ * each decoded query parameter in the order given (value NULL for a name
+ * given without '='), then whether the answer is gzipped. cache_key_end()
+ * returns the key's cache_hash(), for the calls below. The bytes: path NUL,
+ * per parameter name NUL and either '=' value NUL or '!', then 'z' or '-'.
+ */
+void cache_key_begin(struct buf *key, const char *path);
+void cache_key_param(struct buf *key, const char *name, const char *value);
+uint64_t cache_key_end(struct buf *key, int gzip);
+
 /*
  * If the entry for key holds the answer for identity id, queue it on conn
  * with status 200 and return 1 (*ret: MHD_queue_response()'s result);

@@ -302,15 +302,10 @@ answer_cached(struct serving *sv, struct MHD_Connection *c, struct req *rq,
     }
     buf_init(&key);
     buf_init(&id);
-    buf_append(&key, url, strlen(url) + 1);
-    for (int i = 0; i < q->n; i++) {   /* name NUL ('=' value NUL | '!') */
-        buf_append(&key, q->v[i].name, strlen(q->v[i].name) + 1);
-        buf_putc(&key, q->v[i].value != NULL ? '=' : '!');
-        if (q->v[i].value != NULL)
-            buf_append(&key, q->v[i].value, strlen(q->v[i].value) + 1);
-    }
-    buf_putc(&key, rq->gzip ? 'z' : '-');
-    h = cache_hash(key.data, key.len);
+    cache_key_begin(&key, url);
+    for (int i = 0; i < q->n; i++)
+        cache_key_param(&key, q->v[i].name, q->v[i].value);
+    h = cache_key_end(&key, rq->gzip);
     /* a cached answer is only good for the view's current definition */
     if (snap_identity(&s, &id, err) == 0 && (!s.has_batch ||
         store_view_check(s.txn, sv->p, v, s.batch.version, err) == 0) &&
