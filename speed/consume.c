@@ -16,6 +16,7 @@
 #include "speed/archive.h"
 #include "speed/delta.h"
 #include "speed/rejects.h"
+#include "speed/consume_int.h"
 #include "speed/speed.h"
 
 #define CLOSE_WAIT_MS 5000      /* longest wait to leave the group */
@@ -52,8 +53,8 @@ kafka_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
     log_at(l, "kafka %s %s: %s", rd_kafka_name(rk), fac, buf);
 }
 
-static void
-brokers_up(struct speed *sp)
+void
+consume_brokers_up(struct speed *sp)
 {
     if (sp->brokers_down) {
         sp->brokers_down = 0;
@@ -165,8 +166,8 @@ fail_key:
 
 /* ---- partitions ---- */
 
-static struct speed_part *
-part_of(struct speed *sp, int32_t id)
+struct speed_part *
+consume_part(struct speed *sp, int32_t id)
 {
     if (id >= sp->nparts) {
         int n = id + 1;
@@ -184,8 +185,8 @@ part_of(struct speed *sp, int32_t id)
     return &sp->parts[id];
 }
 
-static void
-fail(struct speed *sp, const char *what, const char *err)
+void
+consume_fail(struct speed *sp, const char *what, const char *err)
 {
     log_warnx("%s: %s", what, err);
     sp->fatal = 1;
@@ -239,7 +240,7 @@ load_offsets(struct speed *sp, rd_kafka_topic_partition_list_t *l,
         if (sp->archive != NULL &&
             archive_assign(sp->archive, t, tp->partition, err) != 0)
             goto fail;
-        pp = part_of(sp, tp->partition);
+        pp = consume_part(sp, tp->partition);
         pp->stored = rc == 0 ? next : -1;
         pp->next = pp->stored;
         pp->touched = 0;
@@ -261,9 +262,6 @@ fail:
 }
 
 static void
-do_commit(struct speed *sp);
-
-static void
 on_assign(struct speed *sp, rd_kafka_topic_partition_list_t *l)
 {
     rd_kafka_error_t *e;
@@ -274,27 +272,27 @@ on_assign(struct speed *sp, rd_kafka_topic_partition_list_t *l)
     buf_init(&desc);
     log_debug("%s: %d partition(s): reading offsets", __func__, l->cnt);
     if (load_offsets(sp, l, &desc, err) != 0) {
-        fail(sp, "assign: reading offsets from the store", err);
+        consume_fail(sp, "assign: reading offsets from the store", err);
         buf_reset(&desc);
         return;
     }
     if (sp->cooperative) {
         if ((e = rd_kafka_incremental_assign(sp->rk, l)) != NULL) {
-            fail(sp, "incremental assign", rd_kafka_error_string(e));
+            consume_fail(sp, "incremental assign", rd_kafka_error_string(e));
             rd_kafka_error_destroy(e);
             buf_reset(&desc);
             return;
         }
     } else if ((rc = rd_kafka_assign(sp->rk, l)) !=
         RD_KAFKA_RESP_ERR_NO_ERROR) {
-        fail(sp, "assign", rd_kafka_err2str(rc));
+        consume_fail(sp, "assign", rd_kafka_err2str(rc));
         buf_reset(&desc);
         return;
     }
     for (int i = 0; i < l->cnt; i++) {
         if (strcmp(l->elems[i].topic, sp->topic) == 0 &&
-            !part_of(sp, l->elems[i].partition)->assigned) {
-            part_of(sp, l->elems[i].partition)->assigned = 1;
+            !consume_part(sp, l->elems[i].partition)->assigned) {
+            consume_part(sp, l->elems[i].partition)->assigned = 1;
             sp->nassigned++;
         }
     }
@@ -318,7 +316,7 @@ on_revoke(struct speed *sp, rd_kafka_topic_partition_list_t *l)
 
         if (strcmp(l->elems[i].topic, sp->topic) != 0)
             continue;
-        pp = part_of(sp, l->elems[i].partition);
+        pp = consume_part(sp, l->elems[i].partition);
         if (pp->assigned)
             sp->nassigned--;
         pp->assigned = 0;
@@ -328,11 +326,11 @@ on_revoke(struct speed *sp, rd_kafka_topic_partition_list_t *l)
     }
     /* deltas of revoked partitions must be in the store before a new owner
      * reads their offsets; their open archive segments are sealed */
-    do_commit(sp);
+    consume_commit(sp);
     for (int i = 0; i < l->cnt; i++) {
         if (strcmp(l->elems[i].topic, sp->topic) != 0)
             continue;
-        part_of(sp, l->elems[i].partition)->touched = 0;
+        consume_part(sp, l->elems[i].partition)->touched = 0;
         if (sp->archive != NULL)
             archive_release(sp->archive, l->elems[i].partition);
     }
@@ -348,8 +346,8 @@ on_revoke(struct speed *sp, rd_kafka_topic_partition_list_t *l)
     buf_reset(&desc);
 }
 
-static void
-rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+void
+consume_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     rd_kafka_topic_partition_list_t *l, void *opaque)
 {
     struct speed *sp = opaque;
@@ -382,17 +380,17 @@ reseek(struct speed *sp)
         if (sp->parts[i].assigned)
             rd_kafka_topic_partition_list_add(l, sp->topic, i);
     if (load_offsets(sp, l, NULL, err) != 0) {
-        fail(sp, "re-reading offsets from the store", err);
+        consume_fail(sp, "re-reading offsets from the store", err);
     } else if (l->cnt > 0 &&
         (e = rd_kafka_seek_partitions(sp->rk, l, 10000)) != NULL) {
-        fail(sp, "seek", rd_kafka_error_string(e));
+        consume_fail(sp, "seek", rd_kafka_error_string(e));
         rd_kafka_error_destroy(e);
     }
     rd_kafka_topic_partition_list_destroy(l);
 }
 
-static void
-do_commit(struct speed *sp)
+void
+consume_commit(struct speed *sp)
 {
     char err[ERR_LEN];
     int rc = speed_commit(sp, err);
@@ -400,7 +398,7 @@ do_commit(struct speed *sp)
     if (rc == SPEED_FENCED)
         reseek(sp);
     else if (rc != 0)
-        fail(sp, "commit", err);
+        consume_fail(sp, "commit", err);
 }
 
 int
@@ -413,7 +411,7 @@ speed_consumer_open(struct speed *sp, char *err)
 
     if ((conf = speed_kafka_conf(sp, 1, err)) == NULL)
         return -1;
-    rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
+    rd_kafka_conf_set_rebalance_cb(conf, consume_rebalance_cb);
     if ((sp->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr,
         sizeof(errstr))) == NULL) {
         snprintf(err, ERR_LEN, "kafka consumer: %.200s", errstr);
@@ -536,10 +534,10 @@ apply(struct speed *sp, char *msg)
     return REJECT_NONE;
 }
 
-static void
-record(struct speed *sp, const rd_kafka_message_t *m)
+void
+consume_record(struct speed *sp, const rd_kafka_message_t *m)
 {
-    struct speed_part *pp = part_of(sp, m->partition);
+    struct speed_part *pp = consume_part(sp, m->partition);
     rd_kafka_timestamp_type_t tstype;
     char msg[ERR_LEN], t1[TS_BUFSZ], t2[TS_BUFSZ];
     int64_t ts;
@@ -630,10 +628,10 @@ restart(struct speed *sp, int32_t part, int64_t offset)
         rc = rd_kafka_assign(sp->rk, l);
     }
     if (e != NULL) {
-        fail(sp, "reassign", rd_kafka_error_string(e));
+        consume_fail(sp, "reassign", rd_kafka_error_string(e));
         rd_kafka_error_destroy(e);
     } else if (rc != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        fail(sp, "reassign", rd_kafka_err2str(rc));
+        consume_fail(sp, "reassign", rd_kafka_err2str(rc));
     }
     rd_kafka_topic_partition_list_destroy(l);
 }
@@ -646,7 +644,7 @@ restart(struct speed *sp, int32_t part, int64_t offset)
 static void
 data_loss(struct speed *sp, const rd_kafka_message_t *m)
 {
-    struct speed_part *pp = part_of(sp, m->partition);
+    struct speed_part *pp = consume_part(sp, m->partition);
     int64_t want = pp->next >= 0 ? pp->next : m->offset, lo = -1, hi = -1;
     rd_kafka_resp_err_t rc;
 
@@ -665,7 +663,7 @@ data_loss(struct speed *sp, const rd_kafka_message_t *m)
         return;
     }
     if (rc != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        fail(sp, "data loss: querying the start of the partition",
+        consume_fail(sp, "data loss: querying the start of the partition",
             rd_kafka_err2str(rc));
         return;
     }
@@ -687,15 +685,15 @@ data_loss(struct speed *sp, const rd_kafka_message_t *m)
     restart(sp, m->partition, lo);
 }
 
-static void
-stream_error(struct speed *sp, const rd_kafka_message_t *m)
+void
+consume_stream_error(struct speed *sp, const rd_kafka_message_t *m)
 {
     switch (m->err) {
     case RD_KAFKA_RESP_ERR__PARTITION_EOF:
-        brokers_up(sp);
+        consume_brokers_up(sp);
         if (m->partition >= 0) {
-            part_of(sp, m->partition)->eof = 1;
-            part_of(sp, m->partition)->high = m->offset;
+            consume_part(sp, m->partition)->eof = 1;
+            consume_part(sp, m->partition)->high = m->offset;
         }
         break;
     case RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET:
@@ -744,15 +742,15 @@ commit_due(const struct speed *sp, int64_t now)
  * answer means they are back. Not rd_kafka_query_watermark_offsets(): in
  * librdkafka 2.0 it ignores its timeout while the leader is unreachable.
  */
-static void
-probe(struct speed *sp, int64_t now)
+void
+consume_probe(struct speed *sp, int64_t now)
 {
     const struct rd_kafka_metadata *md = NULL;
 
     sp->probe_ms = now + PROBE_MS;
     if (rd_kafka_metadata(sp->rk, 0, NULL, &md, 200) ==
         RD_KAFKA_RESP_ERR_NO_ERROR)
-        brokers_up(sp);
+        consume_brokers_up(sp);
     if (md != NULL)
         rd_kafka_metadata_destroy(md);
 }
@@ -784,24 +782,24 @@ speed_run(struct speed *sp)
             n = 1;
         for (ssize_t i = 0; i < n; i++) {
             if (ms[i]->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-                stream_error(sp, ms[i]);
+                consume_stream_error(sp, ms[i]);
             } else {
-                brokers_up(sp);
-                record(sp, ms[i]);
+                consume_brokers_up(sp);
+                consume_record(sp, ms[i]);
             }
             rd_kafka_message_destroy(ms[i]);
         }
         now = speed_mono_ms();
         if (commit_due(sp, now))
-            do_commit(sp);
+            consume_commit(sp);
         if (now >= next_check) {
             /* once a second: seal old archive segments, probe brokers */
             next_check = now + 1000;
             if (sp->archive != NULL && archive_due(sp->archive,
                 speed_wall_ms()))
-                do_commit(sp);
+                consume_commit(sp);
             if (sp->brokers_down && now >= sp->probe_ms)
-                probe(sp, now);
+                consume_probe(sp, now);
         }
         if (sp->once && caught_up(sp)) {
             log_info("caught up with %s", sp->topic);
@@ -827,7 +825,7 @@ speed_consumer_close(struct speed *sp)
     if (!sp->fatal || sp->npending > 0) {
         int fatal = sp->fatal;
 
-        do_commit(sp);
+        consume_commit(sp);
         if (sp->fatal && !fatal)
             rc = -1;
     }
@@ -843,7 +841,7 @@ speed_consumer_close(struct speed *sp)
             if ((ev = rd_kafka_queue_poll(q, 100)) == NULL)
                 continue;
             if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_REBALANCE)
-                rebalance_cb(sp->rk, rd_kafka_event_error(ev),
+                consume_rebalance_cb(sp->rk, rd_kafka_event_error(ev),
                     rd_kafka_event_topic_partition_list(ev), sp);
             rd_kafka_event_destroy(ev);
         }
