@@ -12,6 +12,7 @@
  * Private to speed/consume*.c; main.c and commit.c use speed.h only.
  *
  *     consume.c            the consumer: open, the poll loop, close
+ *     consume_kafka.c      librdkafka configuration, logs, errors, brokers
  *
  * Everything here runs in the thread that calls speed_run() (librdkafka
  * calls the rebalance, log and error callbacks from its poll calls).
@@ -22,7 +23,7 @@
 /* Log "what: err" as a warning and stop the loop (the run fails, exit 1). */
 void consume_fail(struct speed *sp, const char *what, const char *err);
 
-/* ---- brokers ---- */
+/* ---- brokers (consume_kafka.c) ---- */
 
 /* A broker answered: log once that the brokers are reachable again. */
 void consume_brokers_up(struct speed *sp);
