@@ -13,6 +13,7 @@
  *
  *     consume.c            the consumer: open, the poll loop, close
  *     consume_kafka.c      librdkafka configuration, logs, errors, brokers
+ *     consume_rebalance.c  partitions assigned and revoked against the store
  *
  * Everything here runs in the thread that calls speed_run() (librdkafka
  * calls the rebalance, log and error callbacks from its poll calls).
@@ -34,7 +35,7 @@ void consume_brokers_up(struct speed *sp);
  */
 void consume_probe(struct speed *sp, int64_t now);
 
-/* ---- partitions and rebalances ---- */
+/* ---- partitions and rebalances (consume_rebalance.c) ---- */
 
 /*
  * The state of partition id, the table grown to hold it (new entries with
