@@ -14,6 +14,7 @@
  *     consume.c            the consumer: open, the poll loop, close
  *     consume_kafka.c      librdkafka configuration, logs, errors, brokers
  *     consume_rebalance.c  partitions assigned and revoked against the store
+ *     consume_record.c     a record into the micro-batch and the archive
  *
  * Everything here runs in the thread that calls speed_run() (librdkafka
  * calls the rebalance, log and error callbacks from its poll calls).
@@ -59,7 +60,7 @@ void consume_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
  */
 void consume_commit(struct speed *sp);
 
-/* ---- records ---- */
+/* ---- records (consume_record.c) ---- */
 
 /*
  * One record (m->err is 0) into the open micro-batch: parsed, checked

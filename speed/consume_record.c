@@ -1,0 +1,181 @@
+/* consume_record.c -- a record into the micro-batch, rejects and archive */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <librdkafka/rdkafka.h>
+
+#include "shared/agg.h"
+#include "shared/buf.h"
+#include "shared/err.h"
+#include "shared/event.h"
+#include "shared/key.h"
+#include "shared/log.h"
+#include "shared/mem.h"
+#include "shared/ts.h"
+#include "speed/archive.h"
+#include "speed/consume_int.h"
+#include "speed/delta.h"
+#include "speed/rejects.h"
+#include "speed/speed.h"
+
+/* ---- records ---- */
+
+static void
+reject(struct speed *sp, const rd_kafka_message_t *m, int64_t ts,
+    enum reject r, const char *msg)
+{
+    sp->pend.rejects[r]++;
+    rejects_add(sp->rejects, sp->topic, m->partition, m->offset, ts, r, msg,
+        m->payload != NULL ? m->payload : "", m->len);
+}
+
+/* Set a nested field (creating objects on the way) to an RFC 3339 time. */
+static void
+json_set_time(cJSON *root, char **path, int npath, int64_t ms)
+{
+    char tbuf[TS_BUFSZ];
+    cJSON *o = root, *next;
+
+    for (int i = 0; i < npath - 1; i++) {
+        next = cJSON_GetObjectItemCaseSensitive(o, path[i]);
+        if (!cJSON_IsObject(next)) {
+            cJSON_DeleteItemFromObjectCaseSensitive(o, path[i]);
+            next = cJSON_AddObjectToObject(o, path[i]);
+        }
+        o = next;
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(o, path[npath - 1]);
+    cJSON_AddStringToObject(o, path[npath - 1], ts_format(ms, tbuf,
+        sizeof(tbuf)));
+}
+
+/*
+ * The archived line: the record as sent, unless its time came from the
+ * Kafka timestamp (then the time field is added, so batch sees the same
+ * time) or it spans lines (then it is re-printed on one line).
+ */
+static void
+archive_record(struct speed *sp, const rd_kafka_message_t *m)
+{
+    const char *text = m->payload;
+    cJSON *doc;
+    char *printed;
+
+    if (!sp->ev.time_from_record && memchr(text, '\n', m->len) == NULL &&
+        memchr(text, '\r', m->len) == NULL) {
+        archive_add(sp->archive, m->partition, m->offset, sp->ev.time, text,
+            m->len);
+        return;
+    }
+    if ((doc = cJSON_ParseWithLength(text, m->len)) == NULL)
+        fatalx("archive: cannot re-parse an accepted record");
+    if (sp->ev.time_from_record)
+        json_set_time(doc, sp->p->time_path, sp->p->ntime_path, sp->ev.time);
+    if ((printed = cJSON_PrintUnformatted(doc)) == NULL)
+        fatalx("archive: out of memory");
+    archive_add(sp->archive, m->partition, m->offset, sp->ev.time, printed,
+        strlen(printed));
+    cJSON_free(printed);
+    cJSON_Delete(doc);
+}
+
+/* Add an accepted event to every view it matches. */
+static enum reject
+apply(struct speed *sp, char *msg)
+{
+    const struct pipeline *p = sp->p;
+    size_t len[64], *off = sp->keyoff;
+    size_t *lens = p->nviews <= 64 ? len : xmalloc(sizeof(size_t) *
+        (size_t)p->nviews);
+    int i;
+
+    buf_clear(&sp->key);
+    for (i = 0; i < p->nviews; i++) {
+        off[i] = (size_t)-1;
+        if (!event_match(&sp->ev, &p->views[i]))
+            continue;
+        off[i] = sp->key.len;
+        if (key_encode_event(&sp->key, p, &p->views[i], &sp->ev) != 0) {
+            snprintf(msg, ERR_LEN, "group key of view %s is longer than %d "
+                "bytes", p->views[i].name, KEY_MAX);
+            if (lens != len)
+                free(lens);
+            return REJECT_RANGE;
+        }
+        lens[i] = sp->key.len - off[i];
+    }
+    for (i = 0; i < p->nviews; i++) {
+        const struct view *v = &p->views[i];
+        int64_t *row;
+
+        if (off[i] == (size_t)-1)
+            continue;
+        row = delta_row(sp->delta, i, sp->key.data + off[i], lens[i],
+            ts_bucket(sp->ev.time, v->granularity));
+        if (agg_row_add(v, row, &sp->ev) != 0)
+            fatalx("view %s: sum overflow in a micro-batch", v->name);
+    }
+    if (lens != len)
+        free(lens);
+    return REJECT_NONE;
+}
+
+void
+consume_record(struct speed *sp, const rd_kafka_message_t *m)
+{
+    struct speed_part *pp = consume_part(sp, m->partition);
+    rd_kafka_timestamp_type_t tstype;
+    char msg[ERR_LEN], t1[TS_BUFSZ], t2[TS_BUFSZ];
+    int64_t ts;
+    enum reject r;
+
+    /* stale: revoked, or fetched before a seek back */
+    if (!pp->assigned || (pp->next >= 0 && m->offset < pp->next))
+        return;
+    ts = rd_kafka_message_timestamp(m, &tstype);
+    if (tstype == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE || ts < 0)
+        ts = -1;
+    if (sp->npending == 0)
+        sp->opened_ms = speed_mono_ms();
+    sp->npending++;
+    sp->pend.consumed++;
+    pp->next = m->offset + 1;
+    pp->touched = 1;
+    pp->eof = 0;
+    pp->last_ts = ts;
+
+    msg[0] = '\0';
+    r = event_parse(&sp->ev, sp->p, m->payload != NULL ? m->payload : "",
+        m->len, ts, msg);
+    if (r == REJECT_NONE && sp->ev.time < sp->watermark) {
+        r = REJECT_LATE;
+        snprintf(msg, sizeof(msg), "event time %s is before the watermark "
+            "%s", ts_format(sp->ev.time, t1, sizeof(t1)),
+            ts_format(sp->watermark, t2, sizeof(t2)));
+    }
+    if (r == REJECT_NONE)
+        r = apply(sp, msg);
+    if (r != REJECT_NONE) {
+        reject(sp, m, ts, r, msg);
+        /* a late event is valid, only too late for the speed view: it
+         * joins the master dataset, so the next batch run counts it */
+        if (r == REJECT_LATE && sp->archive != NULL)
+            archive_record(sp, m);
+        return;
+    }
+    sp->pend.accepted++;
+    if (sp->ev.time > sp->batch_max_time)
+        sp->batch_max_time = sp->ev.time;
+    if (ts >= 0) {
+        if (sp->nfresh == sp->fresh_cap) {
+            sp->fresh_cap = sp->fresh_cap ? sp->fresh_cap * 2 : 1024;
+            sp->fresh_ts = xrealloc(sp->fresh_ts, sizeof(int64_t) *
+                (size_t)sp->fresh_cap);
+        }
+        sp->fresh_ts[sp->nfresh++] = ts;
+    }
+    if (sp->archive != NULL)
+        archive_record(sp, m);
+}
