@@ -15,6 +15,7 @@
  *     consume_kafka.c      librdkafka configuration, logs, errors, brokers
  *     consume_rebalance.c  partitions assigned and revoked against the store
  *     consume_record.c     a record into the micro-batch and the archive
+ *     consume_error.c      errors on the message stream, data loss
  *
  * Everything here runs in the thread that calls speed_run() (librdkafka
  * calls the rebalance, log and error callbacks from its poll calls).
@@ -69,6 +70,8 @@ void consume_commit(struct speed *sp);
  * caller's.
  */
 void consume_record(struct speed *sp, const rd_kafka_message_t *m);
+
+/* ---- errors (consume_error.c) ---- */
 
 /*
  * A message carrying an error (m->err != 0): the end of a partition, an
