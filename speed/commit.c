@@ -1,22 +1,18 @@
 /* commit.c -- one LMDB transaction per micro-batch: deltas, offsets, watermark, status */
 #include <inttypes.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "shared/buf.h"
 #include "shared/err.h"
 #include "shared/log.h"
-#include "shared/mem.h"
 #include "shared/speedmeta.h"
 #include "shared/ts.h"
 #include "speed/archive.h"
+#include "speed/commit_int.h"
 #include "speed/delta.h"
 #include "speed/rejects.h"
 #include "speed/speed.h"
 
-#define FRESH_WINDOW_MS 30000   /* status freshness covers 30 to 60 s */
 #define GROUP_COMMIT_MS 1000    /* offsets to the group, for lag tools */
 
 int64_t
@@ -53,26 +49,6 @@ speed_load_state(struct speed *sp, char *err)
     }
     sp->watermark = rc == 0 ? wm : INT64_MIN;
     return store_txn_commit(t, err);
-}
-
-int64_t
-speed_fresh_percentile(const uint64_t *h, double q)
-{
-    uint64_t n = 0, want, seen = 0;
-
-    for (int i = 0; i < SPEED_FRESH_BUCKETS; i++)
-        n += h[i];
-    if (n == 0)
-        return -1;
-    want = (uint64_t)((double)n * q);
-    if (want >= n)
-        want = n - 1;
-    for (int i = 0; i < SPEED_FRESH_BUCKETS; i++) {
-        seen += h[i];
-        if (seen > want)
-            return i;
-    }
-    return SPEED_FRESH_BUCKETS - 1;
 }
 
 static int
@@ -135,97 +111,6 @@ counters_add(struct speed_counters *dst, const struct speed_counters *src)
     dst->lost += src->lost;
     for (int i = 0; i < REJECT_NREASONS; i++)
         dst->rejects[i] += src->rejects[i];
-}
-
-/*
- * Add this commit to the status record (shared/speedmeta.h): counters summed
- * over every commit of every process (read, added to, written back in the
- * commit transaction, so they are exact), this process's partitions,
- * freshness and last commit.
- */
-static int
-put_status(struct speed *sp, struct store_txn *t, int64_t now,
-    int64_t watermark, char *err)
-{
-    struct speedmeta_status st;
-    const void *val;
-    size_t len;
-    uint64_t h[SPEED_FRESH_BUCKETS];
-    struct buf text;
-    int rc;
-
-    if ((rc = store_meta_get(t, SPEEDMETA_STATUS, &val, &len, err)) < 0)
-        return -1;
-    speedmeta_status_init(&st);
-    if (rc == 0)
-        (void)speedmeta_status_parse(&st, val, len);  /* else start over */
-    speedmeta_status_set_topic(&st, sp->topic);
-    st.consumed += sp->pend.consumed;
-    st.accepted += sp->pend.accepted;
-    for (int i = 1; i < REJECT_NREASONS; i++) {
-        st.rejected += sp->pend.rejects[i];
-        st.rejects[i] += sp->pend.rejects[i];
-    }
-    st.late += sp->pend.rejects[REJECT_LATE];
-    st.lost += sp->pend.lost;
-    st.commits++;
-    st.last_commit = now;
-    st.watermark = watermark;
-    for (int i = 0; i < SPEED_FRESH_BUCKETS; i++)
-        h[i] = (uint64_t)sp->fresh[0][i] + sp->fresh[1][i];
-    st.fresh_p50 = speed_fresh_percentile(h, 0.5);
-    st.fresh_p99 = speed_fresh_percentile(h, 0.99);
-
-    for (int i = 0; i < sp->nparts; i++) {
-        struct speed_part *pp = &sp->parts[i];
-        struct speedmeta_part *sm;
-        int64_t lo = -1, hi = -1, next, lag = 0;
-
-        if (!pp->assigned)
-            continue;
-        next = pp->touched ? pp->next : pp->stored;
-        if (rd_kafka_get_watermark_offsets(sp->rk, sp->topic, i, &lo, &hi) ==
-            RD_KAFKA_RESP_ERR_NO_ERROR && hi >= 0)
-            pp->high = hi;
-        if (pp->high >= 0 && next >= 0 && pp->high > next)
-            lag = pp->high - next;
-        sm = speedmeta_status_part(&st, i);
-        sm->next = next;
-        sm->high = pp->high;
-        sm->lag = lag;
-        sm->lag_seconds = lag > 0 && pp->last_ts > 0 ?
-            (double)(now - pp->last_ts) / 1000.0 : 0.0;
-    }
-    buf_init(&text);
-    rc = speedmeta_status_format(&st, &text, err);
-    speedmeta_status_reset(&st);
-    if (rc == 0)
-        rc = store_meta_put(t, SPEEDMETA_STATUS, text.data, text.len, err);
-    buf_reset(&text);
-    return rc;
-}
-
-static void
-record_freshness(struct speed *sp, int64_t now)
-{
-    int64_t mono = speed_mono_ms();
-
-    if (mono - sp->fresh_rotated >= FRESH_WINDOW_MS) {
-        sp->fresh_cur ^= 1;
-        memset(sp->fresh[sp->fresh_cur], 0, sizeof(sp->fresh[0]));
-        sp->fresh_rotated = mono;
-    }
-    for (int i = 0; i < sp->nfresh; i++) {
-        int64_t lat = now - sp->fresh_ts[i];
-
-        if (lat < 0)
-            lat = 0;
-        if (lat >= SPEED_FRESH_BUCKETS)
-            lat = SPEED_FRESH_BUCKETS - 1;
-        sp->fresh[sp->fresh_cur][lat]++;
-        sp->fresh_all[lat]++;
-    }
-    sp->nfresh = 0;
 }
 
 /* Offsets to the group too, asynchronously, so lag tools see progress; the
@@ -309,7 +194,7 @@ speed_commit(struct speed *sp, char *err)
         newwm, err) != 0) ||
         store_meta_put_i64(t, SPEEDMETA_UPDATED_AT, now, err) != 0)
         goto abort;
-    if (put_status(sp, t, now, newwm, err) != 0)
+    if (commit_status_put(sp, t, now, newwm, err) != 0)
         goto abort;
     if (cutoff > sp->pruned_cutoff) {
         if (store_speed_prune(t, cutoff, err) != 0)
@@ -319,7 +204,7 @@ speed_commit(struct speed *sp, char *err)
         return -1;
     t = NULL;
     /* freshness: from the record's produce time to visible in the store */
-    record_freshness(sp, speed_wall_ms());
+    commit_status_fresh(sp, speed_wall_ms());
 
     if (cutoff > sp->pruned_cutoff) {
         log_info("pruned speed buckets before the batch cutoff %s",
@@ -354,28 +239,3 @@ abort:
     return rc;
 }
 
-void
-speed_log_summary(const struct speed *sp, const char *why)
-{
-    const struct speed_counters *c = &sp->total;
-    char rej[512];
-    size_t n = 0;
-    int64_t nrej = 0;
-
-    rej[0] = '\0';
-    for (int i = 1; i < REJECT_NREASONS; i++) {
-        nrej += c->rejects[i];
-        if (c->rejects[i] > 0 && n < sizeof(rej))
-            n += (size_t)snprintf(rej + n, sizeof(rej) - n, "%s%s %" PRId64,
-                n > 0 ? ", " : " (", event_reject_name((enum reject)i),
-                c->rejects[i]);
-    }
-    if (n > 0 && n < sizeof(rej) - 1)
-        strcat(rej, ")");
-    log_info("%s: consumed %" PRId64 ", accepted %" PRId64 ", rejected %"
-        PRId64 "%s, lost %" PRId64 ", %" PRId64 " commits, freshness p50 %"
-        PRId64 " ms p99 %" PRId64 " ms", why, c->consumed, c->accepted,
-        nrej, rej, c->lost, sp->commits,
-        speed_fresh_percentile(sp->fresh_all, 0.5),
-        speed_fresh_percentile(sp->fresh_all, 0.99));
-}
