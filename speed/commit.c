@@ -1,7 +1,6 @@
 /* commit.c -- one LMDB transaction per micro-batch: deltas, offsets, watermark, status */
 #include <inttypes.h>
 #include <string.h>
-#include <time.h>
 
 #include "shared/err.h"
 #include "shared/log.h"
@@ -14,24 +13,6 @@
 #include "speed/speed.h"
 
 #define GROUP_COMMIT_MS 1000    /* offsets to the group, for lag tools */
-
-int64_t
-speed_wall_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int64_t
-speed_mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int
 speed_load_state(struct speed *sp, char *err)
