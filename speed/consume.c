@@ -11,14 +11,6 @@
 #define POLL_MS 100
 #define POLL_BATCH 1024         /* messages taken from librdkafka per call */
 
-void
-consume_fail(struct speed *sp, const char *what, const char *err)
-{
-    log_warnx("%s: %s", what, err);
-    sp->fatal = 1;
-    speed_stop = 1;
-}
-
 int
 speed_consumer_open(struct speed *sp, char *err)
 {

@@ -21,12 +21,10 @@
  * calls the rebalance, log and error callbacks from its poll calls).
  */
 
-/* ---- consume.c ---- */
+/* ---- errors and brokers (consume_kafka.c) ---- */
 
 /* Log "what: err" as a warning and stop the loop (the run fails, exit 1). */
 void consume_fail(struct speed *sp, const char *what, const char *err);
-
-/* ---- brokers (consume_kafka.c) ---- */
 
 /* A broker answered: log once that the brokers are reachable again. */
 void consume_brokers_up(struct speed *sp);

@@ -40,6 +40,14 @@ kafka_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
     log_at(l, "kafka %s %s: %s", rd_kafka_name(rk), fac, buf);
 }
 
+void
+consume_fail(struct speed *sp, const char *what, const char *err)
+{
+    log_warnx("%s: %s", what, err);
+    sp->fatal = 1;
+    speed_stop = 1;
+}
+
 static void
 error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
