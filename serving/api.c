@@ -198,9 +198,10 @@ api_put_metrics(struct buf *b, const struct pipeline *p, const struct view *v,
     buf_putc(b, '}');
 }
 
-/* ,"batch":{"version","cutoff"},"speed":{"watermark"}: where it came from */
+/* ,"batch":{"version","cutoff"},"speed":{"watermark"}: where it came from,
+ * then the end of the answer */
 void
-api_put_layers(struct buf *b, const struct snap *s)
+api_put_end(struct buf *b, const struct snap *s)
 {
     if (s->has_batch)
         buf_printf(b, ",\"batch\":{\"version\":%lld,\"cutoff\":",
@@ -210,7 +211,7 @@ api_put_layers(struct buf *b, const struct snap *s)
     api_put_time(b, s->has_batch, s->batch.cutoff);
     buf_puts(b, "},\"speed\":{\"watermark\":");
     api_put_time(b, s->has_watermark, s->watermark);
-    buf_putc(b, '}');
+    buf_puts(b, "}}\n");
 }
 
 int

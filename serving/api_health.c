@@ -22,7 +22,6 @@ api_readyz(struct serving *sv, struct params *q, struct reply *r)
     if (api_snap_open(sv, &s, r) != 0)
         return;
     buf_puts(&r->body, "{\"status\":\"ready\"");
-    api_put_layers(&r->body, &s);
-    buf_puts(&r->body, "}\n");
+    api_put_end(&r->body, &s);
     snap_end(&s);
 }

@@ -45,8 +45,9 @@ void api_put_range(struct buf *b, int64_t from, int64_t to);
 void api_put_metrics(struct buf *b, const struct pipeline *p,
     const struct view *v, const int64_t *row);
 
-/* ,"batch":{"version","cutoff"},"speed":{"watermark"}: where it came from */
-void api_put_layers(struct buf *b, const struct snap *s);
+/* The end of an answer read from s: ,"batch":{"version","cutoff"},
+ * "speed":{"watermark"} (where it came from), then "}" and a newline. */
+void api_put_end(struct buf *b, const struct snap *s);
 
 /* The group key as a JSON object; -1 with a 500 in r if it does not
  * decode. */

@@ -158,8 +158,7 @@ api_series(struct serving *sv, const struct view *v, struct params *q,
         goto end;
     }
     buf_putc(b, ']');
-    api_put_layers(b, s);
-    buf_puts(b, "}\n");
+    api_put_end(b, s);
 end:
     api_snap_done(s, &own);
 out:

@@ -149,8 +149,7 @@ api_top(struct serving *sv, const struct view *v, struct params *q,
         buf_putc(b, '}');
     }
     buf_putc(b, ']');
-    api_put_layers(b, s);
-    buf_puts(b, "}\n");
+    api_put_end(b, s);
 end:
     api_snap_done(s, &own);
     free(t.pool);
