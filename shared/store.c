@@ -53,6 +53,18 @@ store_set_err(struct store *st, char *err, const char *what, int rc)
             mdb_strerror(rc));
 }
 
+int
+store_cursor_done(struct store_txn *t, MDB_cursor *cur, int rc,
+    const char *what, char *err)
+{
+    if (cur != NULL)
+        mdb_cursor_close(cur);
+    if (rc == 0 || rc == MDB_NOTFOUND)
+        return 0;
+    store_set_err(t->st, err, what, rc);
+    return -1;
+}
+
 /* ---- transactions ---- */
 
 static void
@@ -523,7 +535,7 @@ store_meta_scan(struct store_txn *t, const char *prefix,
     int rc;
 
     if ((rc = mdb_cursor_open(t->txn, t->st->meta, &cur)) != 0)
-        goto fail;
+        goto done;
     k.mv_data = (void *)prefix;
     k.mv_size = pl;
     for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0;
@@ -537,15 +549,8 @@ store_meta_scan(struct store_txn *t, const char *prefix,
         if (fn(arg, name, d.mv_data, d.mv_size) != 0)
             break;
     }
-    if (rc != 0 && rc != MDB_NOTFOUND && rc != MDB_SUCCESS)
-        goto fail;
-    mdb_cursor_close(cur);
-    return 0;
-fail:
-    store_set_err(t->st, err, "meta scan", rc);
-    if (cur != NULL)
-        mdb_cursor_close(cur);
-    return -1;
+done:
+    return store_cursor_done(t, cur, rc, "meta scan", err);
 }
 
 /* ---- batch info ---- */

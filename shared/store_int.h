@@ -146,6 +146,14 @@ store_copy(void *dst, const void *src, size_t n)
  * REASON", or "store DIR: full (map size N MiB)" for MDB_MAP_FULL. */
 void store_set_err(struct store *st, char *err, const char *what, int rc);
 
+/*
+ * End a cursor walk in t: close cur (NULL: it was never opened) and return
+ * 0 when rc is 0 or MDB_NOTFOUND (the walk ran off its keys), else -1 with
+ * err about what (store_set_err()).
+ */
+int store_cursor_done(struct store_txn *t, MDB_cursor *cur, int rc,
+    const char *what, char *err);
+
 /* 0 in a write transaction, else -1 with err. */
 int store_need_write(struct store_txn *t, char *err);
 

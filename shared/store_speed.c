@@ -93,7 +93,7 @@ store_speed_prune(struct store_txn *t, int64_t cutoff, char *err)
     if (store_need_write(t, err) != 0)
         return -1;
     if ((rc = mdb_cursor_open(t->txn, t->st->speed, &cur)) != 0)
-        goto fail;
+        goto done;
     rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST);
     while (rc == 0) {
         if (k.mv_size < 8) {
@@ -116,15 +116,8 @@ store_speed_prune(struct store_txn *t, int64_t cutoff, char *err)
         if (rc == 0 && k.mv_size == n + 8 && memcmp(k.mv_data, tmp, n + 8) == 0)
             rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT);
     }
-    if (rc != MDB_NOTFOUND)
-        goto fail;
-    mdb_cursor_close(cur);
-    return 0;
-fail:
-    store_set_err(t->st, err, "prune speed rows", rc);
-    if (cur != NULL)
-        mdb_cursor_close(cur);
-    return -1;
+done:
+    return store_cursor_done(t, cur, rc, "prune speed rows", err);
 }
 
 /* ---- offsets ---- */

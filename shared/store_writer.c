@@ -94,7 +94,7 @@ purge_meta(struct store_txn *t, const char *kind, uint32_t keep, char *err)
     int rc;
 
     if ((rc = mdb_cursor_open(t->txn, t->st->meta, &cur)) != 0)
-        goto fail;
+        goto done;
     k.mv_data = (void *)kind;
     k.mv_size = kl;
     rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
@@ -109,19 +109,12 @@ purge_meta(struct store_txn *t, const char *kind, uint32_t keep, char *err)
             v = v * 10 + (uint64_t)(p[i] - '0');
         if (v != keep) {
             if ((rc = mdb_cursor_del(cur, 0)) != 0)
-                goto fail;
+                goto done;
         }
         rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT);
     }
-    if (rc != 0 && rc != MDB_NOTFOUND)
-        goto fail;
-    mdb_cursor_close(cur);
-    return 0;
-fail:
-    store_set_err(t->st, err, "purge meta", rc);
-    if (cur != NULL)
-        mdb_cursor_close(cur);
-    return -1;
+done:
+    return store_cursor_done(t, cur, rc, "purge meta", err);
 }
 
 /*
