@@ -69,44 +69,50 @@ struct store_scan {
 
 /* ---- encodings ---- */
 
+/* Big-endian, n bytes of u: memcmp order is numeric order. */
+static inline void
+store_be_put(unsigned char *p, uint64_t u, int n)
+{
+    while (n-- > 0) {
+        p[n] = (unsigned char)u;
+        u >>= 8;
+    }
+}
+
+static inline uint64_t
+store_be_get(const unsigned char *p, int n)
+{
+    uint64_t u = 0;
+
+    for (int i = 0; i < n; i++)
+        u = u << 8 | p[i];
+    return u;
+}
+
 static inline void
 store_be32_put(unsigned char *p, uint32_t v)
 {
-    p[0] = (unsigned char)(v >> 24);
-    p[1] = (unsigned char)(v >> 16);
-    p[2] = (unsigned char)(v >> 8);
-    p[3] = (unsigned char)v;
+    store_be_put(p, v, 4);
 }
 
 static inline uint32_t
 store_be32_get(const unsigned char *p)
 {
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-        (uint32_t)p[2] << 8 | (uint32_t)p[3];
+    return (uint32_t)store_be_get(p, 4);
 }
 
-/* Big-endian with the sign bit flipped: memcmp order is numeric order. */
+/* A bucket: big-endian with the sign bit flipped, so that key order is time
+ * order. */
 static inline void
 store_bucket_put(unsigned char *p, int64_t b)
 {
-    uint64_t u = (uint64_t)b ^ (1ULL << 63);
-    int i;
-
-    for (i = 7; i >= 0; i--) {
-        p[i] = (unsigned char)u;
-        u >>= 8;
-    }
+    store_be_put(p, (uint64_t)b ^ (1ULL << 63), 8);
 }
 
 static inline int64_t
 store_bucket_get(const unsigned char *p)
 {
-    uint64_t u = 0;
-    int i;
-
-    for (i = 0; i < 8; i++)
-        u = u << 8 | p[i];
-    return (int64_t)(u ^ (1ULL << 63));
+    return (int64_t)(store_be_get(p, 8) ^ (1ULL << 63));
 }
 
 static inline void
