@@ -105,11 +105,11 @@ struct speed {
 
 extern volatile sig_atomic_t speed_stop;    /* set by SIGTERM, SIGINT, SIGHUP */
 
-/* Milliseconds: wall clock, and monotonic. */
+/* Milliseconds: wall clock, and monotonic (clock.c). */
 int64_t speed_wall_ms(void);
 int64_t speed_mono_ms(void);
 
-/* ---- consume.c ---- */
+/* ---- consume.c, consume_*.c (consume_int.h) ---- */
 
 /*
  * A librdkafka configuration with speed.kafka applied after ours and our
@@ -135,7 +135,7 @@ int speed_run(struct speed *sp);
  */
 int speed_consumer_close(struct speed *sp);
 
-/* ---- commit.c ---- */
+/* ---- commit.c, commit_status.c (commit_int.h) ---- */
 
 #define SPEED_FENCED 1
 
