@@ -22,16 +22,8 @@ import json, os, re, shutil, subprocess, sys, tempfile, time
 import yaml
 
 BUILD = os.environ.get("BUILD", "build")
-passed = failed = 0
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL", what)
-    return cond
+sys.path.insert(0, "tests/integration")
+from harness import check, finish   # noqa: E402
 
 with open("docker-compose.yaml") as f:
     text = f.read()
@@ -262,6 +254,5 @@ elif shutil.which("docker-compose"):
 else:
     check(False, "a compose implementation validates the file (install docker-compose: scripts/deps.sh)")
 
-print("%d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+finish()
 PYEOF

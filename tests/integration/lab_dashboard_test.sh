@@ -184,19 +184,8 @@ def launch_chromium(profile, log):
 import sys
 work, demo, artifacts = os.environ["WORK"], os.environ["DEMO"], os.environ["ARTIFACTS"]
 url = "http://127.0.0.1:%s" % open(os.path.join(demo, "var/demo/port")).read().strip()
-passed = failed = 0
-
-def check(cond, what, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print("ok  ", what)
-    else:
-        failed += 1
-        print("FAIL", what)
-        if detail:
-            print("     " + detail.replace("\n", "\n     "))
-    return cond
+sys.path.insert(0, "tests/integration")
+from harness import check, finish   # noqa: E402
 
 def api(path):
     """The answer with every number kept as its text, as the page shows it."""
@@ -358,6 +347,5 @@ finally:
         producer(signal.SIGCONT)
     except OSError:
         pass
-print("%d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+finish()
 PYEOF

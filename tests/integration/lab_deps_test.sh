@@ -10,17 +10,8 @@ sh scripts/deps.sh --list >/tmp/lab_deps.$$ || { echo "0 passed, 1 failed"; exit
 DEPS=/tmp/lab_deps.$$ /usr/bin/python3 - <<'PYEOF'
 import glob, os, re, shlex, subprocess, sys
 
-passed = failed = 0
-def check(cond, what, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print("ok  ", what)
-    else:
-        failed += 1
-        print("FAIL", what)
-        if detail:
-            print("     " + detail.replace("\n", "\n     "))
+sys.path.insert(0, "tests/integration")
+from harness import check, finish   # noqa: E402
 
 # what deps.sh installs, by group
 table = [l.split() for l in open(os.environ["DEPS"]) if l.strip()]
@@ -374,8 +365,7 @@ r = subprocess.run(["sh", "scripts/deps.sh"], capture_output=True, text=True)
 check(r.returncode == 0 and "missing" not in r.stdout,
       "scripts/deps.sh finds nothing missing once it ran", r.stdout + r.stderr)
 
-print("%d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+finish()
 PYEOF
 rc=$?
 rm -f /tmp/lab_deps.$$

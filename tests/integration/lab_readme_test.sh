@@ -28,19 +28,8 @@ import json, os, re, subprocess, sys, time
 
 demo, readme = os.environ["DEMO"], os.environ["README"]
 port = open(os.path.join(demo, "var/demo/port")).read().strip()
-passed = failed = 0
-
-def check(cond, what, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print("ok  ", what)
-    else:
-        failed += 1
-        print("FAIL", what)
-        if detail:
-            print("     " + detail.replace("\n", "\n     ")[:2000])
-    return cond
+sys.path.insert(0, "tests/integration")
+from harness import check, finish   # noqa: E402
 
 # ---- the blocks, with their annotations and what follows them -------------
 blocks, inside, note, fence, buf, last_end = [], False, None, None, [], -1
@@ -168,8 +157,7 @@ for i, b in enumerate(blocks):
         time.sleep(1)
     check(why is None, "README line %d: %s" % (b["line"], first), "%s\n--- output:\n%s" % (why, r.stdout))
 
-print("%d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+finish()
 PYEOF
 rc=$?
 [ $rc != 0 ] && tail -n 20 "$work/demo.out"
