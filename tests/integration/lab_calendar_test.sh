@@ -20,7 +20,11 @@ work=$(mktemp -d /tmp/lab_calendar.XXXXXX)
 demo=""
 trap '[ -n "$demo" ] && stop_demo "$demo"; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 . "$(dirname "$0")/lab_lib.sh"   # with_sigint, running, stop_demo
-shifted() { FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f "$OFFSET" "$@"; }
+# (a sanitized build: ASan would refuse libfaketime preloaded ahead of its runtime)
+shifted() {
+    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+        FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f "$OFFSET" "$@"
+}
 
 # the programs as the demo finds them, speed and the broker on the real clock
 real=$BUILD
