@@ -16,6 +16,7 @@
 #include "shared/dec.h"
 #include "shared/err.h"
 #include "shared/event.h"
+#include "shared/jsonnum.h"
 #include "shared/mem.h"
 #include "shared/pipeline.h"
 #include "shared/ts.h"
@@ -53,6 +54,7 @@ struct arena {
 };
 
 static __thread struct arena arena;
+static __thread struct jsonnum numtext;    /* the numbers of the line */
 static pthread_once_t hooks_once = PTHREAD_ONCE_INIT;
 static pthread_key_t arena_key;
 
@@ -169,6 +171,7 @@ arena_destroy(void *arg)
         cJSON_Delete(a->heap_root);
     free(a->first);
     memset(a, 0, sizeof(*a));
+    jsonnum_reset(&numtext);
 }
 
 static void
@@ -420,11 +423,62 @@ check_bounds(const struct field *f, const cJSON *j, int64_t v, char *err)
     return REJECT_NONE;
 }
 
+/*
+ * A float, or a decimal with "round": true: the number as written, rounded
+ * half to even to the field's scale (dec_round_text()).
+ */
 static enum reject
-parse_field(const struct field *f, const cJSON *j, struct event_value *v,
-    char *err)
+round_number(const struct field *f, const cJSON *root, const cJSON *j,
+    int64_t *out, char *err)
+{
+    char lim[32];
+    const char *s;
+    size_t n;
+
+    if (jsonnum_text(&numtext, root, j, &s, &n) != 0)
+        return reject(REJECT_JSON, err, "field \"%s\": number not found "
+            "in the text", f->name);
+    switch (dec_round_text(s, n, f->scale, out)) {
+    case DEC_OK:
+        return REJECT_NONE;
+    case DEC_RANGE:
+        fmt_scaled(DEC_ROUND_MAX, f->scale, lim, sizeof(lim));
+        return reject(REJECT_RANGE, err, "field \"%s\": expected a number "
+            "from -%s to %s, got %.*s%s", f->name, lim, lim,
+            n > 40 ? 40 : (int)n, s, n > 40 ? "..." : "");
+    default:
+        return reject(REJECT_JSON, err, "field \"%s\": cannot read the "
+            "number %.*s%s", f->name, n > 40 ? 40 : (int)n, s,
+            n > 40 ? "..." : "");
+    }
+}
+
+/* A plain decimal: at most `scale` fractional digits, 15 digits in all. */
+static enum reject
+exact_number(const struct field *f, const cJSON *j, int64_t *out, char *err)
 {
     char got[64];
+
+    switch (dec_from_double(j->valuedouble, f->scale, out)) {
+    case DEC_OK:
+        return REJECT_NONE;
+    case DEC_SCALE:
+        return reject(REJECT_SCALE, err, "field \"%s\": expected a "
+            "number with at most %d decimals, got %s", f->name, f->scale,
+            describe(j, got, sizeof(got)));
+    default:
+        return reject(REJECT_RANGE, err, "field \"%s\": expected a "
+            "number of at most 15 digits, got %s", f->name,
+            describe(j, got, sizeof(got)));
+    }
+}
+
+static enum reject
+parse_field(const struct field *f, const cJSON *root, const cJSON *j,
+    struct event_value *v, char *err)
+{
+    char got[64];
+    enum reject r;
     double d;
 
     switch (f->type) {
@@ -460,21 +514,14 @@ parse_field(const struct field *f, const cJSON *j, struct event_value *v,
             return REJECT_RANGE;
         break;
     case FIELD_DECIMAL:
+    case FIELD_FLOAT:
         if (!cJSON_IsNumber(j))
             return reject(REJECT_TYPE, err, "field \"%s\": expected a "
                 "number, got %s", f->name, describe(j, got, sizeof(got)));
-        switch (dec_from_double(j->valuedouble, f->scale, &v->num)) {
-        case DEC_OK:
-            break;
-        case DEC_SCALE:
-            return reject(REJECT_SCALE, err, "field \"%s\": expected a "
-                "number with at most %d decimals, got %s", f->name, f->scale,
-                describe(j, got, sizeof(got)));
-        default:
-            return reject(REJECT_RANGE, err, "field \"%s\": expected a "
-                "number of at most 15 digits, got %s", f->name,
-                describe(j, got, sizeof(got)));
-        }
+        r = f->round ? round_number(f, root, j, &v->num, err) :
+            exact_number(f, j, &v->num, err);
+        if (r != REJECT_NONE)
+            return r;
         if (check_bounds(f, j, v->num, err) != REJECT_NONE)
             return REJECT_RANGE;
         break;
@@ -555,6 +602,7 @@ event_reset(struct event *ev)
 {
     if (arena.first != NULL)
         arena_reset(&arena);
+    jsonnum_reset(&numtext);
     free(ev->vals);
     memset(ev, 0, sizeof(*ev));
 }
@@ -616,6 +664,7 @@ event_parse(struct event *ev, const struct pipeline *p, const char *text,
             describe(root, got, sizeof(got)));
     }
     ev->root = root;
+    jsonnum_start(&numtext, text, len);
 
     for (int i = 0; i < p->nfields; i++) {
         const struct field *f = &p->fields[i];
@@ -637,7 +686,7 @@ event_parse(struct event *ev, const struct pipeline *p, const char *text,
                     f->name);
             continue;
         }
-        if ((r = parse_field(f, j, v, err)) != REJECT_NONE)
+        if ((r = parse_field(f, root, j, v, err)) != REJECT_NONE)
             return r;
     }
     return parse_time(ev, p, root, fallback_time, err);

@@ -99,6 +99,7 @@ key_encode_event(struct buf *out, const struct pipeline *p,
                 break;
             case FIELD_INT:
             case FIELD_DECIMAL:
+            case FIELD_FLOAT:
                 need += 9;
                 break;
             case FIELD_STRING:
@@ -128,6 +129,7 @@ key_encode_event(struct buf *out, const struct pipeline *p,
             break;
         case FIELD_INT:
         case FIELD_DECIMAL:
+        case FIELD_FLOAT:
             *w++ = KEY_NUM;
             put_num(w, val->num);
             w += 8;
@@ -184,7 +186,15 @@ key_encode_text(struct buf *out, const struct field *f, const char *text,
         break;
     }
     case FIELD_DECIMAL:
-        if (dec_parse(text, f->scale, &v) != DEC_OK) {
+    case FIELD_FLOAT:
+        if (f->round) {
+            /* rounded as an event's number would be */
+            if (dec_round_text(text, strlen(text), f->scale, &v) != DEC_OK) {
+                snprintf(err, ERR_LEN, "%s: expected a number, got "
+                    "\"%.64s\"", f->name, text);
+                return -1;
+            }
+        } else if (dec_parse(text, f->scale, &v) != DEC_OK) {
             snprintf(err, ERR_LEN, "%s: expected a number with at most %d "
                 "decimals, got \"%.64s\"", f->name, f->scale, text);
             return -1;
@@ -247,8 +257,8 @@ key_to_json(struct buf *out, const struct pipeline *p, const struct view *v,
             buf_puts(out, k[-1] == KEY_TRUE ? "true" : "false");
             break;
         case KEY_NUM:
-            if ((f->type != FIELD_INT && f->type != FIELD_DECIMAL) ||
-                end - k < 8)
+            if ((f->type != FIELD_INT && f->type != FIELD_DECIMAL &&
+                f->type != FIELD_FLOAT) || end - k < 8)
                 goto bad;
             buf_puts(out, dec_format(get_num(k), f->scale, num, sizeof(num)));
             k += 8;

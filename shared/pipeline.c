@@ -92,7 +92,10 @@ static const char *const metric_kinds[] = {"count", "sum", "min", "max",
     "avg"};
 static const char *const cond_ops[] = {"eq", "ne", "lt", "lte", "gt", "gte",
     "in"};
-static const char *const type_names[] = {"string", "int", "decimal", "bool"};
+static const char *const type_names[] = {"string", "int", "decimal", "bool",
+    "float"};
+
+#define FLOAT_SCALE 6   /* a float's scale when it gives none */
 
 /* ---- paths and errors ---------------------------------------------------- */
 
@@ -650,8 +653,9 @@ load_bound(struct loader *ld, const cJSON *obj, const char *key,
     if (j == NULL)
         return 0;
     old = path_push(ld, key);
-    if (f->type != FIELD_INT && f->type != FIELD_DECIMAL)
-        return fail(ld, "only for int and decimal fields");
+    if (f->type != FIELD_INT && f->type != FIELD_DECIMAL &&
+        f->type != FIELD_FLOAT)
+        return fail(ld, "only for int, decimal and float fields");
     if (number_scaled(j, f->type, f->scale, out, why, sizeof(why)) != 0)
         return fail(ld, "%s", why);
     *has = 1;
@@ -662,8 +666,8 @@ load_bound(struct loader *ld, const cJSON *obj, const char *key,
 static int
 load_field(struct loader *ld, const cJSON *j, struct field *f)
 {
-    static const char *const keys[] = {"type", "required", "scale", "min",
-        "max", NULL};
+    static const char *const keys[] = {"type", "required", "scale", "round",
+        "min", "max", NULL};
     const cJSON *t = j, *r;
     const char *why;
     char got[64];
@@ -688,13 +692,17 @@ load_field(struct loader *ld, const cJSON *j, struct field *f)
     old = cJSON_IsObject(j) ? path_push(ld, "type") : ld->plen;
     if (!cJSON_IsString(t))
         goto badtype;
-    for (k = FIELD_STRING; k <= FIELD_BOOL; k++) {
+    for (k = FIELD_STRING; k <= FIELD_FLOAT; k++) {
         if (strcmp(t->valuestring, type_names[k]) == 0)
             break;
     }
-    if (k > FIELD_BOOL)
+    if (k > FIELD_FLOAT)
         goto badtype;
     f->type = (enum field_type)k;
+    if (f->type == FIELD_FLOAT) {
+        f->scale = FLOAT_SCALE;
+        f->round = 1;
+    }
     path_pop(ld, old);
     if (!cJSON_IsObject(j)) {
         if (f->type == FIELD_DECIMAL) {
@@ -712,12 +720,23 @@ load_field(struct loader *ld, const cJSON *j, struct field *f)
         f->required = cJSON_IsTrue(r);
         path_pop(ld, old);
     }
+    if ((r = member(j, "round")) != NULL) {
+        old = path_push(ld, "round");
+        if (f->type != FIELD_DECIMAL)
+            return fail(ld, "only for decimal fields (a float always "
+                "rounds)");
+        if (!cJSON_IsBool(r))
+            return fail(ld, "expected true or false, got %s",
+                describe(r, got, sizeof(got)));
+        f->round = cJSON_IsTrue(r);
+        path_pop(ld, old);
+    }
     r = member(j, "scale");
     old = path_push(ld, "scale");
     if (f->type == FIELD_DECIMAL && r == NULL)
         return fail(ld, "required for decimal fields");
-    if (f->type != FIELD_DECIMAL && r != NULL)
-        return fail(ld, "only for decimal fields");
+    if (f->type != FIELD_DECIMAL && f->type != FIELD_FLOAT && r != NULL)
+        return fail(ld, "only for decimal and float fields");
     if (r != NULL) {
         if (!cJSON_IsNumber(r) || r->valuedouble != trunc(r->valuedouble) ||
             r->valuedouble < 0 || r->valuedouble > DEC_MAX_SCALE)
@@ -733,8 +752,8 @@ load_field(struct loader *ld, const cJSON *j, struct field *f)
         return fail(ld, "min is greater than max");
     return 0;
 badtype:
-    return fail(ld, "expected \"string\", \"int\", \"decimal\" or \"bool\", "
-        "got %s", describe(t, got, sizeof(got)));
+    return fail(ld, "expected \"string\", \"int\", \"decimal\", \"float\" or "
+        "\"bool\", got %s", describe(t, got, sizeof(got)));
 }
 
 static int
@@ -899,9 +918,10 @@ load_metric(struct loader *ld, const cJSON *j, struct metric *m)
     if ((m->field = field_ref(ld, fname)) < 0)
         return -1;
     const struct field *f = &ld->p->fields[m->field];
-    if (f->type != FIELD_INT && f->type != FIELD_DECIMAL)
-        return fail(ld, "%s takes an int or decimal field, \"%s\" is a %s",
-            metric_kinds[k], fname, type_names[f->type]);
+    if (f->type != FIELD_INT && f->type != FIELD_DECIMAL &&
+        f->type != FIELD_FLOAT)
+        return fail(ld, "%s takes an int, decimal or float field, \"%s\" is "
+            "a %s", metric_kinds[k], fname, type_names[f->type]);
     return 0;
 bad:
     return fail(ld, "expected \"count\", \"sum(FIELD)\", \"min(FIELD)\", "
@@ -930,6 +950,7 @@ load_cond_value(struct loader *ld, const cJSON *j, const struct field *f,
         return 0;
     case FIELD_INT:
     case FIELD_DECIMAL:
+    case FIELD_FLOAT:
         if (number_scaled(j, f->type, f->scale, &cv->num, why,
             sizeof(why)) != 0)
             return fail(ld, "%s", why);

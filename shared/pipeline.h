@@ -18,13 +18,18 @@
  *   store                string, required (directory of the LMDB store)
  *   event.time           string, required: dotted name of the event-time field
  *   event.fields         object name -> type, where type is "string" | "int" |
- *                        "decimal" | "bool" or an object {"type", "required" [true],
- *                        "scale" (decimal only, 0..9, required for decimal),
- *                        "min", "max" (int and decimal only)}
+ *                        "decimal" | "float" | "bool" or an object {"type",
+ *                        "required" [true], "scale" (decimal: 0..9, required;
+ *                        float: 0..9 [6]), "round" (decimal only [false]),
+ *                        "min", "max" (int, decimal and float only)}
+ *                        A float, and a decimal with "round": true, takes any
+ *                        finite JSON number and rounds it as written, half to
+ *                        even, to its scale; a plain decimal rejects more
+ *                        digits than its scale (too_many_decimals).
  *   views.NAME           {"group_by": [field...] ([]), "granularity": "1s".."1d"
  *                        (must divide one day), "metrics": {name: "count" |
  *                        "sum(f)" | "min(f)" | "max(f)" | "avg(f)"}, "where": {...}}
- *                        sum/min/max/avg take int or decimal fields only.
+ *                        sum/min/max/avg take int, decimal or float fields.
  *   views.NAME.where     object field -> condition, all must hold; a condition
  *                        is a value (equality) or an object of operators
  *                        "eq","ne","lt","lte","gt","gte" (value) and "in"
@@ -57,14 +62,17 @@
  *   serving.max_top      int [1000] largest n of top
  */
 
-enum field_type { FIELD_STRING, FIELD_INT, FIELD_DECIMAL, FIELD_BOOL };
+enum field_type { FIELD_STRING, FIELD_INT, FIELD_DECIMAL, FIELD_BOOL,
+    FIELD_FLOAT };
 
 struct field {
     char            *name;      /* dotted name as written, "sentiment.score" */
     char           **path;      /* name split at dots */
     int              npath;
     enum field_type  type;
-    int              scale;     /* decimal: fractional digits; else 0 */
+    int              scale;     /* decimal, float: fractional digits; else 0 */
+    int              round;     /* float, or decimal with "round": true:
+                                   numbers are rounded from their text */
     int              required;
     int              has_min, has_max;
     int64_t          min, max;  /* scaled like values */

@@ -9,6 +9,7 @@
 #include "shared/agg.h"
 #include "shared/buf.h"
 #include "shared/err.h"
+#include "shared/jsonnum.h"
 #include "shared/key.h"
 #include "shared/log.h"
 #include "shared/mem.h"
@@ -474,8 +475,8 @@ static void
 archive_record(struct speed *sp, const rd_kafka_message_t *m)
 {
     const char *text = m->payload;
+    struct buf printed;
     cJSON *doc;
-    char *printed;
 
     if (!sp->ev.time_from_record && memchr(text, '\n', m->len) == NULL &&
         memchr(text, '\r', m->len) == NULL) {
@@ -487,11 +488,13 @@ archive_record(struct speed *sp, const rd_kafka_message_t *m)
         fatalx("archive: cannot re-parse an accepted record");
     if (sp->ev.time_from_record)
         json_set_time(doc, sp->p->time_path, sp->p->ntime_path, sp->ev.time);
-    if ((printed = cJSON_PrintUnformatted(doc)) == NULL)
-        fatalx("archive: out of memory");
-    archive_add(sp->archive, m->partition, m->offset, sp->ev.time, printed,
-        strlen(printed));
-    cJSON_free(printed);
+    /* numbers as sent: a float rounds from its text (jsonnum.h) */
+    buf_init(&printed);
+    if (jsonnum_print(&printed, doc, text, m->len) != 0)
+        fatalx("archive: cannot re-print an accepted record");
+    archive_add(sp->archive, m->partition, m->offset, sp->ev.time,
+        printed.data, printed.len);
+    buf_reset(&printed);
     cJSON_Delete(doc);
 }
 

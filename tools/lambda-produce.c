@@ -547,6 +547,7 @@ gen_value(struct produce *pr, const struct field *f, struct buf *b)
         break;
     case FIELD_INT:
     case FIELD_DECIMAL:
+    case FIELD_FLOAT:
         lo = f->has_min ? f->min : 0;
         hi = f->has_max ? f->max : lo + 1000;
         for (int i = 0; i < f->scale && !f->has_max; i++)

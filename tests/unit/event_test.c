@@ -587,6 +587,83 @@ test_event_foreign_hooks(void)
     event_reset(&ev);
 }
 
+/* Floats and rounded decimals: the number as written, half to even. */
+static void
+test_event_float(void)
+{
+    static const struct {
+        const char  *line;      /* after the time */
+        enum reject  r;
+        int          field;     /* seed.json: 1 last, 2 score, 3 amount */
+        int64_t      num;
+        const char  *msg;
+    } cases[] = {
+        {"\"last\":43123.12345678", REJECT_NONE, 1, 43123123457LL, NULL},
+        {"\"last\":0.734523", REJECT_NONE, 1, 734523, NULL},
+        {"\"last\":21.337", REJECT_NONE, 1, 21337000, NULL},
+        {"\"last\":1.5e-7", REJECT_NONE, 1, 0, NULL},
+        {"\"last\":1.5E-6", REJECT_NONE, 1, 2, NULL},
+        {"\"last\":-0.0", REJECT_NONE, 1, 0, NULL},
+        {"\"last\":9e12", REJECT_NONE, 1, 9000000000000000000LL, NULL},
+        {"\"last\":-9223372036854.775807", REJECT_NONE, 1, -INT64_MAX,
+            NULL},
+        /* beyond a double: the text decides */
+        {"\"last\":0.1234565000000000001", REJECT_NONE, 1, 123457, NULL},
+        {"\"last\":0.1234565", REJECT_NONE, 1, 123456, NULL},
+        /* numbers before it, in arrays, objects and strings */
+        {"\"x\":[1.25,{\"y\":-2e3}],\"s\":\"7 -8 9e9\",\"last\":7.0000015",
+            REJECT_NONE, 1, 7000002, NULL},
+        /* a duplicate key: the first counts, as for every field */
+        {"\"last\":2.0000005,\"last\":3", REJECT_NONE, 1, 2000000, NULL},
+        {"\"last\":1,\"score\":0.125", REJECT_NONE, 2, 12, NULL},
+        {"\"last\":1,\"score\":0.135", REJECT_NONE, 2, 14, NULL},
+        {"\"last\":1,\"amount\":12.345", REJECT_NONE, 3, 1234, NULL},
+        {"\"last\":1,\"amount\":12.355", REJECT_NONE, 3, 1236, NULL},
+        {"\"last\":1e20", REJECT_RANGE, 1, 0, "field \"last\": expected a "
+            "number from -9223372036854.775807 to 9223372036854.775807, "
+            "got 1e20"},
+        {"\"last\":9223372036854.7758075", REJECT_RANGE, 1, 0, NULL},
+        {"\"last\":1,\"score\":1e17", REJECT_RANGE, 2, 0, "field \"score\": "
+            "expected a number from -92233720368547758.07 to "
+            "92233720368547758.07, got 1e17"},
+        {"\"last\":\"1.5\"", REJECT_TYPE, 1, 0, "field \"last\": expected a "
+            "number, got \"1.5\""},
+        {"\"last\":null", REJECT_MISSING, 1, 0, "field \"last\": required"},
+        /* bounds apply to the rounded value */
+        {"\"last\":1,\"temp\":60.5000004", REJECT_NONE, 4, 60500000, NULL},
+        {"\"last\":1,\"temp\":60.5000005", REJECT_NONE, 4, 60500000, NULL},
+        {"\"last\":1,\"temp\":60.5000015", REJECT_RANGE, 4, 0,
+            "field \"temp\": expected a number <= 60.5, got 60.5000015"},
+    };
+    struct pipeline *p = load_fixture("seed.json");
+    char line[256], err[ERR_LEN];
+    struct event ev;
+
+    event_init(&ev, p);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        enum reject r;
+
+        snprintf(line, sizeof(line), "{" T0 ",\"pair\":\"BTC/USD\",%s}",
+            cases[i].line);
+        err[0] = '\0';
+        r = event_parse(&ev, p, line, strlen(line), -1, err);
+        if (r != cases[i].r || (r == REJECT_NONE &&
+            ev.vals[cases[i].field].num != cases[i].num) ||
+            (cases[i].msg != NULL && strcmp(err, cases[i].msg) != 0))
+            printf("  case %zu %s: %s %lld \"%s\"\n", i, cases[i].line,
+                event_reject_name(r), r == REJECT_NONE ?
+                (long long)ev.vals[cases[i].field].num : 0LL, err);
+        CHECK(r == cases[i].r);
+        if (r == REJECT_NONE)
+            CHECK(ev.vals[cases[i].field].present &&
+                ev.vals[cases[i].field].num == cases[i].num);
+        if (cases[i].msg != NULL)
+            CHECK_STREQ(err, cases[i].msg);
+    }
+    event_reset(&ev);
+    pipeline_free(p);
+}
+
 int
 main(void)
 {
@@ -599,6 +676,7 @@ main(void)
     RUN(test_event_time);
     RUN(test_event_nested);
     RUN(test_event_match);
+    RUN(test_event_float);
     RUN(test_event_reject_fields);
     RUN(test_event_threads);
     RUN(test_event_foreign_hooks);      /* last: it changes cJSON's hooks */

@@ -282,10 +282,10 @@ test_pipeline_errors(void)
             "shop.json: event.fields: expected an object, got an array"},
         {HEAD "\"event\":{\"time\":\"t\",\"fields\":{\"a\":\"text\"}}}",
             "shop.json: event.fields.a: expected \"string\", \"int\", "
-            "\"decimal\" or \"bool\", got \"text\""},
+            "\"decimal\", \"float\" or \"bool\", got \"text\""},
         {HEAD "\"event\":{\"time\":\"t\",\"fields\":{\"a\":{\"type\":1}}}}",
             "shop.json: event.fields.a.type: expected \"string\", \"int\", "
-            "\"decimal\" or \"bool\", got 1"},
+            "\"decimal\", \"float\" or \"bool\", got 1"},
         {HEAD "\"event\":{\"time\":\"t\",\"fields\":{\"a\":{}}}}",
             "shop.json: event.fields.a.type: required"},
         {HEAD "\"event\":{\"time\":\"t\",\"fields\":{\"amount\":\"decimal\"}}}",
@@ -297,7 +297,8 @@ test_pipeline_errors(void)
             "fields"},
         {HEAD "\"event\":{\"time\":\"t\",\"fields\":{\"a\":"
             "{\"type\":\"int\",\"scale\":2}}}}",
-            "shop.json: event.fields.a.scale: only for decimal fields"},
+            "shop.json: event.fields.a.scale: only for decimal and float "
+            "fields"},
         {HEAD "\"event\":{\"time\":\"t\",\"fields\":{\"a\":"
             "{\"type\":\"decimal\",\"scale\":10}}}}",
             "shop.json: event.fields.a.scale: expected an integer from 0 to "
@@ -312,7 +313,8 @@ test_pipeline_errors(void)
             "15 digits, got 1.5"},
         {HEAD "\"event\":{\"time\":\"t\",\"fields\":{\"a\":"
             "{\"type\":\"string\",\"min\":1}}}}",
-            "shop.json: event.fields.a.min: only for int and decimal fields"},
+            "shop.json: event.fields.a.min: only for int, decimal and float "
+            "fields"},
         {HEAD "\"event\":{\"time\":\"t\",\"fields\":{\"a\":"
             "{\"type\":\"int\",\"min\":5,\"max\":1}}}}",
             "shop.json: event.fields.a: min is greater than max"},
@@ -354,8 +356,8 @@ test_pipeline_errors(void)
             "\"sum(amout)\"}}"),
             "shop.json: views.v.metrics.revenue: unknown field \"amout\""},
         {VIEW("{\"granularity\":\"1h\",\"metrics\":{\"r\":\"sum(customer)\"}}"),
-            "shop.json: views.v.metrics.r: sum takes an int or decimal field, "
-            "\"customer\" is a string"},
+            "shop.json: views.v.metrics.r: sum takes an int, decimal or float "
+            "field, \"customer\" is a string"},
         {VIEW("{\"granularity\":\"1h\",\"metrics\":{\"r\":\"median(n)\"}}"),
             "shop.json: views.v.metrics.r: expected \"count\", \"sum(FIELD)\", "
             "\"min(FIELD)\", \"max(FIELD)\" or \"avg(FIELD)\", got "
@@ -449,6 +451,67 @@ test_pipeline_errors(void)
         CHECK_STREQ(err, cases[i].err);
         pipeline_free(p);
     }
+}
+
+/* Fields of one event.fields entry named "f", with a view "v" that takes
+ * the view body. */
+#define FIELD_F(def) HEAD "\"event\":{\"time\":\"ts\",\"fields\":{" \
+    "\"s\":\"string\",\"f\":" def "}}}"
+
+/* Float fields and rounded decimals: defaults, bounds, errors. */
+static void
+test_pipeline_float(void)
+{
+    static const struct {
+        const char *json;
+        const char *err;        /* NULL: loads */
+    } cases[] = {
+        {FIELD_F("\"float\""), NULL},
+        {FIELD_F("{\"type\":\"float\",\"scale\":0}"), NULL},
+        {FIELD_F("{\"type\":\"float\",\"scale\":9,\"min\":-1.5}"), NULL},
+        {FIELD_F("{\"type\":\"decimal\",\"scale\":2,\"round\":true}"),
+            NULL},
+        {FIELD_F("{\"type\":\"float\",\"scale\":10}"),
+            "shop.json: event.fields.f.scale: expected an integer from 0 to "
+            "9, got 10"},
+        {FIELD_F("{\"type\":\"float\",\"round\":true}"),
+            "shop.json: event.fields.f.round: only for decimal fields (a "
+            "float always rounds)"},
+        {FIELD_F("{\"type\":\"int\",\"round\":true}"),
+            "shop.json: event.fields.f.round: only for decimal fields (a "
+            "float always rounds)"},
+        {FIELD_F("{\"type\":\"decimal\",\"scale\":2,\"round\":1}"),
+            "shop.json: event.fields.f.round: expected true or false, got 1"},
+        {FIELD_F("{\"type\":\"float\",\"scale\":1,\"max\":0.25}"),
+            "shop.json: event.fields.f.max: expected a number with at most 1 "
+            "decimals, got 0.25"},
+    };
+    char err[ERR_LEN];
+    struct pipeline *p = NULL;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int rc = load_text(cases[i].json, &p, err);
+
+        if ((rc == 0) != (cases[i].err == NULL) || (cases[i].err != NULL &&
+            strcmp(err, cases[i].err) != 0))
+            printf("  case %zu: rc %d\n    got  %s\n    want %s\n", i, rc,
+                err, cases[i].err != NULL ? cases[i].err : "(loads)");
+        CHECK((rc == 0) == (cases[i].err == NULL));
+        if (cases[i].err != NULL)
+            CHECK_STREQ(err, cases[i].err);
+        pipeline_free(p);
+        p = NULL;
+    }
+    CHECK(load_text(FIELD_F("\"float\""), &p, err) == 0);
+    if (p != NULL)
+        CHECK(p->fields[1].type == FIELD_FLOAT && p->fields[1].scale == 6 &&
+            p->fields[1].round && p->fields[1].required);
+    pipeline_free(p);
+    CHECK(load_text(FIELD_F("{\"type\":\"decimal\",\"scale\":3}"), &p,
+        err) == 0);
+    if (p != NULL)
+        CHECK(p->fields[1].scale == 3 && !p->fields[1].round);
+    pipeline_free(p);
 }
 
 static void
@@ -640,6 +703,7 @@ main(void)
     RUN(test_pipeline_example);
     RUN(test_pipeline_minimal_and_full);
     RUN(test_pipeline_errors);
+    RUN(test_pipeline_float);
     RUN(test_pipeline_file_errors);
     RUN(test_pipeline_set);
     RUN(test_pipeline_signature);
