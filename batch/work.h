@@ -4,6 +4,7 @@
 
 #include "batch/batch.h"
 #include "batch/table.h"
+#include "shared/fanout.h"
 
 /*
  * Each worker pops chunks (queue.h), parses each record with event_parse()
@@ -34,9 +35,11 @@ struct worker {
     int                 started;
     struct table       *tables;     /* one per view, pipeline order */
     struct event        ev;
-    struct buf          key;        /* the group keys of one event */
-    size_t             *koff;       /* per view: offset in key, or SIZE_MAX
-                                       when the view's where fails */
+    struct fanout       fo;         /* the rows of one event (fanout.h) */
+    int                 exploding;  /* a view explodes an array */
+    size_t             *koff;       /* per view without explode: its key's
+                                       offset in fo.keys, or SIZE_MAX when
+                                       the view's where fails */
     size_t             *klen;
 
     /* the ring: event j in slot j % WORK_RING; [slot * nviews + k] */

@@ -106,20 +106,25 @@ arena_grow(struct arena *a, size_t n)
     return block_data(b);
 }
 
+/* n bytes from the arena, valid until the next parse on this thread. */
 static void *
-arena_malloc(size_t n)
+arena_alloc(size_t n)
 {
     struct arena *a = &arena;
     char *p;
 
-    if (!a->active)
-        return malloc(n);
     n = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
     if ((size_t)(a->end - a->cur) < n)
         return arena_grow(a, n);
     p = a->cur;
     a->cur += n;
     return p;
+}
+
+static void *
+arena_malloc(size_t n)
+{
+    return arena.active ? arena_alloc(n) : malloc(n);
 }
 
 static void
@@ -473,6 +478,40 @@ exact_number(const struct field *f, const cJSON *j, int64_t *out, char *err)
     }
 }
 
+static enum reject parse_field(const struct field *f, const cJSON *root,
+    const cJSON *j, struct event_value *v, char *err);
+
+/* An array: every element of the items type, else the event is rejected
+ * naming the element ("tags[2]"). */
+static enum reject
+parse_array(const struct field *f, const cJSON *root, const cJSON *j,
+    struct event_value *v, char *err)
+{
+    char got[64], name[160];     /* a field name is <= 128 bytes */
+    struct event_value *el;
+    struct field ef = *f;
+    int n, i = 0;
+
+    if (!cJSON_IsArray(j))
+        return reject(REJECT_TYPE, err, "field \"%s\": expected an array, "
+            "got %s", f->name, describe(j, got, sizeof(got)));
+    n = cJSON_GetArraySize(j);
+    el = arena_alloc((size_t)(n > 0 ? n : 1) * sizeof(*el));
+    ef.type = f->items;
+    for (const cJSON *c = j->child; c != NULL; c = c->next, i++) {
+        memset(&el[i], 0, sizeof(el[i]));
+        if (parse_field(&ef, root, c, &el[i], err) == REJECT_NONE)
+            continue;
+        /* again, for the message: the name costs only on a reject */
+        snprintf(name, sizeof(name), "%s[%d]", f->name, i);
+        ef.name = name;
+        return parse_field(&ef, root, c, &el[i], err);
+    }
+    v->elems = el;
+    v->nelems = n;
+    return REJECT_NONE;
+}
+
 static enum reject
 parse_field(const struct field *f, const cJSON *root, const cJSON *j,
     struct event_value *v, char *err)
@@ -524,6 +563,10 @@ parse_field(const struct field *f, const cJSON *root, const cJSON *j,
             return r;
         if (check_bounds(f, j, v->num, err) != REJECT_NONE)
             return REJECT_RANGE;
+        break;
+    case FIELD_ARRAY:
+        if ((r = parse_array(f, root, j, v, err)) != REJECT_NONE)
+            return r;
         break;
     }
     v->present = 1;
@@ -676,6 +719,8 @@ event_parse(struct event *ev, const struct pipeline *p, const char *text,
         v->num = 0;
         v->str = NULL;
         v->len = 0;
+        v->elems = NULL;
+        v->nelems = 0;
         j = f->npath == 1 ? child(root, f->path[0]) :
             lookup(root, f->path, f->npath, &bad);
         if (j == NULL || cJSON_IsNull(j)) {

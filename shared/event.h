@@ -40,9 +40,12 @@ enum reject {
 
 struct event_value {
     int          present;   /* 0: absent or null (optional fields only) */
-    int64_t      num;       /* int, decimal (scaled by the field's scale), bool 0/1 */
+    int64_t      num;       /* int, decimal, float (scaled by the field's
+                               scale), bool 0/1 */
     const char  *str;       /* string fields: NUL-terminated, valid UTF-8 */
     size_t       len;
+    const struct event_value *elems;    /* array fields: the elements, */
+    int          nelems;                /* each a value of the items type */
 };
 
 struct event {

@@ -93,7 +93,7 @@ static const char *const metric_kinds[] = {"count", "sum", "min", "max",
 static const char *const cond_ops[] = {"eq", "ne", "lt", "lte", "gt", "gte",
     "in"};
 static const char *const type_names[] = {"string", "int", "decimal", "bool",
-    "float"};
+    "float", "array"};
 
 #define FLOAT_SCALE 6   /* a float's scale when it gives none */
 
@@ -653,26 +653,44 @@ load_bound(struct loader *ld, const cJSON *obj, const char *key,
     if (j == NULL)
         return 0;
     old = path_push(ld, key);
-    if (f->type != FIELD_INT && f->type != FIELD_DECIMAL &&
-        f->type != FIELD_FLOAT)
+    if (f->items != FIELD_INT && f->items != FIELD_DECIMAL &&
+        f->items != FIELD_FLOAT)
         return fail(ld, "only for int, decimal and float fields");
-    if (number_scaled(j, f->type, f->scale, out, why, sizeof(why)) != 0)
+    if (number_scaled(j, f->items, f->scale, out, why, sizeof(why)) != 0)
         return fail(ld, "%s", why);
     *has = 1;
     path_pop(ld, old);
     return 0;
 }
 
+/* A type name up to last (FIELD_ARRAY for a field, FIELD_FLOAT for items). */
+static int
+type_of(struct loader *ld, const cJSON *t, enum field_type last,
+    enum field_type *out)
+{
+    char got[64];
+
+    for (int k = FIELD_STRING; k <= (int)last && cJSON_IsString(t); k++) {
+        if (strcmp(t->valuestring, type_names[k]) == 0) {
+            *out = (enum field_type)k;
+            return 0;
+        }
+    }
+    return fail(ld, "expected \"string\", \"int\", \"decimal\", \"float\"%s, "
+        "got %s", last == FIELD_ARRAY ? ", \"bool\" or \"array\"" :
+        " or \"bool\"", describe(t, got, sizeof(got)));
+}
+
 static int
 load_field(struct loader *ld, const cJSON *j, struct field *f)
 {
-    static const char *const keys[] = {"type", "required", "scale", "round",
-        "min", "max", NULL};
+    static const char *const keys[] = {"type", "items", "required", "scale",
+        "round", "min", "max", NULL};
     const cJSON *t = j, *r;
     const char *why;
     char got[64];
     size_t old;
-    int k;
+    enum field_type vt;
 
     f->name = xstrdup(j->string);
     f->required = 1;
@@ -690,22 +708,30 @@ load_field(struct loader *ld, const cJSON *j, struct field *f)
         }
     }
     old = cJSON_IsObject(j) ? path_push(ld, "type") : ld->plen;
-    if (!cJSON_IsString(t))
-        goto badtype;
-    for (k = FIELD_STRING; k <= FIELD_FLOAT; k++) {
-        if (strcmp(t->valuestring, type_names[k]) == 0)
-            break;
+    if (type_of(ld, t, FIELD_ARRAY, &f->type) != 0)
+        return -1;
+    path_pop(ld, old);
+    f->items = f->type;
+    if (f->type == FIELD_ARRAY) {
+        /* an array is optional: a missing one is an empty one */
+        f->required = 0;
+        old = path_push(ld, "items");
+        if (member(j, "items") == NULL)
+            return fail(ld, "required for array fields");
+        if (type_of(ld, member(j, "items"), FIELD_FLOAT, &f->items) != 0)
+            return -1;
+        path_pop(ld, old);
+    } else if (member(j, "items") != NULL) {
+        path_push(ld, "items");
+        return fail(ld, "only for array fields");
     }
-    if (k > FIELD_FLOAT)
-        goto badtype;
-    f->type = (enum field_type)k;
-    if (f->type == FIELD_FLOAT) {
+    vt = f->items;
+    if (vt == FIELD_FLOAT) {
         f->scale = FLOAT_SCALE;
         f->round = 1;
     }
-    path_pop(ld, old);
     if (!cJSON_IsObject(j)) {
-        if (f->type == FIELD_DECIMAL) {
+        if (vt == FIELD_DECIMAL) {
             path_push(ld, "scale");
             return fail(ld, "required for decimal fields");
         }
@@ -722,7 +748,7 @@ load_field(struct loader *ld, const cJSON *j, struct field *f)
     }
     if ((r = member(j, "round")) != NULL) {
         old = path_push(ld, "round");
-        if (f->type != FIELD_DECIMAL)
+        if (vt != FIELD_DECIMAL)
             return fail(ld, "only for decimal fields (a float always "
                 "rounds)");
         if (!cJSON_IsBool(r))
@@ -733,9 +759,9 @@ load_field(struct loader *ld, const cJSON *j, struct field *f)
     }
     r = member(j, "scale");
     old = path_push(ld, "scale");
-    if (f->type == FIELD_DECIMAL && r == NULL)
+    if (vt == FIELD_DECIMAL && r == NULL)
         return fail(ld, "required for decimal fields");
-    if (f->type != FIELD_DECIMAL && f->type != FIELD_FLOAT && r != NULL)
+    if (vt != FIELD_DECIMAL && vt != FIELD_FLOAT && r != NULL)
         return fail(ld, "only for decimal and float fields");
     if (r != NULL) {
         if (!cJSON_IsNumber(r) || r->valuedouble != trunc(r->valuedouble) ||
@@ -751,9 +777,6 @@ load_field(struct loader *ld, const cJSON *j, struct field *f)
     if (f->has_min && f->has_max && f->min > f->max)
         return fail(ld, "min is greater than max");
     return 0;
-badtype:
-    return fail(ld, "expected \"string\", \"int\", \"decimal\", \"float\" or "
-        "\"bool\", got %s", describe(t, got, sizeof(got)));
 }
 
 static int
@@ -815,6 +838,44 @@ field_ref(struct loader *ld, const char *name)
     return i;
 }
 
+/*
+ * A field that a view groups by or filters on: an array only in the view
+ * that explodes it, where it stands for one element.
+ */
+static int
+view_field_ref(struct loader *ld, const char *name, const struct view *v,
+    const char *use)
+{
+    int i = field_ref(ld, name);
+
+    if (i >= 0 && ld->p->fields[i].type == FIELD_ARRAY && i != v->explode)
+        return fail(ld, "field \"%s\" is an array: %s it in a view that "
+            "explodes it (\"explode\": \"%s\")", name, use, name);
+    return i;
+}
+
+/* views.NAME.explode: the array field the view counts element by element. */
+static int
+load_explode(struct loader *ld, const cJSON *j, struct view *v)
+{
+    char got[64];
+    size_t old;
+
+    v->explode = -1;
+    if (j == NULL)
+        return 0;
+    old = path_push(ld, "explode");
+    if (!cJSON_IsString(j))
+        return fail(ld, "expected the name of an array field, got %s",
+            describe(j, got, sizeof(got)));
+    if ((v->explode = field_ref(ld, j->valuestring)) < 0)
+        return -1;
+    if (ld->p->fields[v->explode].type != FIELD_ARRAY)
+        return fail(ld, "field \"%s\" is not an array", j->valuestring);
+    path_pop(ld, old);
+    return 0;
+}
+
 static int
 load_group_by(struct loader *ld, const cJSON *j, struct view *v)
 {
@@ -826,7 +887,8 @@ load_group_by(struct loader *ld, const cJSON *j, struct view *v)
     size_t old = path_push(ld, "group_by");
     if (cJSON_IsString(j)) {
         v->group_by = xcalloc(1, sizeof(*v->group_by));
-        if ((v->group_by[0] = field_ref(ld, j->valuestring)) < 0)
+        if ((v->group_by[0] = view_field_ref(ld, j->valuestring, v,
+            "group by")) < 0)
             return -1;
         v->ngroup = 1;
         path_pop(ld, old);
@@ -845,7 +907,7 @@ load_group_by(struct loader *ld, const cJSON *j, struct view *v)
         if (!cJSON_IsString(c))
             return fail(ld, "expected a field name, got %s",
                 describe(c, got, sizeof(got)));
-        if ((f = field_ref(ld, c->valuestring)) < 0)
+        if ((f = view_field_ref(ld, c->valuestring, v, "group by")) < 0)
             return -1;
         for (int k = 0; k < v->ngroup; k++) {
             if (v->group_by[k] == f)
@@ -921,7 +983,8 @@ load_metric(struct loader *ld, const cJSON *j, struct metric *m)
     if (f->type != FIELD_INT && f->type != FIELD_DECIMAL &&
         f->type != FIELD_FLOAT)
         return fail(ld, "%s takes an int, decimal or float field, \"%s\" is "
-            "a %s", metric_kinds[k], fname, type_names[f->type]);
+            "%s %s", metric_kinds[k], fname, f->type == FIELD_ARRAY ? "an" :
+            "a", type_names[f->type]);
     return 0;
 bad:
     return fail(ld, "expected \"count\", \"sum(FIELD)\", \"min(FIELD)\", "
@@ -935,7 +998,7 @@ load_cond_value(struct loader *ld, const cJSON *j, const struct field *f,
 {
     char why[160], got[64];
 
-    switch (f->type) {
+    switch (f->items) {
     case FIELD_STRING:
         if (!cJSON_IsString(j))
             return fail(ld, "expected a string, got %s",
@@ -951,10 +1014,12 @@ load_cond_value(struct loader *ld, const cJSON *j, const struct field *f,
     case FIELD_INT:
     case FIELD_DECIMAL:
     case FIELD_FLOAT:
-        if (number_scaled(j, f->type, f->scale, &cv->num, why,
+        if (number_scaled(j, f->items, f->scale, &cv->num, why,
             sizeof(why)) != 0)
             return fail(ld, "%s", why);
         return 0;
+    case FIELD_ARRAY:
+        break;
     }
     return -1;
 }
@@ -1008,7 +1073,7 @@ load_where(struct loader *ld, const cJSON *j, struct view *v)
     v->where = xcalloc((size_t)(n > 0 ? n : 1), sizeof(*v->where));
     for (const cJSON *c = j->child; c != NULL; c = c->next) {
         int f;
-        if ((f = field_ref(ld, c->string)) < 0)
+        if ((f = view_field_ref(ld, c->string, v, "filter on")) < 0)
             return -1;
         size_t o = path_push(ld, c->string);
         if (!cJSON_IsObject(c)) {
@@ -1046,7 +1111,7 @@ static int
 load_view(struct loader *ld, const cJSON *j, struct view *v)
 {
     static const char *const keys[] = {"group_by", "granularity", "metrics",
-        "where", NULL};
+        "where", "explode", NULL};
     static const int nslots[] = {1, 3, 2, 2, 3};
     const cJSON *ms;
     int n, i = 0;
@@ -1056,6 +1121,7 @@ load_view(struct loader *ld, const cJSON *j, struct view *v)
         return fail(ld, "invalid view name: expected 1 to %d letters, "
             "digits, \"_\" or \"-\"", NAME_MAX_LEN);
     if (check_object(ld, j, keys) != 0 ||
+        load_explode(ld, member(j, "explode"), v) != 0 ||
         load_group_by(ld, member(j, "group_by"), v) != 0 ||
         load_granularity(ld, member(j, "granularity"), v) != 0)
         return -1;
@@ -1571,6 +1637,8 @@ sig_field(struct buf *b, const struct pipeline *p, int i)
 
     buf_printf(b, "%zu:%s/%s/%d;", strlen(f->name), f->name,
         type_names[f->type], f->scale);
+    if (f->type == FIELD_ARRAY)
+        buf_printf(b, "items:%s;", type_names[f->items]);
 }
 
 uint64_t
@@ -1605,6 +1673,10 @@ pipeline_view_signature(const struct pipeline *p, const struct view *v)
                 buf_printf(&b, "%lld,", (long long)c->vals[j].num);
         }
         buf_puts(&b, "]");
+    }
+    if (v->explode >= 0) {      /* only then: older views keep their hash */
+        buf_puts(&b, "\nexplode:");
+        sig_field(&b, p, v->explode);
     }
     for (size_t i = 0; i < b.len; i++) {
         h ^= (unsigned char)b.data[i];

@@ -26,10 +26,21 @@
  *                        finite JSON number and rounds it as written, half to
  *                        even, to its scale; a plain decimal rejects more
  *                        digits than its scale (too_many_decimals).
+ *                        {"type": "array", "items": TYPE} is a JSON array of
+ *                        values of one of those types (scale, round, min and
+ *                        max apply to each); arrays are optional unless they
+ *                        say "required": true, and missing means empty.
  *   views.NAME           {"group_by": [field...] ([]), "granularity": "1s".."1d"
  *                        (must divide one day), "metrics": {name: "count" |
- *                        "sum(f)" | "min(f)" | "max(f)" | "avg(f)"}, "where": {...}}
+ *                        "sum(f)" | "min(f)" | "max(f)" | "avg(f)"}, "where": {...},
+ *                        "explode": field}
  *                        sum/min/max/avg take int, decimal or float fields.
+ *   views.NAME.explode   string: an array field; the view counts the event
+ *                        once per element, with the element in the array's
+ *                        place for group_by and where (duplicates count
+ *                        twice, a missing or empty array nowhere). An array
+ *                        field can be grouped by or filtered on only in the
+ *                        view that explodes it; metrics never take one.
  *   views.NAME.where     object field -> condition, all must hold; a condition
  *                        is a value (equality) or an object of operators
  *                        "eq","ne","lt","lte","gt","gte" (value) and "in"
@@ -63,13 +74,14 @@
  */
 
 enum field_type { FIELD_STRING, FIELD_INT, FIELD_DECIMAL, FIELD_BOOL,
-    FIELD_FLOAT };
+    FIELD_FLOAT, FIELD_ARRAY };
 
 struct field {
     char            *name;      /* dotted name as written, "sentiment.score" */
     char           **path;      /* name split at dots */
     int              npath;
     enum field_type  type;
+    enum field_type  items;     /* array: its elements' type; else = type */
     int              scale;     /* decimal, float: fractional digits; else 0 */
     int              round;     /* float, or decimal with "round": true:
                                    numbers are rounded from their text */
@@ -111,6 +123,7 @@ struct view {
     int            nslots;      /* row length in int64 slots */
     struct cond   *where;
     int            nwhere;
+    int            explode;     /* field index of the exploded array, or -1 */
 };
 
 struct pipeline {

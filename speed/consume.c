@@ -6,7 +6,6 @@
 
 #include <cjson/cJSON.h>
 
-#include "shared/agg.h"
 #include "shared/buf.h"
 #include "shared/err.h"
 #include "shared/jsonnum.h"
@@ -502,41 +501,18 @@ archive_record(struct speed *sp, const rd_kafka_message_t *m)
 static enum reject
 apply(struct speed *sp, char *msg)
 {
-    const struct pipeline *p = sp->p;
-    size_t len[64], *off = sp->keyoff;
-    size_t *lens = p->nviews <= 64 ? len : xmalloc(sizeof(size_t) *
-        (size_t)p->nviews);
-    int i;
+    int v;
 
-    buf_clear(&sp->key);
-    for (i = 0; i < p->nviews; i++) {
-        off[i] = (size_t)-1;
-        if (!event_match(&sp->ev, &p->views[i]))
-            continue;
-        off[i] = sp->key.len;
-        if (key_encode_event(&sp->key, p, &p->views[i], &sp->ev) != 0) {
-            snprintf(msg, ERR_LEN, "group key of view %s is longer than %d "
-                "bytes", p->views[i].name, KEY_MAX);
-            if (lens != len)
-                free(lens);
-            return REJECT_RANGE;
-        }
-        lens[i] = sp->key.len - off[i];
+    switch (delta_add_event(sp->delta, &sp->ev, &v)) {
+    case 0:
+        return REJECT_NONE;
+    case DELTA_KEY_TOO_LONG:
+        snprintf(msg, ERR_LEN, "group key of view %s is longer than %d "
+            "bytes", sp->p->views[v].name, KEY_MAX);
+        return REJECT_RANGE;
+    default:
+        fatalx("view %s: sum overflow in a micro-batch", sp->p->views[v].name);
     }
-    for (i = 0; i < p->nviews; i++) {
-        const struct view *v = &p->views[i];
-        int64_t *row;
-
-        if (off[i] == (size_t)-1)
-            continue;
-        row = delta_row(sp->delta, i, sp->key.data + off[i], lens[i],
-            ts_bucket(sp->ev.time, v->granularity));
-        if (agg_row_add(v, row, &sp->ev) != 0)
-            fatalx("view %s: sum overflow in a micro-batch", v->name);
-    }
-    if (lens != len)
-        free(lens);
-    return REJECT_NONE;
 }
 
 static void

@@ -555,6 +555,21 @@ gen_value(struct produce *pr, const struct field *f, struct buf *b)
         v = rnd_range(pr, lo, hi);
         buf_puts(b, dec_format(v, f->scale, num, sizeof(num)));
         break;
+    case FIELD_ARRAY: {
+        /* zero to three elements, a repeat now and then */
+        struct field ef = *f;
+
+        ef.type = f->items;
+        ef.required = 1;
+        buf_putc(b, '[');
+        for (int i = 0, n = (int)(rnd(pr) % 4); i < n; i++) {
+            if (i > 0)
+                buf_putc(b, ',');
+            (void)gen_value(pr, &ef, b);
+        }
+        buf_putc(b, ']');
+        break;
+    }
     }
     return 0;
 }

@@ -664,6 +664,70 @@ test_event_float(void)
     pipeline_free(p);
 }
 
+/* Arrays: every element typed, a reject names the element. */
+static void
+test_event_array(void)
+{
+    static const struct {
+        const char  *line;      /* after the time, pair and last */
+        enum reject  r;
+        int          n;         /* tags: elements, -1 absent */
+        const char  *msg;
+    } cases[] = {
+        {"\"tags\":[\"btc\",\"eth\",\"btc\"]", REJECT_NONE, 3, NULL},
+        {"\"tags\":[]", REJECT_NONE, 0, NULL},
+        {"\"x\":1", REJECT_NONE, -1, NULL},
+        {"\"tags\":null", REJECT_NONE, -1, NULL},
+        {"\"tags\":[\"btc\",5]", REJECT_TYPE, 0, "field \"tags[1]\": "
+            "expected a string, got 5"},
+        {"\"tags\":[\"btc\",null]", REJECT_TYPE, 0, "field \"tags[1]\": "
+            "expected a string, got null"},
+        {"\"tags\":\"btc\"", REJECT_TYPE, 0, "field \"tags\": expected an "
+            "array, got \"btc\""},
+        {"\"levels\":[0.25,0.35,2e1]", REJECT_NONE, -1, NULL},
+        {"\"levels\":[1,-0.5]", REJECT_RANGE, -1, "field \"levels[1]\": "
+            "expected a number >= 0, got -0.5"},
+        {"\"levels\":[1,\"2\"]", REJECT_TYPE, -1, "field \"levels[1]\": "
+            "expected a number, got \"2\""},
+    };
+    struct pipeline *p = load_fixture("seed.json");
+    char line[256], err[ERR_LEN];
+    struct event ev;
+
+    event_init(&ev, p);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        enum reject r;
+
+        snprintf(line, sizeof(line), "{" T0 ",\"pair\":\"p\",\"last\":1,%s}",
+            cases[i].line);
+        err[0] = '\0';
+        r = event_parse(&ev, p, line, strlen(line), -1, err);
+        if (r != cases[i].r || (cases[i].msg != NULL &&
+            strcmp(err, cases[i].msg) != 0))
+            printf("  case %zu %s: %s \"%s\"\n", i, cases[i].line,
+                event_reject_name(r), err);
+        CHECK(r == cases[i].r);
+        if (cases[i].msg != NULL)
+            CHECK_STREQ(err, cases[i].msg);
+        if (r != REJECT_NONE)
+            continue;
+        CHECK(ev.vals[5].present == (cases[i].n >= 0));
+        CHECK(ev.vals[5].nelems == (cases[i].n > 0 ? cases[i].n : 0));
+    }
+    /* the values: strings, and floats rounded at the scale */
+    snprintf(line, sizeof(line), "{" T0 ",\"pair\":\"p\",\"last\":1,"
+        "\"tags\":[\"btc\",\"\u00e9th\"],\"levels\":[0.25,0.35,2e1]}");
+    CHECK(event_parse(&ev, p, line, strlen(line), -1, err) == REJECT_NONE);
+    CHECK(ev.vals[5].nelems == 2 && ev.vals[5].elems[1].present);
+    CHECK_STREQ(ev.vals[5].elems[0].str, "btc");
+    CHECK_STREQ(ev.vals[5].elems[1].str, "\xc3\xa9th");
+    CHECK(ev.vals[5].elems[1].len == 4);
+    CHECK(ev.vals[6].nelems == 3 && ev.vals[6].elems[0].num == 2 &&
+        ev.vals[6].elems[1].num == 4 && ev.vals[6].elems[2].num == 200);
+    event_reset(&ev);
+    pipeline_free(p);
+}
+
 int
 main(void)
 {
@@ -677,6 +741,7 @@ main(void)
     RUN(test_event_nested);
     RUN(test_event_match);
     RUN(test_event_float);
+    RUN(test_event_array);
     RUN(test_event_reject_fields);
     RUN(test_event_threads);
     RUN(test_event_foreign_hooks);      /* last: it changes cJSON's hooks */

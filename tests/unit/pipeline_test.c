@@ -282,10 +282,10 @@ test_pipeline_errors(void)
             "shop.json: event.fields: expected an object, got an array"},
         {HEAD "\"event\":{\"time\":\"t\",\"fields\":{\"a\":\"text\"}}}",
             "shop.json: event.fields.a: expected \"string\", \"int\", "
-            "\"decimal\", \"float\" or \"bool\", got \"text\""},
+            "\"decimal\", \"float\", \"bool\" or \"array\", got \"text\""},
         {HEAD "\"event\":{\"time\":\"t\",\"fields\":{\"a\":{\"type\":1}}}}",
             "shop.json: event.fields.a.type: expected \"string\", \"int\", "
-            "\"decimal\", \"float\" or \"bool\", got 1"},
+            "\"decimal\", \"float\", \"bool\" or \"array\", got 1"},
         {HEAD "\"event\":{\"time\":\"t\",\"fields\":{\"a\":{}}}}",
             "shop.json: event.fields.a.type: required"},
         {HEAD "\"event\":{\"time\":\"t\",\"fields\":{\"amount\":\"decimal\"}}}",
@@ -514,6 +514,89 @@ test_pipeline_float(void)
     pipeline_free(p);
 }
 
+/* A file with field "f" declared as def and one view "v" with body. */
+#define ARRAY_VIEW(def, body) HEAD "\"event\":{\"time\":\"ts\",\"fields\":{" \
+    "\"s\":\"string\",\"f\":" def "}},\"views\":{\"v\":{" \
+    "\"granularity\":\"1h\"," body "}}}"
+#define TAGS "{\"type\":\"array\",\"items\":\"string\"}"
+
+/* Array fields and explode. */
+static void
+test_pipeline_array(void)
+{
+    static const struct {
+        const char *json;
+        const char *err;        /* NULL: loads */
+    } cases[] = {
+        {FIELD_F(TAGS), NULL},
+        {FIELD_F("{\"type\":\"array\",\"items\":\"float\",\"scale\":2,"
+            "\"min\":0,\"required\":true}"), NULL},
+        {FIELD_F("{\"type\":\"array\"}"),
+            "shop.json: event.fields.f.items: required for array fields"},
+        {FIELD_F("\"array\""),
+            "shop.json: event.fields.f.items: required for array fields"},
+        {FIELD_F("{\"type\":\"array\",\"items\":\"array\"}"),
+            "shop.json: event.fields.f.items: expected \"string\", \"int\", "
+            "\"decimal\", \"float\" or \"bool\", got \"array\""},
+        {FIELD_F("{\"type\":\"string\",\"items\":\"string\"}"),
+            "shop.json: event.fields.f.items: only for array fields"},
+        {FIELD_F("{\"type\":\"array\",\"items\":\"decimal\"}"),
+            "shop.json: event.fields.f.scale: required for decimal fields"},
+        {FIELD_F("{\"type\":\"array\",\"items\":\"string\",\"min\":1}"),
+            "shop.json: event.fields.f.min: only for int, decimal and float "
+            "fields"},
+        {ARRAY_VIEW(TAGS, "\"explode\":\"f\",\"group_by\":[\"s\",\"f\"],"
+            "\"where\":{\"f\":{\"in\":[\"a\",\"b\"]}},"
+            "\"metrics\":{\"c\":\"count\"}"), NULL},
+        {ARRAY_VIEW(TAGS, "\"explode\":\"f\",\"metrics\":{\"c\":\"count\"}"),
+            NULL},
+        {ARRAY_VIEW(TAGS, "\"explode\":\"s\",\"metrics\":{\"c\":\"count\"}"),
+            "shop.json: views.v.explode: field \"s\" is not an array"},
+        {ARRAY_VIEW(TAGS, "\"explode\":\"x\",\"metrics\":{\"c\":\"count\"}"),
+            "shop.json: views.v.explode: unknown field \"x\""},
+        {ARRAY_VIEW(TAGS, "\"explode\":[\"f\"],\"metrics\":{\"c\":\"count\"}"),
+            "shop.json: views.v.explode: expected the name of an array field, "
+            "got an array"},
+        {ARRAY_VIEW(TAGS, "\"group_by\":[\"f\"],\"metrics\":{\"c\":\"count\"}"),
+            "shop.json: views.v.group_by[0]: field \"f\" is an array: group by "
+            "it in a view that explodes it (\"explode\": \"f\")"},
+        {ARRAY_VIEW(TAGS, "\"where\":{\"f\":\"a\"},\"metrics\":{\"c\":\"count\"}"),
+            "shop.json: views.v.where: field \"f\" is an array: filter on it "
+            "in a view that explodes it (\"explode\": \"f\")"},
+        {ARRAY_VIEW(TAGS, "\"explode\":\"f\",\"where\":{\"f\":1},"
+            "\"metrics\":{\"c\":\"count\"}"),
+            "shop.json: views.v.where.f: expected a string, got 1"},
+        {ARRAY_VIEW(TAGS, "\"explode\":\"f\",\"metrics\":{\"c\":\"max(f)\"}"),
+            "shop.json: views.v.metrics.c: max takes an int, decimal or float "
+            "field, \"f\" is an array"},
+    };
+    char err[ERR_LEN];
+    struct pipeline *p = NULL;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int rc = load_text(cases[i].json, &p, err);
+
+        if ((rc == 0) != (cases[i].err == NULL) || (cases[i].err != NULL &&
+            strcmp(err, cases[i].err) != 0))
+            printf("  case %zu: rc %d\n    got  %s\n    want %s\n", i, rc,
+                err, cases[i].err != NULL ? cases[i].err : "(loads)");
+        CHECK((rc == 0) == (cases[i].err == NULL));
+        if (cases[i].err != NULL)
+            CHECK_STREQ(err, cases[i].err);
+        pipeline_free(p);
+        p = NULL;
+    }
+    CHECK(load_text(ARRAY_VIEW(TAGS, "\"explode\":\"f\",\"group_by\":[\"f\"],"
+        "\"metrics\":{\"c\":\"count\"}"), &p, err) == 0);
+    if (p != NULL) {
+        CHECK(p->fields[1].type == FIELD_ARRAY &&
+            p->fields[1].items == FIELD_STRING && !p->fields[1].required);
+        CHECK(p->fields[0].items == FIELD_STRING);
+        CHECK(p->views[0].explode == 1);
+    }
+    pipeline_free(p);
+}
+
 static void
 test_pipeline_file_errors(void)
 {
@@ -704,6 +787,7 @@ main(void)
     RUN(test_pipeline_minimal_and_full);
     RUN(test_pipeline_errors);
     RUN(test_pipeline_float);
+    RUN(test_pipeline_array);
     RUN(test_pipeline_file_errors);
     RUN(test_pipeline_set);
     RUN(test_pipeline_signature);
