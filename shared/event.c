@@ -14,6 +14,7 @@
 
 #include "shared/buf.h"
 #include "shared/dec.h"
+#include "shared/derive.h"
 #include "shared/err.h"
 #include "shared/event.h"
 #include "shared/jsonnum.h"
@@ -126,6 +127,7 @@ arena_malloc(size_t n)
 {
     return arena.active ? arena_alloc(n) : malloc(n);
 }
+
 
 static void
 arena_free(void *p)
@@ -640,6 +642,16 @@ event_init(struct event *ev, const struct pipeline *p)
     ev->nvals = p->nfields;
 }
 
+void *
+event_alloc(size_t n)
+{
+    if (arena.first == NULL) {
+        (void)pthread_once(&hooks_once, hooks_install);
+        arena_reset(&arena);
+    }
+    return arena_alloc(n);
+}
+
 void
 event_reset(struct event *ev)
 {
@@ -721,6 +733,8 @@ event_parse(struct event *ev, const struct pipeline *p, const char *text,
         v->len = 0;
         v->elems = NULL;
         v->nelems = 0;
+        if (f->computed)
+            continue;   /* event.derive sets it below */
         j = f->npath == 1 ? child(root, f->path[0]) :
             lookup(root, f->path, f->npath, &bad);
         if (j == NULL || cJSON_IsNull(j)) {
@@ -734,6 +748,8 @@ event_parse(struct event *ev, const struct pipeline *p, const char *text,
         if ((r = parse_field(f, root, j, v, err)) != REJECT_NONE)
             return r;
     }
+    if (p->nderives > 0 && (r = derive_event(p, ev, err)) != REJECT_NONE)
+        return r;
     return parse_time(ev, p, root, fallback_time, err);
 }
 

@@ -74,6 +74,13 @@ void event_reset(struct event *ev);
 enum reject event_parse(struct event *ev, const struct pipeline *p,
     const char *text, size_t len, int64_t fallback_time, char *err);
 
+/*
+ * n bytes from this thread's event arena, for values made from an event
+ * (derive.c): valid until the next event_parse() or event_reset() on the
+ * thread, like the event's own values. Never fails (aborts on OOM).
+ */
+void *event_alloc(size_t n);
+
 /* Nonzero when ev satisfies every condition of v's where. */
 int event_match(const struct event *ev, const struct view *v);
 

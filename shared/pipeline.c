@@ -12,6 +12,7 @@
 
 #include "shared/buf.h"
 #include "shared/dec.h"
+#include "shared/derive.h"
 #include "shared/err.h"
 #include "shared/mem.h"
 #include "shared/pipeline.h"
@@ -694,6 +695,7 @@ load_field(struct loader *ld, const cJSON *j, struct field *f)
 
     f->name = xstrdup(j->string);
     f->required = 1;
+    f->derive = -1;
     if ((f->npath = split_path(f->name, &f->path, &why)) < 0) {
         f->npath = 0;
         return fail(ld, "invalid field name: %s", why);
@@ -779,10 +781,35 @@ load_field(struct loader *ld, const cJSON *j, struct field *f)
     return 0;
 }
 
+/* event.derive: each entry compiled by derive.c, in file order. */
+static int
+load_derive(struct loader *ld, const cJSON *d)
+{
+    char at[16], why[ERR_LEN];
+    size_t old;
+
+    if (d == NULL)
+        return 0;
+    old = path_push(ld, "derive");
+    if (check_object(ld, d, NULL) != 0)
+        return -1;
+    for (const cJSON *c = d->child; c != NULL; c = c->next) {
+        size_t o = path_push(ld, c->string);
+        if (derive_load(ld->p, c->string, c, at, why) != 0) {
+            if (at[0] != '\0')
+                path_push(ld, at);
+            return fail(ld, "%s", why);
+        }
+        path_pop(ld, o);
+    }
+    path_pop(ld, old);
+    return 0;
+}
+
 static int
 load_event(struct loader *ld, const cJSON *ev)
 {
-    static const char *const keys[] = {"time", "fields", NULL};
+    static const char *const keys[] = {"time", "fields", "derive", NULL};
     struct pipeline *p = ld->p;
     const cJSON *fields;
     const char *why;
@@ -819,6 +846,8 @@ load_event(struct loader *ld, const cJSON *ev)
         }
         path_pop(ld, fold);
     }
+    if (load_derive(ld, member(ev, "derive")) != 0)
+        return -1;
     path_pop(ld, old);
     return 0;
 }
@@ -1522,6 +1551,7 @@ pipeline_free(struct pipeline *p)
         free_path(p->fields[i].path, p->fields[i].npath);
     }
     free(p->fields);
+    derive_free(p->derives, p->nderives);
     for (int i = 0; i < p->nviews; i++)
         free_view(&p->views[i]);
     free(p->views);
@@ -1639,6 +1669,9 @@ sig_field(struct buf *b, const struct pipeline *p, int i)
         type_names[f->type], f->scale);
     if (f->type == FIELD_ARRAY)
         buf_printf(b, "items:%s;", type_names[f->items]);
+    if (f->derive >= 0)         /* only then: older views keep their hash */
+        buf_printf(b, "derive:%zu:%s;", strlen(p->derives[f->derive].src),
+            p->derives[f->derive].src);
 }
 
 uint64_t

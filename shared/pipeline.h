@@ -30,6 +30,15 @@
  *                        values of one of those types (scale, round, min and
  *                        max apply to each); arrays are optional unless they
  *                        say "required": true, and missing means empty.
+ *   event.derive         object name -> expression ("upper(city)",
+ *                        "split(pair, '/', 0)") or {"expr", "required"
+ *                        [false]}: fields computed in file order from the
+ *                        declared fields and earlier entries, with upper,
+ *                        lower, trim, substr, split, concat, coalesce and
+ *                        [index] (derive.h). A name of a declared field
+ *                        overwrites it (same type; its "required" holds);
+ *                        a new name adds a field of the result's type. A
+ *                        value that cannot be computed is missing.
  *   views.NAME           {"group_by": [field...] ([]), "granularity": "1s".."1d"
  *                        (must divide one day), "metrics": {name: "count" |
  *                        "sum(f)" | "min(f)" | "max(f)" | "avg(f)"}, "where": {...},
@@ -86,6 +95,9 @@ struct field {
     int              round;     /* float, or decimal with "round": true:
                                    numbers are rounded from their text */
     int              required;
+    int              derive;    /* the event.derive entry that sets it
+                                   (index into pipeline.derives), or -1 */
+    int              computed;  /* 1: not read from the event, only derived */
     int              has_min, has_max;
     int64_t          min, max;  /* scaled like values */
 };
@@ -126,6 +138,8 @@ struct view {
     int            explode;     /* field index of the exploded array, or -1 */
 };
 
+struct derive;                  /* derive.h */
+
 struct pipeline {
     char          *path;        /* the file it was loaded from */
     char          *name;
@@ -133,8 +147,10 @@ struct pipeline {
     char          *time_field;  /* dotted name */
     char         **time_path;
     int            ntime_path;
-    struct field  *fields;      /* in file order */
+    struct field  *fields;      /* in file order, then the derived ones */
     int            nfields;
+    struct derive *derives;     /* event.derive, in file order */
+    int            nderives;
     struct view   *views;       /* in file order */
     int            nviews;
 

@@ -629,8 +629,10 @@ generate(struct produce *pr)
     pr->root = xcalloc(1, sizeof(*pr->root));
     pr->root->field = -1;
     node_add(pr->root, p->time_path, p->ntime_path, -2);
-    for (int i = 0; i < p->nfields; i++)
-        node_add(pr->root, p->fields[i].path, p->fields[i].npath, i);
+    for (int i = 0; i < p->nfields; i++) {
+        if (!p->fields[i].computed)     /* derived: not in the input */
+            node_add(pr->root, p->fields[i].path, p->fields[i].npath, i);
+    }
     while (!done(pr)) {
         buf_clear(&pr->out);
         buf_clear(&pr->keybuf);

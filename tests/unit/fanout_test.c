@@ -136,10 +136,31 @@ test_fanout_too_long(void)
     pipeline_free(p);
 }
 
+/* Derived fields group, filter and explode like declared ones. */
+static void
+test_fanout_derived(void)
+{
+    struct pipeline *p = load_fixture("derive.json");
+    struct buf out;
+
+    buf_init(&out);
+    rows_of(p, "\"city\":\"Lyon\",\"pair\":\"a/b\",\"text\":\"x,y,x\","
+        "\"amount\":1", &out);
+    CHECK_STREQ(out.data, "by_symbol {\"symbol\":\"a\",\"country\":"
+        "\"unknown\"}|by_part {\"parts\":\"x\"}|by_part {\"parts\":\"y\"}"
+        "|by_part {\"parts\":\"x\"}");
+    /* where on a derived field: lower(city) */
+    rows_of(p, "\"city\":\"NOWHERE\",\"pair\":\"a/b\"", &out);
+    CHECK_STREQ(out.data, "");
+    buf_reset(&out);
+    pipeline_free(p);
+}
+
 int
 main(void)
 {
     RUN(test_fanout_explode);
     RUN(test_fanout_too_long);
+    RUN(test_fanout_derived);
     return test_report();
 }
