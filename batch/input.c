@@ -46,6 +46,8 @@ add_file(struct batch *b, struct seen *s, const char *path,
     b->inputs[b->ninputs].path = xstrdup(path);
     b->inputs[b->ninputs].size = S_ISREG(sb->st_mode) ?
         (uint64_t)sb->st_size : 0;
+    b->inputs[b->ninputs].mtime = (int64_t)sb->st_mtim.tv_sec * 1000 +
+        sb->st_mtim.tv_nsec / 1000000;
     b->total_bytes += b->inputs[b->ninputs].size;
     b->ninputs++;
 }

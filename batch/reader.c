@@ -32,6 +32,7 @@ struct scan {                   /* JSON array scanner, between blocks */
     int         depth, instr, esc;
     int64_t     line;           /* current line, 1-based */
     int64_t     start_line;     /* of the current element */
+    int64_t     nelem;          /* elements of the current array so far */
     size_t      start;          /* its offset in the chunk */
     uint64_t    elen;           /* its bytes before the current span */
     uint64_t    clen;           /* its bytes up to the last non-blank one */
@@ -92,7 +93,7 @@ push(struct rd *r, struct chunk *c)
 }
 
 static void
-add_rec(struct chunk *c, size_t off, size_t len, int64_t line,
+add_rec(struct chunk *c, size_t off, size_t len, int64_t line, int64_t elem,
     uint64_t toolong)
 {
     if (c->nrecs == c->recap) {
@@ -102,6 +103,7 @@ add_rec(struct chunk *c, size_t off, size_t len, int64_t line,
     c->recs[c->nrecs].off = off;
     c->recs[c->nrecs].len = len;
     c->recs[c->nrecs].line = line;
+    c->recs[c->nrecs].elem = elem;
     c->recs[c->nrecs].toolong = toolong;
     c->nrecs++;
     c->has_recs = 1;
@@ -141,7 +143,7 @@ skip_line(struct rd *r, struct chunk **pc)
     next->len = rest;
     c->len = keep;
     c->nlines = 1;
-    add_rec(c, 0, keep, 1, total);
+    add_rec(c, 0, keep, 1, -1, total);
     push(r, c);
     *pc = next;
     return 0;
@@ -241,7 +243,10 @@ elem_end(struct rd *r, struct scan *s, struct chunk **pc)
     size_t len = (size_t)(s->toolong ?
         (s->clen < EVENT_RAW_MAX ? s->clen : EVENT_RAW_MAX) : s->clen);
 
-    add_rec(c, s->start, len, s->start_line, s->toolong ? s->clen : 0);
+    /* rejects name an element by its index: a one-line array has no
+     * other way to tell them apart */
+    add_rec(c, s->start, len, s->start_line,
+        s->state == A_ELEM ? s->nelem++ : -1, s->toolong ? s->clen : 0);
     c->len = s->start + len;
     if (c->nrecs >= MAX_RECS) {
         struct chunk *next = take(r);
@@ -290,6 +295,7 @@ scan_block(struct rd *r, struct scan *s, struct chunk **pc, const char *p,
             if (ch == '[') {
                 s->state = A_EXPECT;
                 s->comma = 0;
+                s->nelem = 0;
                 continue;
             }
             elem_begin(s, *pc, A_LINE);

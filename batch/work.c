@@ -30,6 +30,7 @@ note_reject(struct worker *w, struct chunk *c, int64_t line, enum reject r,
     }
     event_reject_fields(&c->rj, r, msg, raw, rawlen);
     c->rjs[c->nrjs].line = line;
+    c->rjs[c->nrjs].elem = w->elem;
     c->rjs[c->nrjs].off = off;
     c->rjs[c->nrjs].len = c->rj.len - off;
     c->nrjs++;
@@ -178,7 +179,8 @@ do_record(struct worker *w, struct chunk *c, const char *text, size_t len,
         continue;
     if (i == len && !c->has_recs)
         return 0;   /* blank line */
-    r = event_parse(&w->ev, p, text, len, -1, err);
+    r = event_parse(&w->ev, p, text, len, b->default_mtime ?
+        b->inputs[c->file].mtime : b->default_time, err);
     if (r != REJECT_NONE) {
         note_reject(w, c, line, r, err, text, len);
         return 0;
@@ -229,6 +231,7 @@ do_chunk(struct worker *w, struct chunk *c)
         for (size_t i = 0; i < c->nrecs; i++) {
             const struct rec *r = &c->recs[i];
 
+            w->elem = r->elem;
             if (do_record(w, c, c->data + r->off, r->len, r->line,
                 r->toolong) != 0)
                 return -1;
@@ -238,6 +241,7 @@ do_chunk(struct worker *w, struct chunk *c)
     const char *p = c->data, *end = c->data + c->len;
     int64_t line = 0;
 
+    w->elem = -1;
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *e = nl != NULL ? nl : end;

@@ -35,6 +35,7 @@ struct worker {
     int                 started;
     struct table       *tables;     /* one per view, pipeline order */
     struct event        ev;
+    int64_t             elem;       /* the record's array index, or -1 */
     struct fanout       fo;         /* the rows of one event (fanout.h) */
     int                 exploding;  /* a view explodes an array */
     size_t             *koff;       /* per view without explode: its key's

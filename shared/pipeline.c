@@ -49,7 +49,8 @@ enum set_type {
     SET_DURATION,   /* duration in [lo, hi] ms, "0s" allowed when lo == 0 */
     SET_START,      /* "earliest" | "latest" */
     SET_LOSS,       /* "fail" | "skip" */
-    SET_LISTEN      /* "ADDR:PORT" */
+    SET_LISTEN,     /* "ADDR:PORT" */
+    SET_DEFTIME     /* "mtime", a time, or "none" (NULL) */
 };
 
 struct setting {
@@ -64,6 +65,7 @@ struct setting {
 static const struct setting settings[] = {
     {"store", SET_STR, OFF(store), 0, 0},
     {"batch.rejects", SET_STR, OFF(batch.rejects), 0, 0},
+    {"batch.default_time", SET_DEFTIME, OFF(batch.default_time), 0, 0},
     {"speed.brokers", SET_STR, OFF(speed.brokers), 0, 0},
     {"speed.topic", SET_OPTSTR, OFF(speed.topic), 0, 0},
     {"speed.group", SET_STR, OFF(speed.group), 0, 0},
@@ -532,6 +534,10 @@ setting_expect(const struct setting *s, char *buf, size_t size)
     case SET_LISTEN:
         snprintf(buf, size, "ADDR:PORT such as \"127.0.0.1:8080\"");
         break;
+    case SET_DEFTIME:
+        snprintf(buf, size, "\"mtime\", \"none\", or an RFC 3339 time or "
+            "epoch seconds");
+        break;
     }
 }
 
@@ -596,6 +602,16 @@ setting_store(struct pipeline *p, const struct setting *s, const char *text)
         *dst = xstrdup(text);
         return 0;
     }
+    case SET_DEFTIME: {
+        char **dst = (char **)(void *)base;
+        if (strcmp(text, "mtime") != 0 && strcmp(text, "none") != 0 &&
+            *text != '\0' && (ts_param_parse(text, &v) != 0 || v < 0))
+            return -1;
+        free(*dst);
+        *dst = *text == '\0' || strcmp(text, "none") == 0 ? NULL :
+            xstrdup(text);
+        return 0;
+    }
     }
     return -1;
 }
@@ -622,7 +638,7 @@ setting_load(struct loader *ld, const struct setting *s, const cJSON *j)
     char expect[128], got[64], num[32];
     const char *text;
 
-    if (s->type == SET_INT) {
+    if (s->type == SET_INT || (s->type == SET_DEFTIME && cJSON_IsNumber(j))) {
         if (!cJSON_IsNumber(j) || j->valuedouble != trunc(j->valuedouble) ||
             fabs(j->valuedouble) > 1e15)
             goto bad;
@@ -1211,9 +1227,10 @@ load_views(struct loader *ld, const cJSON *vs)
 static int
 load_batch(struct loader *ld, const cJSON *b)
 {
-    static const char *const keys[] = {"inputs", "rejects", NULL};
+    static const char *const keys[] = {"inputs", "rejects", "default_time",
+        NULL};
     struct pipeline *p = ld->p;
-    const cJSON *in;
+    const cJSON *in, *dt;
     char got[64];
     int n, i = 0;
 
@@ -1223,6 +1240,12 @@ load_batch(struct loader *ld, const cJSON *b)
     if (check_object(ld, b, keys) != 0 ||
         get_string(ld, b, "rejects", 0, 1, &p->batch.rejects) != 0)
         return -1;
+    if ((dt = member(b, "default_time")) != NULL) {
+        size_t o = path_push(ld, "default_time");
+        if (setting_load(ld, setting_find("batch.default_time"), dt) != 0)
+            return -1;
+        path_pop(ld, o);
+    }
     in = member(b, "inputs");
     if (in != NULL) {
         size_t o = path_push(ld, "inputs");
@@ -1559,6 +1582,7 @@ pipeline_free(struct pipeline *p)
         free(p->batch.inputs[i]);
     free(p->batch.inputs);
     free(p->batch.rejects);
+    free(p->batch.default_time);
     free(p->speed.brokers);
     free(p->speed.topic);
     free(p->speed.group);

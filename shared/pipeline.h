@@ -58,6 +58,9 @@
  *   batch.inputs         array of paths, directories or globs (or one string)
  *   batch.rejects        string: JSON Lines file for rejected lines
  *                        [STORE/rejects/batch.jsonl]
+ *   batch.default_time   string: the time of events without one: "mtime"
+ *                        (their file's modification time), an RFC 3339 time
+ *                        or epoch seconds, or "none" (bad_time) ["none"]
  *   speed.brokers        string ["localhost:9092"]
  *   speed.topic          string (required to run lambda-speed)
  *   speed.group          string ["lambdakit-" NAME]
@@ -158,6 +161,7 @@ struct pipeline {
         char     **inputs;
         int        ninputs;
         char      *rejects;
+        char      *default_time;    /* "mtime", a time; NULL: none */
     } batch;
 
     struct {
@@ -202,7 +206,8 @@ void pipeline_free(struct pipeline *p);
 
 /*
  * Override one scalar setting by its dotted key, from a flag or an
- * environment variable: "store", "batch.rejects", any scalar key under
+ * environment variable: "store", "batch.rejects", "batch.default_time",
+ * any scalar key under
  * "speed." or "serving." (value parsed by the key's type: durations, ints,
  * enums). Returns 0, or -1 with err naming the key, the value and what was
  * expected.

@@ -597,6 +597,46 @@ test_pipeline_array(void)
     pipeline_free(p);
 }
 
+/* batch.default_time: in the file, and as an override. */
+static void
+test_pipeline_default_time(void)
+{
+    char err[ERR_LEN];
+    struct pipeline *p = NULL;
+
+    CHECK(load_text(HEAD EV ",\"batch\":{\"default_time\":\"mtime\"}}", &p,
+        err) == 0);
+    if (p == NULL)
+        return;
+    CHECK_STREQ(p->batch.default_time, "mtime");
+    CHECK(pipeline_set(p, "batch.default_time", "2026-01-01T00:00:00Z",
+        err) == 0);
+    CHECK_STREQ(p->batch.default_time, "2026-01-01T00:00:00Z");
+    CHECK(pipeline_set(p, "batch.default_time", "1767225600", err) == 0);
+    CHECK(pipeline_set(p, "batch.default_time", "none", err) == 0);
+    CHECK(p->batch.default_time == NULL);
+    CHECK(pipeline_set(p, "batch.default_time", "now", err) == -1);
+    CHECK_STREQ(err, "batch.default_time: expected \"mtime\", \"none\", or an "
+        "RFC 3339 time or epoch seconds, got \"now\"");
+    pipeline_free(p);
+    p = NULL;
+    CHECK(load_text(HEAD EV "}", &p, err) == 0);
+    if (p != NULL)
+        CHECK(p->batch.default_time == NULL);
+    pipeline_free(p);
+    p = NULL;
+    CHECK(load_text(HEAD EV ",\"batch\":{\"default_time\":1767225600}}", &p,
+        err) == 0);
+    if (p != NULL)
+        CHECK_STREQ(p->batch.default_time, "1767225600");
+    pipeline_free(p);
+    p = NULL;
+    CHECK(load_text(HEAD EV ",\"batch\":{\"default_time\":true}}", &p, err) ==
+        -1);
+    CHECK_STREQ(err, "shop.json: batch.default_time: expected \"mtime\", "
+        "\"none\", or an RFC 3339 time or epoch seconds, got true");
+}
+
 static void
 test_pipeline_file_errors(void)
 {
@@ -788,6 +828,7 @@ main(void)
     RUN(test_pipeline_errors);
     RUN(test_pipeline_float);
     RUN(test_pipeline_array);
+    RUN(test_pipeline_default_time);
     RUN(test_pipeline_file_errors);
     RUN(test_pipeline_set);
     RUN(test_pipeline_signature);
