@@ -65,6 +65,7 @@ struct input {
     char     *path;
     uint64_t  size;         /* bytes on disk, for progress */
     int64_t   mtime;        /* modification time, ms since the epoch */
+    struct csv_header *csv; /* a CSV input's header (reader.c), or NULL */
 };
 
 struct batch_stats {
@@ -80,6 +81,7 @@ struct batch_stats {
     int64_t rows;           /* base rows written */
 };
 
+struct csv_header;
 struct worker;
 struct table;
 

@@ -7,6 +7,7 @@
 #include "batch/queue.h"
 #include "batch/work.h"
 #include "shared/agg.h"
+#include "shared/csv.h"
 #include "shared/err.h"
 #include "shared/fanout.h"
 #include "shared/key.h"
@@ -162,6 +163,8 @@ do_record(struct worker *w, struct chunk *c, const char *text, size_t len,
     struct batch *b = w->b;
     const struct pipeline *p = b->p;
     char err[ERR_LEN];
+    const char *json = text;
+    size_t jlen = len;
     enum reject r;
     int64_t t, unit;
     size_t i;
@@ -179,7 +182,18 @@ do_record(struct worker *w, struct chunk *c, const char *text, size_t len,
         continue;
     if (i == len && !c->has_recs)
         return 0;   /* blank line */
-    r = event_parse(&w->ev, p, text, len, b->default_mtime ?
+    if (b->inputs[c->file].csv != NULL) {
+        /* a CSV row: parsed as its JSON twin, rejected as written */
+        buf_clear(&w->csvjson);
+        if (csv_row_json(b->inputs[c->file].csv, &w->csvf, text, len,
+            &w->csvjson, err) != 0) {
+            note_reject(w, c, line, REJECT_CSV, err, text, len);
+            return 0;
+        }
+        json = w->csvjson.data;
+        jlen = w->csvjson.len;
+    }
+    r = event_parse(&w->ev, p, json, jlen, b->default_mtime ?
         b->inputs[c->file].mtime : b->default_time, err);
     if (r != REJECT_NONE) {
         note_reject(w, c, line, r, err, text, len);
@@ -270,6 +284,8 @@ worker_setup(struct worker *w)
     for (int k = 0; k < p->nviews; k++)
         table_init(&w->tables[k], &p->views[k]);
     fanout_init(&w->fo);
+    csv_fields_init(&w->csvf);
+    buf_init(&w->csvjson);
     for (int k = 0; k < p->nviews; k++)
         w->exploding |= p->views[k].explode >= 0;
     w->koff = xcalloc(nv, sizeof(*w->koff));
@@ -420,6 +436,8 @@ work_free(struct batch *b)
         free(w->koff);
         free(w->klen);
         fanout_reset(&w->fo);
+        csv_fields_reset(&w->csvf);
+        buf_reset(&w->csvjson);
         free(w->pkeys);
         free(w->pvals);
         free(w->ptime);

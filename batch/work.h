@@ -4,6 +4,7 @@
 
 #include "batch/batch.h"
 #include "batch/table.h"
+#include "shared/csv.h"
 #include "shared/fanout.h"
 
 /*
@@ -37,6 +38,8 @@ struct worker {
     struct event        ev;
     int64_t             elem;       /* the record's array index, or -1 */
     struct fanout       fo;         /* the rows of one event (fanout.h) */
+    struct csv_fields   csvf;       /* a CSV row's fields */
+    struct buf          csvjson;    /* and the row as JSON */
     int                 exploding;  /* a view explodes an array */
     size_t             *koff;       /* per view without explode: its key's
                                        offset in fo.keys, or SIZE_MAX when

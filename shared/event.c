@@ -62,7 +62,7 @@ static pthread_key_t arena_key;
 static const char *const reject_names[REJECT_NREASONS] = {
     "none", "invalid_json", "invalid_utf8", "not_object", "missing_field",
     "wrong_type", "out_of_range", "too_many_decimals", "bad_time",
-    "too_large", "late"
+    "too_large", "late", "invalid_csv"
 };
 
 /* ---- the arena ----------------------------------------------------------- */

@@ -35,6 +35,8 @@ enum reject {
     REJECT_TIME,        /* "bad_time": time field missing, malformed or out of range */
     REJECT_TOO_LARGE,   /* "too_large": line longer than EVENT_MAX_LINE */
     REJECT_LATE,        /* "late": older than speed's watermark (speed only) */
+    REJECT_CSV,         /* "invalid_csv": a CSV row badly quoted, or with not
+                           as many fields as the header (batch only) */
     REJECT_NREASONS
 };
 

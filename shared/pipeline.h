@@ -55,7 +55,8 @@
  *                        "eq","ne","lt","lte","gt","gte" (value) and "in"
  *                        (array of values). A missing field fails every
  *                        condition.
- *   batch.inputs         array of paths, directories or globs (or one string)
+ *   batch.inputs         array of paths, directories or globs (or one string):
+ *                        JSON Lines, JSON arrays, CSV with a header (*.csv)
  *   batch.rejects        string: JSON Lines file for rejected lines
  *                        [STORE/rejects/batch.jsonl]
  *   batch.default_time   string: the time of events without one: "mtime"
