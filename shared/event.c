@@ -107,11 +107,10 @@ arena_grow(struct arena *a, size_t n)
     return block_data(b);
 }
 
-/* n bytes from the arena, valid until the next parse on this thread. */
-static void *
-arena_alloc(size_t n)
+/* n bytes from arena a, valid until the next parse on this thread. */
+static inline void *
+arena_bump(struct arena *a, size_t n)
 {
-    struct arena *a = &arena;
     char *p;
 
     n = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
@@ -125,9 +124,12 @@ arena_alloc(size_t n)
 static void *
 arena_malloc(size_t n)
 {
-    return arena.active ? arena_alloc(n) : malloc(n);
-}
+    struct arena *a = &arena;
 
+    if (!a->active)
+        return malloc(n);
+    return arena_bump(a, n);
+}
 
 static void
 arena_free(void *p)
@@ -461,7 +463,7 @@ round_number(const struct field *f, const cJSON *root, const cJSON *j,
 }
 
 /* A plain decimal: at most `scale` fractional digits, 15 digits in all. */
-static enum reject
+static inline enum reject
 exact_number(const struct field *f, const cJSON *j, int64_t *out, char *err)
 {
     char got[64];
@@ -480,41 +482,7 @@ exact_number(const struct field *f, const cJSON *j, int64_t *out, char *err)
     }
 }
 
-static enum reject parse_field(const struct field *f, const cJSON *root,
-    const cJSON *j, struct event_value *v, char *err);
-
-/* An array: every element of the items type, else the event is rejected
- * naming the element ("tags[2]"). */
-static enum reject
-parse_array(const struct field *f, const cJSON *root, const cJSON *j,
-    struct event_value *v, char *err)
-{
-    char got[64], name[160];     /* a field name is <= 128 bytes */
-    struct event_value *el;
-    struct field ef = *f;
-    int n, i = 0;
-
-    if (!cJSON_IsArray(j))
-        return reject(REJECT_TYPE, err, "field \"%s\": expected an array, "
-            "got %s", f->name, describe(j, got, sizeof(got)));
-    n = cJSON_GetArraySize(j);
-    el = arena_alloc((size_t)(n > 0 ? n : 1) * sizeof(*el));
-    ef.type = f->items;
-    for (const cJSON *c = j->child; c != NULL; c = c->next, i++) {
-        memset(&el[i], 0, sizeof(el[i]));
-        if (parse_field(&ef, root, c, &el[i], err) == REJECT_NONE)
-            continue;
-        /* again, for the message: the name costs only on a reject */
-        snprintf(name, sizeof(name), "%s[%d]", f->name, i);
-        ef.name = name;
-        return parse_field(&ef, root, c, &el[i], err);
-    }
-    v->elems = el;
-    v->nelems = n;
-    return REJECT_NONE;
-}
-
-static enum reject
+static inline __attribute__((always_inline)) enum reject
 parse_field(const struct field *f, const cJSON *root, const cJSON *j,
     struct event_value *v, char *err)
 {
@@ -566,9 +534,7 @@ parse_field(const struct field *f, const cJSON *root, const cJSON *j,
         if (check_bounds(f, j, v->num, err) != REJECT_NONE)
             return REJECT_RANGE;
         break;
-    case FIELD_ARRAY:
-        if ((r = parse_array(f, root, j, v, err)) != REJECT_NONE)
-            return r;
+    case FIELD_ARRAY:   /* parse_array() */
         break;
     }
     v->present = 1;
@@ -576,6 +542,38 @@ parse_field(const struct field *f, const cJSON *root, const cJSON *j,
 notint:
     return reject(REJECT_TYPE, err, "field \"%s\": expected an integer, "
         "got %s", f->name, describe(j, got, sizeof(got)));
+}
+
+/* An array: every element of the items type, else the event is rejected
+ * naming the element ("tags[2]"). */
+static enum reject
+parse_array(const struct field *f, const cJSON *root, const cJSON *j,
+    struct event_value *v, char *err)
+{
+    char got[64], name[160];     /* a field name is <= 128 bytes */
+    struct event_value *el;
+    struct field ef = *f;
+    int n, i = 0;
+
+    if (!cJSON_IsArray(j))
+        return reject(REJECT_TYPE, err, "field \"%s\": expected an array, "
+            "got %s", f->name, describe(j, got, sizeof(got)));
+    n = cJSON_GetArraySize(j);
+    el = arena_bump(&arena, (size_t)(n > 0 ? n : 1) * sizeof(*el));
+    ef.type = f->items;
+    for (const cJSON *c = j->child; c != NULL; c = c->next, i++) {
+        memset(&el[i], 0, sizeof(el[i]));
+        if (parse_field(&ef, root, c, &el[i], err) == REJECT_NONE)
+            continue;
+        /* again, for the message: the name costs only on a reject */
+        snprintf(name, sizeof(name), "%s[%d]", f->name, i);
+        ef.name = name;
+        return parse_field(&ef, root, c, &el[i], err);
+    }
+    v->elems = el;
+    v->nelems = n;
+    v->present = 1;
+    return REJECT_NONE;
 }
 
 static enum reject
@@ -649,7 +647,7 @@ event_alloc(size_t n)
         (void)pthread_once(&hooks_once, hooks_install);
         arena_reset(&arena);
     }
-    return arena_alloc(n);
+    return arena_bump(&arena, n);
 }
 
 void
@@ -745,7 +743,9 @@ event_parse(struct event *ev, const struct pipeline *p, const char *text,
                     f->name);
             continue;
         }
-        if ((r = parse_field(f, root, j, v, err)) != REJECT_NONE)
+        r = f->type == FIELD_ARRAY ? parse_array(f, root, j, v, err) :
+            parse_field(f, root, j, v, err);
+        if (r != REJECT_NONE)
             return r;
     }
     if (p->nderives > 0 && (r = derive_event(p, ev, err)) != REJECT_NONE)

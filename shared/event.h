@@ -42,12 +42,15 @@ enum reject {
 
 struct event_value {
     int          present;   /* 0: absent or null (optional fields only) */
+    int          nelems;    /* array fields: how many elements */
     int64_t      num;       /* int, decimal, float (scaled by the field's
                                scale), bool 0/1 */
-    const char  *str;       /* string fields: NUL-terminated, valid UTF-8 */
-    size_t       len;
-    const struct event_value *elems;    /* array fields: the elements, */
-    int          nelems;                /* each a value of the items type */
+    union {
+        const char *str;    /* string fields: NUL-terminated, valid UTF-8 */
+        const struct event_value *elems;  /* array fields: the elements,
+                                             values of the items type */
+    };
+    size_t       len;       /* string fields: bytes */
 };
 
 struct event {
