@@ -7,23 +7,8 @@
 #include "shared/csv.h"
 #include "shared/err.h"
 #include "shared/pipeline.h"
+#include "tests/fixture.h"
 #include "tests/test.h"
-
-static struct pipeline *
-load_fixture(const char *name)
-{
-    const char *top = getenv("LAMBDA_TOP");
-    char path[512], err[ERR_LEN];
-    struct pipeline *p;
-
-    snprintf(path, sizeof(path), "%s/tests/fixtures/%s",
-        top != NULL ? top : ".", name);
-    if (pipeline_load(&p, path, err) != 0) {
-        printf("cannot load fixture: %s\n", err);
-        exit(1);
-    }
-    return p;
-}
 
 /* Record ends, fed in blocks of every size: quotes and "" across blocks. */
 static void

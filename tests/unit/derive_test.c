@@ -10,27 +10,12 @@
 #include "shared/err.h"
 #include "shared/event.h"
 #include "shared/pipeline.h"
+#include "tests/fixture.h"
 #include "tests/test.h"
 
 #define T0 "\"ts\":\"2026-11-20T13:00:00Z\""
 
 static char tmpdir[64];
-
-static struct pipeline *
-load_fixture(const char *name)
-{
-    const char *top = getenv("LAMBDA_TOP");
-    char path[512], err[ERR_LEN];
-    struct pipeline *p;
-
-    snprintf(path, sizeof(path), "%s/tests/fixtures/%s",
-        top != NULL ? top : ".", name);
-    if (pipeline_load(&p, path, err) != 0) {
-        printf("cannot load fixture: %s\n", err);
-        exit(1);
-    }
-    return p;
-}
 
 /* Field f of ev as text: "missing", a string, or the number at scale. */
 static const char *

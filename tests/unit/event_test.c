@@ -11,28 +11,13 @@
 #include "shared/err.h"
 #include "shared/event.h"
 #include "shared/pipeline.h"
+#include "tests/fixture.h"
 #include "tests/test.h"
 
 #define T0 "\"ts\":\"2026-11-20T13:00:00Z\""
 #define T0_MS 1795179600000LL
 
 static struct pipeline *pl, *nested;
-
-static struct pipeline *
-load_fixture(const char *name)
-{
-    const char *top = getenv("LAMBDA_TOP");
-    char path[512], err[ERR_LEN];
-    struct pipeline *p;
-
-    snprintf(path, sizeof(path), "%s/tests/fixtures/%s",
-        top != NULL ? top : ".", name);
-    if (pipeline_load(&p, path, err) != 0) {
-        printf("cannot load fixture: %s\n", err);
-        exit(1);
-    }
-    return p;
-}
 
 static void
 test_event_valid(void)
@@ -587,6 +572,27 @@ test_event_foreign_hooks(void)
     event_reset(&ev);
 }
 
+/*
+ * Parse {T0,PREFIX FIELDS} for p into ev; check the reason and, unless msg
+ * is NULL, the message. Returns the reason.
+ */
+static enum reject
+parse_case(struct event *ev, const struct pipeline *p, const char *prefix,
+    const char *fields, enum reject want, const char *msg)
+{
+    char line[256], err[ERR_LEN] = "";
+    enum reject r;
+
+    snprintf(line, sizeof(line), "{" T0 ",%s%s}", prefix, fields);
+    r = event_parse(ev, p, line, strlen(line), -1, err);
+    if (r != want || (msg != NULL && strcmp(err, msg) != 0))
+        printf("  %s: %s \"%s\"\n", fields, event_reject_name(r), err);
+    CHECK(r == want);
+    if (msg != NULL)
+        CHECK_STREQ(err, msg);
+    return r;
+}
+
 /* Floats and rounded decimals: the number as written, half to even. */
 static void
 test_event_float(void)
@@ -636,29 +642,18 @@ test_event_float(void)
             "field \"temp\": expected a number <= 60.5, got 60.5000015"},
     };
     struct pipeline *p = load_fixture("seed.json");
-    char line[256], err[ERR_LEN];
     struct event ev;
 
     event_init(&ev, p);
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        enum reject r;
+        const struct event_value *v = &ev.vals[cases[i].field];
 
-        snprintf(line, sizeof(line), "{" T0 ",\"pair\":\"BTC/USD\",%s}",
-            cases[i].line);
-        err[0] = '\0';
-        r = event_parse(&ev, p, line, strlen(line), -1, err);
-        if (r != cases[i].r || (r == REJECT_NONE &&
-            ev.vals[cases[i].field].num != cases[i].num) ||
-            (cases[i].msg != NULL && strcmp(err, cases[i].msg) != 0))
-            printf("  case %zu %s: %s %lld \"%s\"\n", i, cases[i].line,
-                event_reject_name(r), r == REJECT_NONE ?
-                (long long)ev.vals[cases[i].field].num : 0LL, err);
-        CHECK(r == cases[i].r);
-        if (r == REJECT_NONE)
-            CHECK(ev.vals[cases[i].field].present &&
-                ev.vals[cases[i].field].num == cases[i].num);
-        if (cases[i].msg != NULL)
-            CHECK_STREQ(err, cases[i].msg);
+        if (parse_case(&ev, p, "\"pair\":\"BTC/USD\",", cases[i].line,
+            cases[i].r, cases[i].msg) != REJECT_NONE)
+            continue;
+        if (v->num != cases[i].num)
+            printf("  %s: got %lld\n", cases[i].line, (long long)v->num);
+        CHECK(v->present && v->num == cases[i].num);
     }
     event_reset(&ev);
     pipeline_free(p);
@@ -696,20 +691,8 @@ test_event_array(void)
 
     event_init(&ev, p);
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        enum reject r;
-
-        snprintf(line, sizeof(line), "{" T0 ",\"pair\":\"p\",\"last\":1,%s}",
-            cases[i].line);
-        err[0] = '\0';
-        r = event_parse(&ev, p, line, strlen(line), -1, err);
-        if (r != cases[i].r || (cases[i].msg != NULL &&
-            strcmp(err, cases[i].msg) != 0))
-            printf("  case %zu %s: %s \"%s\"\n", i, cases[i].line,
-                event_reject_name(r), err);
-        CHECK(r == cases[i].r);
-        if (cases[i].msg != NULL)
-            CHECK_STREQ(err, cases[i].msg);
-        if (r != REJECT_NONE)
+        if (parse_case(&ev, p, "\"pair\":\"p\",\"last\":1,", cases[i].line,
+            cases[i].r, cases[i].msg) != REJECT_NONE)
             continue;
         CHECK(ev.vals[5].present == (cases[i].n >= 0));
         CHECK(ev.vals[5].nelems == (cases[i].n > 0 ? cases[i].n : 0));

@@ -9,25 +9,10 @@
 #include "shared/fanout.h"
 #include "shared/key.h"
 #include "shared/pipeline.h"
+#include "tests/fixture.h"
 #include "tests/test.h"
 
 #define T0 "\"ts\":\"2026-11-20T13:00:00Z\""
-
-static struct pipeline *
-load_fixture(const char *name)
-{
-    const char *top = getenv("LAMBDA_TOP");
-    char path[512], err[ERR_LEN];
-    struct pipeline *p;
-
-    snprintf(path, sizeof(path), "%s/tests/fixtures/%s",
-        top != NULL ? top : ".", name);
-    if (pipeline_load(&p, path, err) != 0) {
-        printf("cannot load fixture: %s\n", err);
-        exit(1);
-    }
-    return p;
-}
 
 /* The rows of one event as "view {key}|view {key}|...", or "reject". */
 static void

@@ -458,14 +458,38 @@ test_pipeline_errors(void)
 #define FIELD_F(def) HEAD "\"event\":{\"time\":\"ts\",\"fields\":{" \
     "\"s\":\"string\",\"f\":" def "}}}"
 
+/* A file, and its error (NULL: it loads). */
+struct load_case {
+    const char *json;
+    const char *err;
+};
+
+static void
+check_loads(const struct load_case *cases, size_t n)
+{
+    char err[ERR_LEN];
+    struct pipeline *p = NULL;
+
+    for (size_t i = 0; i < n; i++) {
+        int rc = load_text(cases[i].json, &p, err);
+
+        if ((rc == 0) != (cases[i].err == NULL) || (cases[i].err != NULL &&
+            strcmp(err, cases[i].err) != 0))
+            printf("  case %zu: rc %d\n    got  %s\n    want %s\n", i, rc,
+                err, cases[i].err != NULL ? cases[i].err : "(loads)");
+        CHECK((rc == 0) == (cases[i].err == NULL));
+        if (cases[i].err != NULL)
+            CHECK_STREQ(err, cases[i].err);
+        pipeline_free(p);
+        p = NULL;
+    }
+}
+
 /* Float fields and rounded decimals: defaults, bounds, errors. */
 static void
 test_pipeline_float(void)
 {
-    static const struct {
-        const char *json;
-        const char *err;        /* NULL: loads */
-    } cases[] = {
+    static const struct load_case cases[] = {
         {FIELD_F("\"float\""), NULL},
         {FIELD_F("{\"type\":\"float\",\"scale\":0}"), NULL},
         {FIELD_F("{\"type\":\"float\",\"scale\":9,\"min\":-1.5}"), NULL},
@@ -489,19 +513,7 @@ test_pipeline_float(void)
     char err[ERR_LEN];
     struct pipeline *p = NULL;
 
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        int rc = load_text(cases[i].json, &p, err);
-
-        if ((rc == 0) != (cases[i].err == NULL) || (cases[i].err != NULL &&
-            strcmp(err, cases[i].err) != 0))
-            printf("  case %zu: rc %d\n    got  %s\n    want %s\n", i, rc,
-                err, cases[i].err != NULL ? cases[i].err : "(loads)");
-        CHECK((rc == 0) == (cases[i].err == NULL));
-        if (cases[i].err != NULL)
-            CHECK_STREQ(err, cases[i].err);
-        pipeline_free(p);
-        p = NULL;
-    }
+    check_loads(cases, sizeof(cases) / sizeof(cases[0]));
     CHECK(load_text(FIELD_F("\"float\""), &p, err) == 0);
     if (p != NULL)
         CHECK(p->fields[1].type == FIELD_FLOAT && p->fields[1].scale == 6 &&
@@ -524,10 +536,7 @@ test_pipeline_float(void)
 static void
 test_pipeline_array(void)
 {
-    static const struct {
-        const char *json;
-        const char *err;        /* NULL: loads */
-    } cases[] = {
+    static const struct load_case cases[] = {
         {FIELD_F(TAGS), NULL},
         {FIELD_F("{\"type\":\"array\",\"items\":\"float\",\"scale\":2,"
             "\"min\":0,\"required\":true}"), NULL},
@@ -573,19 +582,7 @@ test_pipeline_array(void)
     char err[ERR_LEN];
     struct pipeline *p = NULL;
 
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        int rc = load_text(cases[i].json, &p, err);
-
-        if ((rc == 0) != (cases[i].err == NULL) || (cases[i].err != NULL &&
-            strcmp(err, cases[i].err) != 0))
-            printf("  case %zu: rc %d\n    got  %s\n    want %s\n", i, rc,
-                err, cases[i].err != NULL ? cases[i].err : "(loads)");
-        CHECK((rc == 0) == (cases[i].err == NULL));
-        if (cases[i].err != NULL)
-            CHECK_STREQ(err, cases[i].err);
-        pipeline_free(p);
-        p = NULL;
-    }
+    check_loads(cases, sizeof(cases) / sizeof(cases[0]));
     CHECK(load_text(ARRAY_VIEW(TAGS, "\"explode\":\"f\",\"group_by\":[\"f\"],"
         "\"metrics\":{\"c\":\"count\"}"), &p, err) == 0);
     if (p != NULL) {
