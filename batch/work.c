@@ -104,7 +104,7 @@ count_exploded(struct worker *w, const struct event *ev)
         const char *key = w->fo.keys.data + r->off;
         int64_t bucket, *row;
 
-        if (v->explode < 0)
+        if (!v->explodes)
             continue;
         bucket = ts_bucket(ev->time, v->granularity);
         row = table_row(&w->tables[r->view], key, r->len, bucket,
@@ -211,7 +211,7 @@ do_record(struct worker *w, struct chunk *c, const char *text, size_t len,
     for (int k = 0; k < w->fo.nrows; k++) {
         const struct fanout_row *row = &w->fo.rows[k];
 
-        if (p->views[row->view].explode >= 0)
+        if (p->views[row->view].explodes)
             continue;
         w->koff[row->view] = row->off;
         w->klen[row->view] = row->len;
@@ -287,7 +287,7 @@ worker_setup(struct worker *w)
     csv_fields_init(&w->csvf);
     buf_init(&w->csvjson);
     for (int k = 0; k < p->nviews; k++)
-        w->exploding |= p->views[k].explode >= 0;
+        w->exploding |= p->views[k].explodes;
     w->koff = xcalloc(nv, sizeof(*w->koff));
     w->klen = xcalloc(nv, sizeof(*w->klen));
     w->pkeys = xmalloc(WORK_RING * nv * KEY_MAX);

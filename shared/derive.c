@@ -452,6 +452,7 @@ derive_load(struct pipeline *p, const char *name, const cJSON *j, char *at,
         f->required = required > 0;
         f->computed = 1;
     }
+    f->derived = 1;
     f->derive = p->nderives;
     p->derives = xrealloc(p->derives, sizeof(*p->derives) *
         (size_t)(p->nderives + 1));

@@ -40,6 +40,10 @@ enum reject {
     REJECT_NREASONS
 };
 
+/* The reasons before this one are those speed can give: its status lists
+ * them all, and the later ones (CSV is read by batch only) when counted. */
+#define REJECT_NSPEED REJECT_CSV
+
 struct event_value {
     int          present;   /* 0: absent or null (optional fields only) */
     int          nelems;    /* array fields: how many elements */

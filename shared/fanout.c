@@ -57,7 +57,7 @@ fanout_event(struct fanout *fo, const struct pipeline *p, struct event *ev,
         struct event_value *slot, arr;
         int rc = 0;
 
-        if (v->explode < 0) {
+        if (!v->explodes) {
             rc = add_row(fo, p, vi, ev);
         } else if ((slot = &ev->vals[v->explode])->present) {
             arr = *slot;

@@ -711,7 +711,6 @@ load_field(struct loader *ld, const cJSON *j, struct field *f)
 
     f->name = xstrdup(j->string);
     f->required = 1;
-    f->derive = -1;
     if ((f->npath = split_path(f->name, &f->path, &why)) < 0) {
         f->npath = 0;
         return fail(ld, "invalid field name: %s", why);
@@ -893,7 +892,8 @@ view_field_ref(struct loader *ld, const char *name, const struct view *v,
 {
     int i = field_ref(ld, name);
 
-    if (i >= 0 && ld->p->fields[i].type == FIELD_ARRAY && i != v->explode)
+    if (i >= 0 && ld->p->fields[i].type == FIELD_ARRAY &&
+        !(v->explodes && i == v->explode))
         return fail(ld, "field \"%s\" is an array: %s it in a view that "
             "explodes it (\"explode\": \"%s\")", name, use, name);
     return i;
@@ -906,7 +906,6 @@ load_explode(struct loader *ld, const cJSON *j, struct view *v)
     char got[64];
     size_t old;
 
-    v->explode = -1;
     if (j == NULL)
         return 0;
     old = path_push(ld, "explode");
@@ -917,6 +916,7 @@ load_explode(struct loader *ld, const cJSON *j, struct view *v)
         return -1;
     if (ld->p->fields[v->explode].type != FIELD_ARRAY)
         return fail(ld, "field \"%s\" is not an array", j->valuestring);
+    v->explodes = 1;
     path_pop(ld, old);
     return 0;
 }
@@ -1693,7 +1693,7 @@ sig_field(struct buf *b, const struct pipeline *p, int i)
         type_names[f->type], f->scale);
     if (f->type == FIELD_ARRAY)
         buf_printf(b, "items:%s;", type_names[f->items]);
-    if (f->derive >= 0)         /* only then: older views keep their hash */
+    if (f->derived)             /* only then: older views keep their hash */
         buf_printf(b, "derive:%zu:%s;", strlen(p->derives[f->derive].src),
             p->derives[f->derive].src);
 }
@@ -1731,7 +1731,7 @@ pipeline_view_signature(const struct pipeline *p, const struct view *v)
         }
         buf_puts(&b, "]");
     }
-    if (v->explode >= 0) {      /* only then: older views keep their hash */
+    if (v->explodes) {          /* only then: older views keep their hash */
         buf_puts(&b, "\nexplode:");
         sig_field(&b, p, v->explode);
     }

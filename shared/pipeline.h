@@ -99,8 +99,8 @@ struct field {
     int              round;     /* float, or decimal with "round": true:
                                    numbers are rounded from their text */
     int              required;
-    int              derive;    /* the event.derive entry that sets it
-                                   (index into pipeline.derives), or -1 */
+    int              derived;   /* 1: an event.derive entry sets it, */
+    int              derive;    /* that one (index into pipeline.derives) */
     int              computed;  /* 1: not read from the event, only derived */
     int              has_min, has_max;
     int64_t          min, max;  /* scaled like values */
@@ -139,7 +139,8 @@ struct view {
     int            nslots;      /* row length in int64 slots */
     struct cond   *where;
     int            nwhere;
-    int            explode;     /* field index of the exploded array, or -1 */
+    int            explodes;    /* 1: the view explodes an array field, */
+    int            explode;     /* that one (index into pipeline.fields) */
 };
 
 struct derive;                  /* derive.h */

@@ -295,7 +295,8 @@ test_derive_fields(void)
 
     CHECK(p->nderives == 15);
     i = pipeline_field_index(p, "city");
-    CHECK(i == 0 && !p->fields[i].computed && p->fields[i].derive == 0);
+    CHECK(i == 0 && !p->fields[i].computed && p->fields[i].derived &&
+        p->fields[i].derive == 0);
     f = &p->fields[pipeline_field_index(p, "amt")];
     CHECK(f->computed && f->type == FIELD_DECIMAL && f->scale == 2 &&
         !f->required);
@@ -305,7 +306,7 @@ test_derive_fields(void)
     CHECK(f->type == FIELD_FLOAT && f->scale == 6 && f->round);
     f = &p->fields[pipeline_field_index(p, "must")];
     CHECK(f->required && f->computed && f->npath == 0);
-    CHECK(p->fields[pipeline_field_index(p, "text")].derive == -1);
+    CHECK(!p->fields[pipeline_field_index(p, "text")].derived);
     pipeline_free(p);
 }
 

@@ -589,7 +589,7 @@ test_pipeline_array(void)
         CHECK(p->fields[1].type == FIELD_ARRAY &&
             p->fields[1].items == FIELD_STRING && !p->fields[1].required);
         CHECK(p->fields[0].items == FIELD_STRING);
-        CHECK(p->views[0].explode == 1);
+        CHECK(p->views[0].explodes && p->views[0].explode == 1);
     }
     pipeline_free(p);
 }
