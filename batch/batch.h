@@ -32,6 +32,7 @@
 struct rec {
     size_t   off, len;      /* its bytes in chunk->data */
     int64_t  line;          /* line where it starts (see chunk->abs_lines) */
+    int64_t  elem;          /* index in its JSON array (from 0), or -1 */
     uint64_t toolong;       /* nonzero: skipped, this many bytes long; the
                                data holds only its first EVENT_RAW_MAX bytes */
 };
@@ -39,6 +40,7 @@ struct rec {
 /* A reject noted by a worker, written when its chunk retires. */
 struct rejref {
     int64_t line;           /* like rec.line */
+    int64_t elem;           /* like rec.elem */
     size_t  off, len;       /* its "reason":...,"raw":... text in chunk->rj */
 };
 
@@ -62,6 +64,8 @@ struct chunk {
 struct input {
     char     *path;
     uint64_t  size;         /* bytes on disk, for progress */
+    int64_t   mtime;        /* modification time, ms since the epoch */
+    struct csv_header *csv; /* a CSV input's header (reader.c), or NULL */
 };
 
 struct batch_stats {
@@ -77,6 +81,7 @@ struct batch_stats {
     int64_t rows;           /* base rows written */
 };
 
+struct csv_header;
 struct worker;
 struct table;
 
@@ -88,6 +93,9 @@ struct batch {
     int64_t          until;         /* -1: computed from the inputs */
     int64_t          from;          /* -1: recompute everything */
     int64_t          unit;          /* pipeline_cutoff_unit() */
+    int64_t          default_time;  /* time of events without one (ms), or
+                                       -1: they are bad_time */
+    int              default_mtime; /* their file's mtime instead */
     int              threads;
     int              dry_run;
     int              progress;      /* draw the progress line (stderr tty) */

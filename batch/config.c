@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "batch/config.h"
@@ -59,6 +60,16 @@ config_check(struct batch *b, const struct prog *pg)
     }
     if (b->threads < 1)
         b->threads = 1;
+    /* batch.default_time was checked by the pipeline (and --default-time
+     * through it): "mtime" or a time */
+    b->default_time = -1;
+    if (b->p->batch.default_time != NULL &&
+        strcmp(b->p->batch.default_time, "mtime") == 0)
+        b->default_mtime = 1;
+    else if (b->p->batch.default_time != NULL &&
+        ts_param_parse(b->p->batch.default_time, &b->default_time) != 0)
+        return prog_usage(pg, "batch.default_time %s: expected \"mtime\" or "
+            "a time", b->p->batch.default_time);
     b->dry_run = opt_on(&pg->res, CONFIG_DRY_RUN);
     b->progress = !opt_on(&pg->res, CONFIG_NO_PROGRESS) &&
         isatty(STDERR_FILENO);

@@ -8,13 +8,14 @@
 /* Indexes of lambda-batch's own entries in its option table (main.c),
  * which follow OPT_COMMON in this order. */
 enum { CONFIG_UNTIL = OPT_NCOMMON, CONFIG_FROM, CONFIG_THREADS,
-    CONFIG_REJECTS, CONFIG_DRY_RUN, CONFIG_NO_PROGRESS };
+    CONFIG_REJECTS, CONFIG_DRY_RUN, CONFIG_NO_PROGRESS, CONFIG_DEFAULT_TIME };
 
 /*
  * After prog_begin(): borrow the pipeline (b->p = pg->p) and check
  * lambda-batch's own options into b: --until/--from (RFC 3339 or epoch
  * seconds, aligned to pipeline_cutoff_unit()), --threads, --dry-run,
- * --no-progress, the rejects file. Returns PROG_RUN, or 2 after reporting a
+ * --no-progress, the rejects file, the time of events without one
+ * (batch.default_time, which --default-time overrides). Returns PROG_RUN, or 2 after reporting a
  * usage error (prog_usage()).
  */
 int config_check(struct batch *b, const struct prog *pg);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "batch/input.h"
+#include "shared/csv.h"
 #include "shared/err.h"
 #include "shared/log.h"
 #include "shared/mem.h"
@@ -44,8 +45,11 @@ add_file(struct batch *b, struct seen *s, const char *path,
         b->inputs = xrealloc(b->inputs,
             (size_t)(b->ninputs ? b->ninputs * 2 : 1) * sizeof(*b->inputs));
     b->inputs[b->ninputs].path = xstrdup(path);
+    b->inputs[b->ninputs].csv = NULL;
     b->inputs[b->ninputs].size = S_ISREG(sb->st_mode) ?
         (uint64_t)sb->st_size : 0;
+    b->inputs[b->ninputs].mtime = (int64_t)sb->st_mtim.tv_sec * 1000 +
+        sb->st_mtim.tv_nsec / 1000000;
     b->total_bytes += b->inputs[b->ninputs].size;
     b->ninputs++;
 }
@@ -184,8 +188,10 @@ input_expand(struct batch *b, char *const *specs, int n,
 void
 input_free(struct batch *b)
 {
-    for (int i = 0; i < b->ninputs; i++)
+    for (int i = 0; i < b->ninputs; i++) {
         free(b->inputs[i].path);
+        csv_header_free(b->inputs[i].csv);
+    }
     free(b->inputs);
     b->inputs = NULL;
     b->ninputs = 0;

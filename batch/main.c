@@ -35,6 +35,9 @@ static const struct opt opts[] = {
         "records", 0},
     {"dry-run", 'n', NULL, NULL, "compute and report, publish nothing", 0},
     {"no-progress", 0, NULL, NULL, "no progress line, even on a terminal", 0},
+    {"default-time", 0, "WHEN", "batch.default_time", "time of events without "
+        "one: mtime (their file's), a TIME or none (the default: "
+        "bad_time)", 0},
     {NULL, 0, NULL, NULL, NULL, 0}
 };
 

@@ -6,6 +6,7 @@
 #include "batch/progress.h"
 #include "batch/queue.h"
 #include "batch/reader.h"
+#include "shared/csv.h"
 #include "shared/err.h"
 #include "shared/log.h"
 #include "shared/mem.h"
@@ -32,6 +33,7 @@ struct scan {                   /* JSON array scanner, between blocks */
     int         depth, instr, esc;
     int64_t     line;           /* current line, 1-based */
     int64_t     start_line;     /* of the current element */
+    int64_t     nelem;          /* elements of the current array so far */
     size_t      start;          /* its offset in the chunk */
     uint64_t    elen;           /* its bytes before the current span */
     uint64_t    clen;           /* its bytes up to the last non-blank one */
@@ -92,7 +94,7 @@ push(struct rd *r, struct chunk *c)
 }
 
 static void
-add_rec(struct chunk *c, size_t off, size_t len, int64_t line,
+add_rec(struct chunk *c, size_t off, size_t len, int64_t line, int64_t elem,
     uint64_t toolong)
 {
     if (c->nrecs == c->recap) {
@@ -102,6 +104,7 @@ add_rec(struct chunk *c, size_t off, size_t len, int64_t line,
     c->recs[c->nrecs].off = off;
     c->recs[c->nrecs].len = len;
     c->recs[c->nrecs].line = line;
+    c->recs[c->nrecs].elem = elem;
     c->recs[c->nrecs].toolong = toolong;
     c->nrecs++;
     c->has_recs = 1;
@@ -141,7 +144,7 @@ skip_line(struct rd *r, struct chunk **pc)
     next->len = rest;
     c->len = keep;
     c->nlines = 1;
-    add_rec(c, 0, keep, 1, total);
+    add_rec(c, 0, keep, 1, -1, total);
     push(r, c);
     *pc = next;
     return 0;
@@ -241,7 +244,10 @@ elem_end(struct rd *r, struct scan *s, struct chunk **pc)
     size_t len = (size_t)(s->toolong ?
         (s->clen < EVENT_RAW_MAX ? s->clen : EVENT_RAW_MAX) : s->clen);
 
-    add_rec(c, s->start, len, s->start_line, s->toolong ? s->clen : 0);
+    /* rejects name an element by its index: a one-line array has no
+     * other way to tell them apart */
+    add_rec(c, s->start, len, s->start_line,
+        s->state == A_ELEM ? s->nelem++ : -1, s->toolong ? s->clen : 0);
     c->len = s->start + len;
     if (c->nrecs >= MAX_RECS) {
         struct chunk *next = take(r);
@@ -290,6 +296,7 @@ scan_block(struct rd *r, struct scan *s, struct chunk **pc, const char *p,
             if (ch == '[') {
                 s->state = A_EXPECT;
                 s->comma = 0;
+                s->nelem = 0;
                 continue;
             }
             elem_begin(s, *pc, A_LINE);
@@ -403,6 +410,171 @@ done:
     return rc;
 }
 
+/* Newlines in s[0..n). */
+static int64_t
+count_nl(const char *s, size_t n)
+{
+    int64_t k = 0;
+    const char *p = s, *end = s + n;
+
+    while ((p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+        k++;
+        p++;
+    }
+    return k;
+}
+
+/* Move the bytes of c from start on to a new chunk: *pc is then it. */
+static int
+csv_rotate(struct rd *r, struct chunk **pc, size_t start)
+{
+    struct chunk *c = *pc, *next = take(r);
+
+    if (next == NULL)
+        return -1;
+    next->abs_lines = 1;
+    memcpy(next->data, c->data + start, c->len - start);
+    next->len = c->len - start;
+    c->len = start;
+    push(r, c);
+    *pc = next;
+    return 0;
+}
+
+struct csv_rd {                 /* the record being cut */
+    struct csv_scan cs;
+    size_t          start, pos;     /* its offset; how far it is scanned */
+    int64_t         line;           /* the line pos is on */
+    int64_t         start_line;
+    int             header;         /* the next record is the header */
+    int             skipping;       /* too long: only keep bytes are kept */
+    size_t          keep;
+    uint64_t        total;          /* its length while skipping */
+};
+
+/* Record [cr->start, end) is complete: the header, or a record to queue. */
+static int
+csv_record(struct rd *r, struct csv_rd *cr, struct chunk *c, size_t end)
+{
+    size_t len = end - cr->start;
+    char err[ERR_LEN];
+
+    while (len > 0 && (c->data[cr->start + len - 1] == '\n' ||
+        c->data[cr->start + len - 1] == '\r'))
+        len--;
+    if (cr->header) {
+        if (cr->skipping) {
+            batch_fail(r->b, "input %s: the CSV header is longer than %d "
+                "bytes", r->f.path, EVENT_MAX_LINE);
+            return -1;
+        }
+        if ((r->b->inputs[r->fi].csv = csv_header_new(r->b->p,
+            c->data + cr->start, len, err)) == NULL) {
+            batch_fail(r->b, "input %s: %s", r->f.path, err);
+            return -1;
+        }
+        cr->header = 0;
+    } else if (cr->skipping) {
+        add_rec(c, cr->start, cr->keep, cr->start_line, -1, cr->total);
+    } else if (len > 0) {       /* a blank line is no record */
+        add_rec(c, cr->start, len, cr->start_line, -1, 0);
+    }
+    return 0;
+}
+
+/*
+ * CSV (csv.h): the first record is the header, kept in b->inputs[fi].csv
+ * for the workers; every other record is queued with the line it starts on
+ * (quoted fields may span lines). A record longer than EVENT_MAX_LINE keeps
+ * its first EVENT_RAW_MAX bytes and is rejected as too_large.
+ */
+static int
+read_csv(struct rd *r, struct chunk *c)
+{
+    struct csv_rd cr;
+    size_t got;
+    long end;
+
+    memset(&cr, 0, sizeof(cr));
+    cr.line = cr.start_line = 1;
+    cr.header = 1;
+    c->abs_lines = 1;
+    for (;;) {
+        while ((end = csv_scan_end(&cr.cs, c->data + cr.pos,
+            c->len - cr.pos)) >= 0) {
+            size_t rend = cr.pos + (size_t)end;
+
+            cr.line += count_nl(c->data + cr.pos, (size_t)end);
+            if (cr.skipping) {
+                /* drop what followed the kept bytes */
+                cr.total += (uint64_t)end;
+                memmove(c->data + cr.start + cr.keep, c->data + rend,
+                    c->len - rend);
+                c->len -= rend - (cr.start + cr.keep);
+                rend = cr.start + cr.keep;
+            }
+            if (csv_record(r, &cr, c, rend) != 0)
+                goto fail;
+            cr.skipping = 0;
+            cr.start = cr.pos = rend;
+            cr.start_line = cr.line;
+            if (c->nrecs >= MAX_RECS) {
+                if (csv_rotate(r, &c, cr.start) != 0)
+                    return -1;
+                cr.start = cr.pos = 0;
+            }
+        }
+        cr.line += count_nl(c->data + cr.pos, c->len - cr.pos);
+        if (cr.skipping) {
+            cr.total += c->len - cr.pos;
+            c->len = cr.pos;
+        } else if (c->len - cr.start > EVENT_MAX_LINE) {
+            cr.skipping = 1;
+            cr.keep = EVENT_RAW_MAX;
+            cr.total = c->len - cr.start;
+            c->len = cr.start + cr.keep;
+        }
+        cr.pos = c->len;
+        if (r->eof)
+            break;
+        if (c->len == BATCH_CHUNK) {
+            if (csv_rotate(r, &c, cr.start) != 0)
+                return -1;
+            cr.pos -= cr.start;
+            cr.start = 0;
+        }
+        if (fill(r, c->data + c->len, BATCH_CHUNK - c->len, &got) != 0)
+            goto fail;
+        c->len += got;
+    }
+    /* the last record may have no line end */
+    if (cr.start < c->len && csv_record(r, &cr, c, c->len) != 0)
+        goto fail;
+    push(r, c);
+    return 0;
+fail:
+    queue_give_back(r->b, c);
+    return -1;
+}
+
+/* A file read as JSON whose first line is CSV: refused, with a hint. */
+static int
+csv_refused(struct rd *r, const struct chunk *c, size_t i)
+{
+    const char *line = c->data + i;
+    const char *nl = memchr(line, '\n', c->len - i);
+    size_t len = nl != NULL ? (size_t)(nl - line) : c->len - i;
+
+    if (len > 0 && line[len - 1] == '\r')
+        len--;
+    if (!csv_looks_like(line, len))
+        return 0;
+    batch_fail(r->b, "input %s: its first line is CSV, not JSON (\"%.*s%s\"): "
+        "name the file *.csv to read it as CSV with a header row", r->f.path,
+        len > 60 ? 60 : (int)len, line, len > 60 ? "..." : "");
+    return 1;
+}
+
 static int
 read_file(struct batch *b, int fi)
 {
@@ -437,10 +609,16 @@ read_file(struct batch *b, int fi)
     }
     for (i = 0; i < c->len && IS_BLANK(c->data[i]); i++)
         continue;
-    if (i < c->len && c->data[i] == '[')
+    if (csv_path(b->inputs[fi].path)) {
+        rc = read_csv(&r, c);
+    } else if (csv_refused(&r, c, i)) {
+        queue_give_back(b, c);
+        rc = -1;
+    } else if (i < c->len && c->data[i] == '[') {
         rc = read_array(&r, c);
-    else
+    } else {
         rc = read_lines(&r, c);
+    }
     input_close(&r.f);
     b->bytes_done = r.base + b->inputs[fi].size;
     return rc;

@@ -137,6 +137,8 @@ rejects_chunk(struct batch *b, struct chunk *c, int64_t base)
         buf_puts(&out, "{\"source\":");
         put_path(&out, b->inputs[c->file].path);
         buf_printf(&out, ",\"line\":%" PRId64 ",", base + r->line);
+        if (r->elem >= 0)
+            buf_printf(&out, "\"element\":%" PRId64 ",", r->elem);
         buf_append(&out, c->rj.data + r->off, r->len);
         buf_puts(&out, "}\n");
     }

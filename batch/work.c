@@ -7,7 +7,9 @@
 #include "batch/queue.h"
 #include "batch/work.h"
 #include "shared/agg.h"
+#include "shared/csv.h"
 #include "shared/err.h"
+#include "shared/fanout.h"
 #include "shared/key.h"
 #include "shared/log.h"
 #include "shared/mem.h"
@@ -29,6 +31,7 @@ note_reject(struct worker *w, struct chunk *c, int64_t line, enum reject r,
     }
     event_reject_fields(&c->rj, r, msg, raw, rawlen);
     c->rjs[c->nrjs].line = line;
+    c->rjs[c->nrjs].elem = w->elem;
     c->rjs[c->nrjs].off = off;
     c->rjs[c->nrjs].len = c->rj.len - off;
     c->nrjs++;
@@ -86,7 +89,35 @@ ring_drain(struct worker *w)
     return 0;
 }
 
-/* Queue one accepted event for the tables; its keys are in w->key. */
+/*
+ * Rows of views that explode an array: as many as the event has elements,
+ * so they skip the ring and are added at once, without prefetching.
+ */
+static int
+count_exploded(struct worker *w, const struct event *ev)
+{
+    const struct pipeline *p = w->b->p;
+
+    for (int i = 0; i < w->fo.nrows; i++) {
+        const struct fanout_row *r = &w->fo.rows[i];
+        const struct view *v = &p->views[r->view];
+        const char *key = w->fo.keys.data + r->off;
+        int64_t bucket, *row;
+
+        if (!v->explodes)
+            continue;
+        bucket = ts_bucket(ev->time, v->granularity);
+        row = table_row(&w->tables[r->view], key, r->len, bucket,
+            table_hash(key, r->len, bucket));
+        if (agg_row_add(v, row, ev) != 0) {
+            batch_fail(w->b, "view %s: sum overflow", v->name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Queue one accepted event for the tables; its keys are in w->fo. */
 static int
 count_event(struct worker *w, const struct event *ev)
 {
@@ -95,12 +126,16 @@ count_event(struct worker *w, const struct event *ev)
 
     if (w->nin - w->nout == WORK_RING && ring_update(w) != 0)
         return -1;
+    if (w->exploding && count_exploded(w, ev) != 0)
+        return -1;
     slot = (size_t)(w->nin % WORK_RING);
     x = slot * (size_t)p->nviews;
     memcpy(w->pvals + slot * (size_t)p->nfields, ev->vals,
         (size_t)p->nfields * sizeof(*ev->vals));
-    for (int f = 0; f < p->nfields; f++)   /* strings die with the event */
+    for (int f = 0; f < p->nfields; f++) {  /* strings die with the event */
         w->pvals[slot * (size_t)p->nfields + (size_t)f].str = NULL;
+        w->pvals[slot * (size_t)p->nfields + (size_t)f].elems = NULL;
+    }
     w->ptime[slot] = ev->time;
     for (int k = 0; k < p->nviews; k++, x++) {
         if (w->koff[k] == SIZE_MAX) {
@@ -108,7 +143,8 @@ count_event(struct worker *w, const struct event *ev)
             continue;
         }
         w->pklen[x] = w->klen[k];
-        memcpy(w->pkeys + x * KEY_MAX, w->key.data + w->koff[k], w->klen[k]);
+        memcpy(w->pkeys + x * KEY_MAX, w->fo.keys.data + w->koff[k],
+            w->klen[k]);
         w->pbucket[x] = ts_bucket(ev->time, p->views[k].granularity);
         w->phash[x] = table_hash(w->pkeys + x * KEY_MAX, w->pklen[x],
             w->pbucket[x]);
@@ -127,9 +163,12 @@ do_record(struct worker *w, struct chunk *c, const char *text, size_t len,
     struct batch *b = w->b;
     const struct pipeline *p = b->p;
     char err[ERR_LEN];
+    const char *json = text;
+    size_t jlen = len;
     enum reject r;
     int64_t t, unit;
     size_t i;
+    int bad;
 
     if (toolong > 0) {
         snprintf(err, sizeof(err), "%s of %llu bytes, longer than the "
@@ -143,28 +182,39 @@ do_record(struct worker *w, struct chunk *c, const char *text, size_t len,
         continue;
     if (i == len && !c->has_recs)
         return 0;   /* blank line */
-    r = event_parse(&w->ev, p, text, len, -1, err);
+    if (b->inputs[c->file].csv != NULL) {
+        /* a CSV row: parsed as its JSON twin, rejected as written */
+        buf_clear(&w->csvjson);
+        if (csv_row_json(b->inputs[c->file].csv, &w->csvf, text, len,
+            &w->csvjson, err) != 0) {
+            note_reject(w, c, line, REJECT_CSV, err, text, len);
+            return 0;
+        }
+        json = w->csvjson.data;
+        jlen = w->csvjson.len;
+    }
+    r = event_parse(&w->ev, p, json, jlen, b->default_mtime ?
+        b->inputs[c->file].mtime : b->default_time, err);
     if (r != REJECT_NONE) {
         note_reject(w, c, line, r, err, text, len);
         return 0;
     }
-    buf_clear(&w->key);
-    for (int k = 0; k < p->nviews; k++) {
-        const struct view *v = &p->views[k];
-        size_t before = w->key.len;
+    if (fanout_event(&w->fo, p, &w->ev, &bad) < 0) {
+        snprintf(err, sizeof(err), "view %s: group key longer than %d "
+            "bytes", p->views[bad].name, KEY_MAX);
+        note_reject(w, c, line, REJECT_RANGE, err, text, len);
+        return 0;
+    }
+    /* a view without explode has at most one row: it goes through the ring */
+    for (int k = 0; k < p->nviews; k++)
+        w->koff[k] = SIZE_MAX;
+    for (int k = 0; k < w->fo.nrows; k++) {
+        const struct fanout_row *row = &w->fo.rows[k];
 
-        if (!event_match(&w->ev, v)) {
-            w->koff[k] = SIZE_MAX;
+        if (p->views[row->view].explodes)
             continue;
-        }
-        if (key_encode_event(&w->key, p, v, &w->ev) != 0) {
-            snprintf(err, sizeof(err), "view %s: group key longer than %d "
-                "bytes", v->name, KEY_MAX);
-            note_reject(w, c, line, REJECT_RANGE, err, text, len);
-            return 0;
-        }
-        w->koff[k] = before;
-        w->klen[k] = w->key.len - before;
+        w->koff[row->view] = row->off;
+        w->klen[row->view] = row->len;
     }
     t = w->ev.time;
     w->st.accepted++;
@@ -195,6 +245,7 @@ do_chunk(struct worker *w, struct chunk *c)
         for (size_t i = 0; i < c->nrecs; i++) {
             const struct rec *r = &c->recs[i];
 
+            w->elem = r->elem;
             if (do_record(w, c, c->data + r->off, r->len, r->line,
                 r->toolong) != 0)
                 return -1;
@@ -204,6 +255,7 @@ do_chunk(struct worker *w, struct chunk *c)
     const char *p = c->data, *end = c->data + c->len;
     int64_t line = 0;
 
+    w->elem = -1;
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *e = nl != NULL ? nl : end;
@@ -231,8 +283,11 @@ worker_setup(struct worker *w)
     w->tables = xcalloc(nv, sizeof(*w->tables));
     for (int k = 0; k < p->nviews; k++)
         table_init(&w->tables[k], &p->views[k]);
-    buf_init(&w->key);
-    buf_reserve(&w->key, 2 * KEY_MAX);
+    fanout_init(&w->fo);
+    csv_fields_init(&w->csvf);
+    buf_init(&w->csvjson);
+    for (int k = 0; k < p->nviews; k++)
+        w->exploding |= p->views[k].explodes;
     w->koff = xcalloc(nv, sizeof(*w->koff));
     w->klen = xcalloc(nv, sizeof(*w->klen));
     w->pkeys = xmalloc(WORK_RING * nv * KEY_MAX);
@@ -380,7 +435,9 @@ work_free(struct batch *b)
         free(w->tables);
         free(w->koff);
         free(w->klen);
-        buf_reset(&w->key);
+        fanout_reset(&w->fo);
+        csv_fields_reset(&w->csvf);
+        buf_reset(&w->csvjson);
         free(w->pkeys);
         free(w->pvals);
         free(w->ptime);

@@ -4,6 +4,8 @@
 
 #include "batch/batch.h"
 #include "batch/table.h"
+#include "shared/csv.h"
+#include "shared/fanout.h"
 
 /*
  * Each worker pops chunks (queue.h), parses each record with event_parse()
@@ -34,9 +36,14 @@ struct worker {
     int                 started;
     struct table       *tables;     /* one per view, pipeline order */
     struct event        ev;
-    struct buf          key;        /* the group keys of one event */
-    size_t             *koff;       /* per view: offset in key, or SIZE_MAX
-                                       when the view's where fails */
+    int64_t             elem;       /* the record's array index, or -1 */
+    struct fanout       fo;         /* the rows of one event (fanout.h) */
+    struct csv_fields   csvf;       /* a CSV row's fields */
+    struct buf          csvjson;    /* and the row as JSON */
+    int                 exploding;  /* a view explodes an array */
+    size_t             *koff;       /* per view without explode: its key's
+                                       offset in fo.keys, or SIZE_MAX when
+                                       the view's where fails */
     size_t             *klen;
 
     /* the ring: event j in slot j % WORK_RING; [slot * nviews + k] */

@@ -126,6 +126,97 @@ dec_parse(const char *s, int scale, int64_t *out)
     return DEC_OK;
 }
 
+static int
+is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/*
+ * The value is D * 10^(exp10 - nfrac) for the digit string D (integer then
+ * fraction digits), so the scaled value is D * 10^e with e = exp10 - nfrac +
+ * scale. Past D's leading zeros, m significant digits remain: e >= 0 appends
+ * zeros; e < 0 keeps the first m + e digits and rounds on the rest (the
+ * first dropped digit, and whether any later one is nonzero). A kept part of
+ * more than 19 digits is beyond INT64_MAX whatever it is; 19 digits fit a
+ * uint64, and so does one more after rounding up.
+ */
+enum dec_status
+dec_round_text(const char *s, size_t len, int scale, int64_t *out)
+{
+    const char *p = s, *end = s + len, *ip, *fp = NULL;
+    size_t nint, nfrac = 0, n, f;
+    long long exp10 = 0, e, k;
+    int neg = 0, up, rest = 0;
+    uint64_t q = 0;
+    char dch;
+
+    assert(scale >= 0 && scale <= DEC_MAX_SCALE);
+    if (p < end && *p == '-') {
+        neg = 1;
+        p++;
+    }
+    for (ip = p; p < end && is_digit(*p); p++)
+        continue;
+    nint = (size_t)(p - ip);
+    if (p < end && *p == '.') {
+        for (fp = ++p; p < end && is_digit(*p); p++)
+            continue;
+        nfrac = (size_t)(p - fp);
+    }
+    if (nint + nfrac == 0)
+        return DEC_SYNTAX;
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        int eneg = 0;
+        const char *ep;
+
+        if (++p < end && (*p == '+' || *p == '-'))
+            eneg = *p++ == '-';
+        for (ep = p; p < end && is_digit(*p); p++) {
+            if (exp10 < 1000000000000LL)    /* saturate: 1e12 is plenty */
+                exp10 = exp10 * 10 + (*p - '0');
+        }
+        if (p == ep)
+            return DEC_SYNTAX;
+        if (eneg)
+            exp10 = -exp10;
+    }
+    if (p != end)
+        return DEC_SYNTAX;
+
+    /* digit i of D, over the integer digits then the fraction digits */
+#define DIGIT(i) ((i) < nint ? ip[(i)] : fp[(i) - nint])
+    n = nint + nfrac;
+    for (f = 0; f < n && DIGIT(f) == '0'; f++)
+        continue;
+    if (f == n) {
+        *out = 0;
+        return DEC_OK;
+    }
+    e = exp10 - (long long)nfrac + scale;
+    k = (long long)(n - f) + (e < 0 ? e : 0);     /* digits kept */
+    if (k + (e > 0 ? e : 0) > 19)
+        return DEC_RANGE;
+    for (long long i = 0; i < k; i++)
+        q = q * 10 + (uint64_t)(DIGIT(f + (size_t)i) - '0');
+    for (long long i = 0; i < e; i++)
+        q *= 10;
+    if (e < 0 && k >= 0 && f + (size_t)k < n) {
+        size_t at = f + (size_t)k;
+
+        dch = DIGIT(at);
+        for (size_t i = at + 1; i < n && !rest; i++)
+            rest = DIGIT(i) != '0';
+        up = dch > '5' || (dch == '5' && (rest || (q & 1) != 0));
+        q += (uint64_t)up;
+    }
+#undef DIGIT
+    if (q > (uint64_t)DEC_ROUND_MAX)
+        return DEC_RANGE;
+    *out = neg ? -(int64_t)q : (int64_t)q;
+    return DEC_OK;
+}
+
 int
 dec_add(dec_i128 *acc, dec_i128 v)
 {

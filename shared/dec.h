@@ -20,8 +20,17 @@ __extension__ typedef __int128 dec_i128;
 enum dec_status {
     DEC_OK = 0,
     DEC_SCALE = 1,  /* more fractional digits than the scale allows */
-    DEC_RANGE = 2   /* NaN, infinite, or more than DEC_MAX_DIGITS digits */
+    DEC_RANGE = 2,  /* NaN, infinite, or more than DEC_MAX_DIGITS digits */
+    DEC_SYNTAX = 3  /* dec_round_text(): not a number */
 };
+
+/*
+ * Rounded values (float fields, decimals with "round": true) come from the
+ * number's text, so they may use every bit of the int64: at scale 6 that is
+ * up to 9223372036854.775807. Their sums stay exact in 128 bits for any
+ * number of events a store can hold.
+ */
+#define DEC_ROUND_MAX INT64_MAX
 
 /*
  * Convert a double (as cJSON hands numbers over) to a scaled integer at scale
@@ -37,6 +46,18 @@ enum dec_status dec_from_double(double d, int scale, int64_t *out);
  * DEC_OK, DEC_SCALE or DEC_RANGE (also for malformed text).
  */
 enum dec_status dec_parse(const char *s, int scale, int64_t *out);
+
+/*
+ * Round the number text s[0..len) to scale (0..DEC_MAX_SCALE) fractional
+ * digits, half to even, exactly: from the digits as written, never through a
+ * double, so "0.1234565000000000001" at scale 6 is 123457 and "0.1234565"
+ * is 123456. Text is [-]digits[.digits][(e|E)[+|-]digits], with the integer
+ * or the fraction digits possibly empty ("5.", "-.5", as cJSON accepts them)
+ * and any number of digits; -0.0 is 0. Returns DEC_OK and sets *out,
+ * DEC_RANGE when the rounded magnitude exceeds DEC_ROUND_MAX, or DEC_SYNTAX.
+ */
+enum dec_status dec_round_text(const char *s, size_t len, int scale,
+    int64_t *out);
 
 /* *acc += v. Returns 0, or -1 on overflow (then *acc is unchanged). */
 int dec_add(dec_i128 *acc, dec_i128 v);

@@ -14,8 +14,10 @@
 
 #include "shared/buf.h"
 #include "shared/dec.h"
+#include "shared/derive.h"
 #include "shared/err.h"
 #include "shared/event.h"
+#include "shared/jsonnum.h"
 #include "shared/mem.h"
 #include "shared/pipeline.h"
 #include "shared/ts.h"
@@ -53,13 +55,14 @@ struct arena {
 };
 
 static __thread struct arena arena;
+static __thread struct jsonnum numtext;    /* the numbers of the line */
 static pthread_once_t hooks_once = PTHREAD_ONCE_INIT;
 static pthread_key_t arena_key;
 
 static const char *const reject_names[REJECT_NREASONS] = {
     "none", "invalid_json", "invalid_utf8", "not_object", "missing_field",
     "wrong_type", "out_of_range", "too_many_decimals", "bad_time",
-    "too_large", "late"
+    "too_large", "late", "invalid_csv"
 };
 
 /* ---- the arena ----------------------------------------------------------- */
@@ -104,20 +107,28 @@ arena_grow(struct arena *a, size_t n)
     return block_data(b);
 }
 
-static void *
-arena_malloc(size_t n)
+/* n bytes from arena a, valid until the next parse on this thread. */
+static inline void *
+arena_bump(struct arena *a, size_t n)
 {
-    struct arena *a = &arena;
     char *p;
 
-    if (!a->active)
-        return malloc(n);
     n = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
     if ((size_t)(a->end - a->cur) < n)
         return arena_grow(a, n);
     p = a->cur;
     a->cur += n;
     return p;
+}
+
+static void *
+arena_malloc(size_t n)
+{
+    struct arena *a = &arena;
+
+    if (!a->active)
+        return malloc(n);
+    return arena_bump(a, n);
 }
 
 static void
@@ -169,6 +180,7 @@ arena_destroy(void *arg)
         cJSON_Delete(a->heap_root);
     free(a->first);
     memset(a, 0, sizeof(*a));
+    jsonnum_reset(&numtext);
 }
 
 static void
@@ -420,11 +432,62 @@ check_bounds(const struct field *f, const cJSON *j, int64_t v, char *err)
     return REJECT_NONE;
 }
 
+/*
+ * A float, or a decimal with "round": true: the number as written, rounded
+ * half to even to the field's scale (dec_round_text()).
+ */
 static enum reject
-parse_field(const struct field *f, const cJSON *j, struct event_value *v,
-    char *err)
+round_number(const struct field *f, const cJSON *root, const cJSON *j,
+    int64_t *out, char *err)
+{
+    char lim[32];
+    const char *s;
+    size_t n;
+
+    if (jsonnum_text(&numtext, root, j, &s, &n) != 0)
+        return reject(REJECT_JSON, err, "field \"%s\": number not found "
+            "in the text", f->name);
+    switch (dec_round_text(s, n, f->scale, out)) {
+    case DEC_OK:
+        return REJECT_NONE;
+    case DEC_RANGE:
+        fmt_scaled(DEC_ROUND_MAX, f->scale, lim, sizeof(lim));
+        return reject(REJECT_RANGE, err, "field \"%s\": expected a number "
+            "from -%s to %s, got %.*s%s", f->name, lim, lim,
+            n > 40 ? 40 : (int)n, s, n > 40 ? "..." : "");
+    default:
+        return reject(REJECT_JSON, err, "field \"%s\": cannot read the "
+            "number %.*s%s", f->name, n > 40 ? 40 : (int)n, s,
+            n > 40 ? "..." : "");
+    }
+}
+
+/* A plain decimal: at most `scale` fractional digits, 15 digits in all. */
+static inline enum reject
+exact_number(const struct field *f, const cJSON *j, int64_t *out, char *err)
 {
     char got[64];
+
+    switch (dec_from_double(j->valuedouble, f->scale, out)) {
+    case DEC_OK:
+        return REJECT_NONE;
+    case DEC_SCALE:
+        return reject(REJECT_SCALE, err, "field \"%s\": expected a "
+            "number with at most %d decimals, got %s", f->name, f->scale,
+            describe(j, got, sizeof(got)));
+    default:
+        return reject(REJECT_RANGE, err, "field \"%s\": expected a "
+            "number of at most 15 digits, got %s", f->name,
+            describe(j, got, sizeof(got)));
+    }
+}
+
+static inline __attribute__((always_inline)) enum reject
+parse_field(const struct field *f, const cJSON *root, const cJSON *j,
+    struct event_value *v, char *err)
+{
+    char got[64];
+    enum reject r;
     double d;
 
     switch (f->type) {
@@ -460,23 +523,18 @@ parse_field(const struct field *f, const cJSON *j, struct event_value *v,
             return REJECT_RANGE;
         break;
     case FIELD_DECIMAL:
+    case FIELD_FLOAT:
         if (!cJSON_IsNumber(j))
             return reject(REJECT_TYPE, err, "field \"%s\": expected a "
                 "number, got %s", f->name, describe(j, got, sizeof(got)));
-        switch (dec_from_double(j->valuedouble, f->scale, &v->num)) {
-        case DEC_OK:
-            break;
-        case DEC_SCALE:
-            return reject(REJECT_SCALE, err, "field \"%s\": expected a "
-                "number with at most %d decimals, got %s", f->name, f->scale,
-                describe(j, got, sizeof(got)));
-        default:
-            return reject(REJECT_RANGE, err, "field \"%s\": expected a "
-                "number of at most 15 digits, got %s", f->name,
-                describe(j, got, sizeof(got)));
-        }
+        r = f->round ? round_number(f, root, j, &v->num, err) :
+            exact_number(f, j, &v->num, err);
+        if (r != REJECT_NONE)
+            return r;
         if (check_bounds(f, j, v->num, err) != REJECT_NONE)
             return REJECT_RANGE;
+        break;
+    case FIELD_ARRAY:   /* parse_array() */
         break;
     }
     v->present = 1;
@@ -484,6 +542,38 @@ parse_field(const struct field *f, const cJSON *j, struct event_value *v,
 notint:
     return reject(REJECT_TYPE, err, "field \"%s\": expected an integer, "
         "got %s", f->name, describe(j, got, sizeof(got)));
+}
+
+/* An array: every element of the items type, else the event is rejected
+ * naming the element ("tags[2]"). */
+static enum reject
+parse_array(const struct field *f, const cJSON *root, const cJSON *j,
+    struct event_value *v, char *err)
+{
+    char got[64], name[160];     /* a field name is <= 128 bytes */
+    struct event_value *el;
+    struct field ef = *f;
+    int n, i = 0;
+
+    if (!cJSON_IsArray(j))
+        return reject(REJECT_TYPE, err, "field \"%s\": expected an array, "
+            "got %s", f->name, describe(j, got, sizeof(got)));
+    n = cJSON_GetArraySize(j);
+    el = arena_bump(&arena, (size_t)(n > 0 ? n : 1) * sizeof(*el));
+    ef.type = f->items;
+    for (const cJSON *c = j->child; c != NULL; c = c->next, i++) {
+        memset(&el[i], 0, sizeof(el[i]));
+        if (parse_field(&ef, root, c, &el[i], err) == REJECT_NONE)
+            continue;
+        /* again, for the message: the name costs only on a reject */
+        snprintf(name, sizeof(name), "%s[%d]", f->name, i);
+        ef.name = name;
+        return parse_field(&ef, root, c, &el[i], err);
+    }
+    v->elems = el;
+    v->nelems = n;
+    v->present = 1;
+    return REJECT_NONE;
 }
 
 static enum reject
@@ -550,11 +640,22 @@ event_init(struct event *ev, const struct pipeline *p)
     ev->nvals = p->nfields;
 }
 
+void *
+event_alloc(size_t n)
+{
+    if (arena.first == NULL) {
+        (void)pthread_once(&hooks_once, hooks_install);
+        arena_reset(&arena);
+    }
+    return arena_bump(&arena, n);
+}
+
 void
 event_reset(struct event *ev)
 {
     if (arena.first != NULL)
         arena_reset(&arena);
+    jsonnum_reset(&numtext);
     free(ev->vals);
     memset(ev, 0, sizeof(*ev));
 }
@@ -616,6 +717,7 @@ event_parse(struct event *ev, const struct pipeline *p, const char *text,
             describe(root, got, sizeof(got)));
     }
     ev->root = root;
+    jsonnum_start(&numtext, text, len);
 
     for (int i = 0; i < p->nfields; i++) {
         const struct field *f = &p->fields[i];
@@ -627,6 +729,10 @@ event_parse(struct event *ev, const struct pipeline *p, const char *text,
         v->num = 0;
         v->str = NULL;
         v->len = 0;
+        v->elems = NULL;
+        v->nelems = 0;
+        if (f->computed)
+            continue;   /* event.derive sets it below */
         j = f->npath == 1 ? child(root, f->path[0]) :
             lookup(root, f->path, f->npath, &bad);
         if (j == NULL || cJSON_IsNull(j)) {
@@ -637,9 +743,13 @@ event_parse(struct event *ev, const struct pipeline *p, const char *text,
                     f->name);
             continue;
         }
-        if ((r = parse_field(f, j, v, err)) != REJECT_NONE)
+        r = f->type == FIELD_ARRAY ? parse_array(f, root, j, v, err) :
+            parse_field(f, root, j, v, err);
+        if (r != REJECT_NONE)
             return r;
     }
+    if (p->nderives > 0 && (r = derive_event(p, ev, err)) != REJECT_NONE)
+        return r;
     return parse_time(ev, p, root, fallback_time, err);
 }
 

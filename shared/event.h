@@ -35,14 +35,26 @@ enum reject {
     REJECT_TIME,        /* "bad_time": time field missing, malformed or out of range */
     REJECT_TOO_LARGE,   /* "too_large": line longer than EVENT_MAX_LINE */
     REJECT_LATE,        /* "late": older than speed's watermark (speed only) */
+    REJECT_CSV,         /* "invalid_csv": a CSV row badly quoted, or with not
+                           as many fields as the header (batch only) */
     REJECT_NREASONS
 };
 
+/* The reasons before this one are those speed can give: its status lists
+ * them all, and the later ones (CSV is read by batch only) when counted. */
+#define REJECT_NSPEED REJECT_CSV
+
 struct event_value {
     int          present;   /* 0: absent or null (optional fields only) */
-    int64_t      num;       /* int, decimal (scaled by the field's scale), bool 0/1 */
-    const char  *str;       /* string fields: NUL-terminated, valid UTF-8 */
-    size_t       len;
+    int          nelems;    /* array fields: how many elements */
+    int64_t      num;       /* int, decimal, float (scaled by the field's
+                               scale), bool 0/1 */
+    union {
+        const char *str;    /* string fields: NUL-terminated, valid UTF-8 */
+        const struct event_value *elems;  /* array fields: the elements,
+                                             values of the items type */
+    };
+    size_t       len;       /* string fields: bytes */
 };
 
 struct event {
@@ -70,6 +82,13 @@ void event_reset(struct event *ev);
  */
 enum reject event_parse(struct event *ev, const struct pipeline *p,
     const char *text, size_t len, int64_t fallback_time, char *err);
+
+/*
+ * n bytes from this thread's event arena, for values made from an event
+ * (derive.c): valid until the next event_parse() or event_reset() on the
+ * thread, like the event's own values. Never fails (aborts on OOM).
+ */
+void *event_alloc(size_t n);
 
 /* Nonzero when ev satisfies every condition of v's where. */
 int event_match(const struct event *ev, const struct view *v);

@@ -15,6 +15,14 @@
 #define KEY_NUM   0x03
 #define KEY_STR   0x04
 
+/* The type of a field's values in a key: an exploded array's are its
+ * elements'. */
+static enum field_type
+value_type(const struct field *f)
+{
+    return f->type == FIELD_ARRAY ? f->items : f->type;
+}
+
 /* Flipping the sign bit makes unsigned big-endian byte order signed order. */
 static void
 put_num(unsigned char *p, int64_t v)
@@ -93,12 +101,13 @@ key_encode_event(struct buf *out, const struct pipeline *p,
         if (!val->present) {
             need += 1;
         } else {
-            switch (p->fields[fi].type) {
+            switch (value_type(&p->fields[fi])) {
             case FIELD_BOOL:
                 need += 1;
                 break;
             case FIELD_INT:
             case FIELD_DECIMAL:
+            case FIELD_FLOAT:
                 need += 9;
                 break;
             case FIELD_STRING:
@@ -107,6 +116,8 @@ key_encode_event(struct buf *out, const struct pipeline *p,
                     return -1;
                 need += val->len + 2;
                 break;
+            case FIELD_ARRAY:   /* fanout.c puts an element in its place */
+                return -1;
             }
         }
         if (need > KEY_MAX)
@@ -122,12 +133,13 @@ key_encode_event(struct buf *out, const struct pipeline *p,
             *w++ = KEY_NULL;
             continue;
         }
-        switch (p->fields[fi].type) {
+        switch (value_type(&p->fields[fi])) {
         case FIELD_BOOL:
             *w++ = val->num != 0 ? KEY_TRUE : KEY_FALSE;
             break;
         case FIELD_INT:
         case FIELD_DECIMAL:
+        case FIELD_FLOAT:
             *w++ = KEY_NUM;
             put_num(w, val->num);
             w += 8;
@@ -137,6 +149,8 @@ key_encode_event(struct buf *out, const struct pipeline *p,
             memcpy(w, val->str, val->len);
             w += val->len;
             *w++ = 0x00;
+            break;
+        case FIELD_ARRAY:
             break;
         }
     }
@@ -156,7 +170,7 @@ key_encode_text(struct buf *out, const struct field *f, const char *text,
         buf_putc(out, KEY_NULL);
         return 0;
     }
-    switch (f->type) {
+    switch (value_type(f)) {
     case FIELD_BOOL:
         if (strcmp(text, "true") == 0) {
             buf_putc(out, KEY_TRUE);
@@ -184,7 +198,15 @@ key_encode_text(struct buf *out, const struct field *f, const char *text,
         break;
     }
     case FIELD_DECIMAL:
-        if (dec_parse(text, f->scale, &v) != DEC_OK) {
+    case FIELD_FLOAT:
+        if (f->round) {
+            /* rounded as an event's number would be */
+            if (dec_round_text(text, strlen(text), f->scale, &v) != DEC_OK) {
+                snprintf(err, ERR_LEN, "%s: expected a number, got "
+                    "\"%.64s\"", f->name, text);
+                return -1;
+            }
+        } else if (dec_parse(text, f->scale, &v) != DEC_OK) {
             snprintf(err, ERR_LEN, "%s: expected a number with at most %d "
                 "decimals, got \"%.64s\"", f->name, f->scale, text);
             return -1;
@@ -243,19 +265,20 @@ key_to_json(struct buf *out, const struct pipeline *p, const struct view *v,
             break;
         case KEY_FALSE:
         case KEY_TRUE:
-            if (f->type != FIELD_BOOL)
+            if (value_type(f) != FIELD_BOOL)
                 goto bad;
             buf_puts(out, k[-1] == KEY_TRUE ? "true" : "false");
             break;
         case KEY_NUM:
-            if ((f->type != FIELD_INT && f->type != FIELD_DECIMAL) ||
-                end - k < 8)
+            if ((value_type(f) != FIELD_INT &&
+                value_type(f) != FIELD_DECIMAL &&
+                value_type(f) != FIELD_FLOAT) || end - k < 8)
                 goto bad;
             buf_puts(out, dec_format(get_num(k), f->scale, num, sizeof(num)));
             k += 8;
             break;
         case KEY_STR:
-            if (f->type != FIELD_STRING ||
+            if (value_type(f) != FIELD_STRING ||
                 (z = memchr(k, 0x00, (size_t)(end - k))) == NULL ||
                 !utf8_valid(k, (size_t)(z - k)))
                 goto bad;

@@ -12,6 +12,7 @@
 
 #include "shared/buf.h"
 #include "shared/dec.h"
+#include "shared/derive.h"
 #include "shared/err.h"
 #include "shared/mem.h"
 #include "shared/pipeline.h"
@@ -48,7 +49,8 @@ enum set_type {
     SET_DURATION,   /* duration in [lo, hi] ms, "0s" allowed when lo == 0 */
     SET_START,      /* "earliest" | "latest" */
     SET_LOSS,       /* "fail" | "skip" */
-    SET_LISTEN      /* "ADDR:PORT" */
+    SET_LISTEN,     /* "ADDR:PORT" */
+    SET_DEFTIME     /* "mtime", a time, or "none" (NULL) */
 };
 
 struct setting {
@@ -63,6 +65,7 @@ struct setting {
 static const struct setting settings[] = {
     {"store", SET_STR, OFF(store), 0, 0},
     {"batch.rejects", SET_STR, OFF(batch.rejects), 0, 0},
+    {"batch.default_time", SET_DEFTIME, OFF(batch.default_time), 0, 0},
     {"speed.brokers", SET_STR, OFF(speed.brokers), 0, 0},
     {"speed.topic", SET_OPTSTR, OFF(speed.topic), 0, 0},
     {"speed.group", SET_STR, OFF(speed.group), 0, 0},
@@ -92,7 +95,10 @@ static const char *const metric_kinds[] = {"count", "sum", "min", "max",
     "avg"};
 static const char *const cond_ops[] = {"eq", "ne", "lt", "lte", "gt", "gte",
     "in"};
-static const char *const type_names[] = {"string", "int", "decimal", "bool"};
+static const char *const type_names[] = {"string", "int", "decimal", "bool",
+    "float", "array"};
+
+#define FLOAT_SCALE 6   /* a float's scale when it gives none */
 
 /* ---- paths and errors ---------------------------------------------------- */
 
@@ -528,6 +534,10 @@ setting_expect(const struct setting *s, char *buf, size_t size)
     case SET_LISTEN:
         snprintf(buf, size, "ADDR:PORT such as \"127.0.0.1:8080\"");
         break;
+    case SET_DEFTIME:
+        snprintf(buf, size, "\"mtime\", \"none\", or an RFC 3339 time or "
+            "epoch seconds");
+        break;
     }
 }
 
@@ -592,6 +602,16 @@ setting_store(struct pipeline *p, const struct setting *s, const char *text)
         *dst = xstrdup(text);
         return 0;
     }
+    case SET_DEFTIME: {
+        char **dst = (char **)(void *)base;
+        if (strcmp(text, "mtime") != 0 && strcmp(text, "none") != 0 &&
+            *text != '\0' && (ts_param_parse(text, &v) != 0 || v < 0))
+            return -1;
+        free(*dst);
+        *dst = *text == '\0' || strcmp(text, "none") == 0 ? NULL :
+            xstrdup(text);
+        return 0;
+    }
     }
     return -1;
 }
@@ -618,7 +638,7 @@ setting_load(struct loader *ld, const struct setting *s, const cJSON *j)
     char expect[128], got[64], num[32];
     const char *text;
 
-    if (s->type == SET_INT) {
+    if (s->type == SET_INT || (s->type == SET_DEFTIME && cJSON_IsNumber(j))) {
         if (!cJSON_IsNumber(j) || j->valuedouble != trunc(j->valuedouble) ||
             fabs(j->valuedouble) > 1e15)
             goto bad;
@@ -650,25 +670,44 @@ load_bound(struct loader *ld, const cJSON *obj, const char *key,
     if (j == NULL)
         return 0;
     old = path_push(ld, key);
-    if (f->type != FIELD_INT && f->type != FIELD_DECIMAL)
-        return fail(ld, "only for int and decimal fields");
-    if (number_scaled(j, f->type, f->scale, out, why, sizeof(why)) != 0)
+    if (f->items != FIELD_INT && f->items != FIELD_DECIMAL &&
+        f->items != FIELD_FLOAT)
+        return fail(ld, "only for int, decimal and float fields");
+    if (number_scaled(j, f->items, f->scale, out, why, sizeof(why)) != 0)
         return fail(ld, "%s", why);
     *has = 1;
     path_pop(ld, old);
     return 0;
 }
 
+/* A type name up to last (FIELD_ARRAY for a field, FIELD_FLOAT for items). */
+static int
+type_of(struct loader *ld, const cJSON *t, enum field_type last,
+    enum field_type *out)
+{
+    char got[64];
+
+    for (int k = FIELD_STRING; k <= (int)last && cJSON_IsString(t); k++) {
+        if (strcmp(t->valuestring, type_names[k]) == 0) {
+            *out = (enum field_type)k;
+            return 0;
+        }
+    }
+    return fail(ld, "expected \"string\", \"int\", \"decimal\", \"float\"%s, "
+        "got %s", last == FIELD_ARRAY ? ", \"bool\" or \"array\"" :
+        " or \"bool\"", describe(t, got, sizeof(got)));
+}
+
 static int
 load_field(struct loader *ld, const cJSON *j, struct field *f)
 {
-    static const char *const keys[] = {"type", "required", "scale", "min",
-        "max", NULL};
+    static const char *const keys[] = {"type", "items", "required", "scale",
+        "round", "min", "max", NULL};
     const cJSON *t = j, *r;
     const char *why;
     char got[64];
     size_t old;
-    int k;
+    enum field_type vt;
 
     f->name = xstrdup(j->string);
     f->required = 1;
@@ -686,18 +725,30 @@ load_field(struct loader *ld, const cJSON *j, struct field *f)
         }
     }
     old = cJSON_IsObject(j) ? path_push(ld, "type") : ld->plen;
-    if (!cJSON_IsString(t))
-        goto badtype;
-    for (k = FIELD_STRING; k <= FIELD_BOOL; k++) {
-        if (strcmp(t->valuestring, type_names[k]) == 0)
-            break;
-    }
-    if (k > FIELD_BOOL)
-        goto badtype;
-    f->type = (enum field_type)k;
+    if (type_of(ld, t, FIELD_ARRAY, &f->type) != 0)
+        return -1;
     path_pop(ld, old);
+    f->items = f->type;
+    if (f->type == FIELD_ARRAY) {
+        /* an array is optional: a missing one is an empty one */
+        f->required = 0;
+        old = path_push(ld, "items");
+        if (member(j, "items") == NULL)
+            return fail(ld, "required for array fields");
+        if (type_of(ld, member(j, "items"), FIELD_FLOAT, &f->items) != 0)
+            return -1;
+        path_pop(ld, old);
+    } else if (member(j, "items") != NULL) {
+        path_push(ld, "items");
+        return fail(ld, "only for array fields");
+    }
+    vt = f->items;
+    if (vt == FIELD_FLOAT) {
+        f->scale = FLOAT_SCALE;
+        f->round = 1;
+    }
     if (!cJSON_IsObject(j)) {
-        if (f->type == FIELD_DECIMAL) {
+        if (vt == FIELD_DECIMAL) {
             path_push(ld, "scale");
             return fail(ld, "required for decimal fields");
         }
@@ -712,12 +763,23 @@ load_field(struct loader *ld, const cJSON *j, struct field *f)
         f->required = cJSON_IsTrue(r);
         path_pop(ld, old);
     }
+    if ((r = member(j, "round")) != NULL) {
+        old = path_push(ld, "round");
+        if (vt != FIELD_DECIMAL)
+            return fail(ld, "only for decimal fields (a float always "
+                "rounds)");
+        if (!cJSON_IsBool(r))
+            return fail(ld, "expected true or false, got %s",
+                describe(r, got, sizeof(got)));
+        f->round = cJSON_IsTrue(r);
+        path_pop(ld, old);
+    }
     r = member(j, "scale");
     old = path_push(ld, "scale");
-    if (f->type == FIELD_DECIMAL && r == NULL)
+    if (vt == FIELD_DECIMAL && r == NULL)
         return fail(ld, "required for decimal fields");
-    if (f->type != FIELD_DECIMAL && r != NULL)
-        return fail(ld, "only for decimal fields");
+    if (vt != FIELD_DECIMAL && vt != FIELD_FLOAT && r != NULL)
+        return fail(ld, "only for decimal and float fields");
     if (r != NULL) {
         if (!cJSON_IsNumber(r) || r->valuedouble != trunc(r->valuedouble) ||
             r->valuedouble < 0 || r->valuedouble > DEC_MAX_SCALE)
@@ -732,15 +794,37 @@ load_field(struct loader *ld, const cJSON *j, struct field *f)
     if (f->has_min && f->has_max && f->min > f->max)
         return fail(ld, "min is greater than max");
     return 0;
-badtype:
-    return fail(ld, "expected \"string\", \"int\", \"decimal\" or \"bool\", "
-        "got %s", describe(t, got, sizeof(got)));
+}
+
+/* event.derive: each entry compiled by derive.c, in file order. */
+static int
+load_derive(struct loader *ld, const cJSON *d)
+{
+    char at[16], why[ERR_LEN];
+    size_t old;
+
+    if (d == NULL)
+        return 0;
+    old = path_push(ld, "derive");
+    if (check_object(ld, d, NULL) != 0)
+        return -1;
+    for (const cJSON *c = d->child; c != NULL; c = c->next) {
+        size_t o = path_push(ld, c->string);
+        if (derive_load(ld->p, c->string, c, at, why) != 0) {
+            if (at[0] != '\0')
+                path_push(ld, at);
+            return fail(ld, "%s", why);
+        }
+        path_pop(ld, o);
+    }
+    path_pop(ld, old);
+    return 0;
 }
 
 static int
 load_event(struct loader *ld, const cJSON *ev)
 {
-    static const char *const keys[] = {"time", "fields", NULL};
+    static const char *const keys[] = {"time", "fields", "derive", NULL};
     struct pipeline *p = ld->p;
     const cJSON *fields;
     const char *why;
@@ -777,6 +861,8 @@ load_event(struct loader *ld, const cJSON *ev)
         }
         path_pop(ld, fold);
     }
+    if (load_derive(ld, member(ev, "derive")) != 0)
+        return -1;
     path_pop(ld, old);
     return 0;
 }
@@ -796,6 +882,45 @@ field_ref(struct loader *ld, const char *name)
     return i;
 }
 
+/*
+ * A field that a view groups by or filters on: an array only in the view
+ * that explodes it, where it stands for one element.
+ */
+static int
+view_field_ref(struct loader *ld, const char *name, const struct view *v,
+    const char *use)
+{
+    int i = field_ref(ld, name);
+
+    if (i >= 0 && ld->p->fields[i].type == FIELD_ARRAY &&
+        !(v->explodes && i == v->explode))
+        return fail(ld, "field \"%s\" is an array: %s it in a view that "
+            "explodes it (\"explode\": \"%s\")", name, use, name);
+    return i;
+}
+
+/* views.NAME.explode: the array field the view counts element by element. */
+static int
+load_explode(struct loader *ld, const cJSON *j, struct view *v)
+{
+    char got[64];
+    size_t old;
+
+    if (j == NULL)
+        return 0;
+    old = path_push(ld, "explode");
+    if (!cJSON_IsString(j))
+        return fail(ld, "expected the name of an array field, got %s",
+            describe(j, got, sizeof(got)));
+    if ((v->explode = field_ref(ld, j->valuestring)) < 0)
+        return -1;
+    if (ld->p->fields[v->explode].type != FIELD_ARRAY)
+        return fail(ld, "field \"%s\" is not an array", j->valuestring);
+    v->explodes = 1;
+    path_pop(ld, old);
+    return 0;
+}
+
 static int
 load_group_by(struct loader *ld, const cJSON *j, struct view *v)
 {
@@ -807,7 +932,8 @@ load_group_by(struct loader *ld, const cJSON *j, struct view *v)
     size_t old = path_push(ld, "group_by");
     if (cJSON_IsString(j)) {
         v->group_by = xcalloc(1, sizeof(*v->group_by));
-        if ((v->group_by[0] = field_ref(ld, j->valuestring)) < 0)
+        if ((v->group_by[0] = view_field_ref(ld, j->valuestring, v,
+            "group by")) < 0)
             return -1;
         v->ngroup = 1;
         path_pop(ld, old);
@@ -826,7 +952,7 @@ load_group_by(struct loader *ld, const cJSON *j, struct view *v)
         if (!cJSON_IsString(c))
             return fail(ld, "expected a field name, got %s",
                 describe(c, got, sizeof(got)));
-        if ((f = field_ref(ld, c->valuestring)) < 0)
+        if ((f = view_field_ref(ld, c->valuestring, v, "group by")) < 0)
             return -1;
         for (int k = 0; k < v->ngroup; k++) {
             if (v->group_by[k] == f)
@@ -899,9 +1025,11 @@ load_metric(struct loader *ld, const cJSON *j, struct metric *m)
     if ((m->field = field_ref(ld, fname)) < 0)
         return -1;
     const struct field *f = &ld->p->fields[m->field];
-    if (f->type != FIELD_INT && f->type != FIELD_DECIMAL)
-        return fail(ld, "%s takes an int or decimal field, \"%s\" is a %s",
-            metric_kinds[k], fname, type_names[f->type]);
+    if (f->type != FIELD_INT && f->type != FIELD_DECIMAL &&
+        f->type != FIELD_FLOAT)
+        return fail(ld, "%s takes an int, decimal or float field, \"%s\" is "
+            "%s %s", metric_kinds[k], fname, f->type == FIELD_ARRAY ? "an" :
+            "a", type_names[f->type]);
     return 0;
 bad:
     return fail(ld, "expected \"count\", \"sum(FIELD)\", \"min(FIELD)\", "
@@ -915,7 +1043,7 @@ load_cond_value(struct loader *ld, const cJSON *j, const struct field *f,
 {
     char why[160], got[64];
 
-    switch (f->type) {
+    switch (f->items) {
     case FIELD_STRING:
         if (!cJSON_IsString(j))
             return fail(ld, "expected a string, got %s",
@@ -930,10 +1058,13 @@ load_cond_value(struct loader *ld, const cJSON *j, const struct field *f,
         return 0;
     case FIELD_INT:
     case FIELD_DECIMAL:
-        if (number_scaled(j, f->type, f->scale, &cv->num, why,
+    case FIELD_FLOAT:
+        if (number_scaled(j, f->items, f->scale, &cv->num, why,
             sizeof(why)) != 0)
             return fail(ld, "%s", why);
         return 0;
+    case FIELD_ARRAY:
+        break;
     }
     return -1;
 }
@@ -987,7 +1118,7 @@ load_where(struct loader *ld, const cJSON *j, struct view *v)
     v->where = xcalloc((size_t)(n > 0 ? n : 1), sizeof(*v->where));
     for (const cJSON *c = j->child; c != NULL; c = c->next) {
         int f;
-        if ((f = field_ref(ld, c->string)) < 0)
+        if ((f = view_field_ref(ld, c->string, v, "filter on")) < 0)
             return -1;
         size_t o = path_push(ld, c->string);
         if (!cJSON_IsObject(c)) {
@@ -1025,7 +1156,7 @@ static int
 load_view(struct loader *ld, const cJSON *j, struct view *v)
 {
     static const char *const keys[] = {"group_by", "granularity", "metrics",
-        "where", NULL};
+        "where", "explode", NULL};
     static const int nslots[] = {1, 3, 2, 2, 3};
     const cJSON *ms;
     int n, i = 0;
@@ -1035,6 +1166,7 @@ load_view(struct loader *ld, const cJSON *j, struct view *v)
         return fail(ld, "invalid view name: expected 1 to %d letters, "
             "digits, \"_\" or \"-\"", NAME_MAX_LEN);
     if (check_object(ld, j, keys) != 0 ||
+        load_explode(ld, member(j, "explode"), v) != 0 ||
         load_group_by(ld, member(j, "group_by"), v) != 0 ||
         load_granularity(ld, member(j, "granularity"), v) != 0)
         return -1;
@@ -1095,9 +1227,10 @@ load_views(struct loader *ld, const cJSON *vs)
 static int
 load_batch(struct loader *ld, const cJSON *b)
 {
-    static const char *const keys[] = {"inputs", "rejects", NULL};
+    static const char *const keys[] = {"inputs", "rejects", "default_time",
+        NULL};
     struct pipeline *p = ld->p;
-    const cJSON *in;
+    const cJSON *in, *dt;
     char got[64];
     int n, i = 0;
 
@@ -1107,6 +1240,12 @@ load_batch(struct loader *ld, const cJSON *b)
     if (check_object(ld, b, keys) != 0 ||
         get_string(ld, b, "rejects", 0, 1, &p->batch.rejects) != 0)
         return -1;
+    if ((dt = member(b, "default_time")) != NULL) {
+        size_t o = path_push(ld, "default_time");
+        if (setting_load(ld, setting_find("batch.default_time"), dt) != 0)
+            return -1;
+        path_pop(ld, o);
+    }
     in = member(b, "inputs");
     if (in != NULL) {
         size_t o = path_push(ld, "inputs");
@@ -1435,6 +1574,7 @@ pipeline_free(struct pipeline *p)
         free_path(p->fields[i].path, p->fields[i].npath);
     }
     free(p->fields);
+    derive_free(p->derives, p->nderives);
     for (int i = 0; i < p->nviews; i++)
         free_view(&p->views[i]);
     free(p->views);
@@ -1442,6 +1582,7 @@ pipeline_free(struct pipeline *p)
         free(p->batch.inputs[i]);
     free(p->batch.inputs);
     free(p->batch.rejects);
+    free(p->batch.default_time);
     free(p->speed.brokers);
     free(p->speed.topic);
     free(p->speed.group);
@@ -1550,6 +1691,11 @@ sig_field(struct buf *b, const struct pipeline *p, int i)
 
     buf_printf(b, "%zu:%s/%s/%d;", strlen(f->name), f->name,
         type_names[f->type], f->scale);
+    if (f->type == FIELD_ARRAY)
+        buf_printf(b, "items:%s;", type_names[f->items]);
+    if (f->derived)             /* only then: older views keep their hash */
+        buf_printf(b, "derive:%zu:%s;", strlen(p->derives[f->derive].src),
+            p->derives[f->derive].src);
 }
 
 uint64_t
@@ -1584,6 +1730,10 @@ pipeline_view_signature(const struct pipeline *p, const struct view *v)
                 buf_printf(&b, "%lld,", (long long)c->vals[j].num);
         }
         buf_puts(&b, "]");
+    }
+    if (v->explodes) {          /* only then: older views keep their hash */
+        buf_puts(&b, "\nexplode:");
+        sig_field(&b, p, v->explode);
     }
     for (size_t i = 0; i < b.len; i++) {
         h ^= (unsigned char)b.data[i];

@@ -18,21 +18,50 @@
  *   store                string, required (directory of the LMDB store)
  *   event.time           string, required: dotted name of the event-time field
  *   event.fields         object name -> type, where type is "string" | "int" |
- *                        "decimal" | "bool" or an object {"type", "required" [true],
- *                        "scale" (decimal only, 0..9, required for decimal),
- *                        "min", "max" (int and decimal only)}
+ *                        "decimal" | "float" | "bool" or an object {"type",
+ *                        "required" [true], "scale" (decimal: 0..9, required;
+ *                        float: 0..9 [6]), "round" (decimal only [false]),
+ *                        "min", "max" (int, decimal and float only)}
+ *                        A float, and a decimal with "round": true, takes any
+ *                        finite JSON number and rounds it as written, half to
+ *                        even, to its scale; a plain decimal rejects more
+ *                        digits than its scale (too_many_decimals).
+ *                        {"type": "array", "items": TYPE} is a JSON array of
+ *                        values of one of those types (scale, round, min and
+ *                        max apply to each); arrays are optional unless they
+ *                        say "required": true, and missing means empty.
+ *   event.derive         object name -> expression ("upper(city)",
+ *                        "split(pair, '/', 0)") or {"expr", "required"
+ *                        [false]}: fields computed in file order from the
+ *                        declared fields and earlier entries, with upper,
+ *                        lower, trim, substr, split, concat, coalesce and
+ *                        [index] (derive.h). A name of a declared field
+ *                        overwrites it (same type; its "required" holds);
+ *                        a new name adds a field of the result's type. A
+ *                        value that cannot be computed is missing.
  *   views.NAME           {"group_by": [field...] ([]), "granularity": "1s".."1d"
  *                        (must divide one day), "metrics": {name: "count" |
- *                        "sum(f)" | "min(f)" | "max(f)" | "avg(f)"}, "where": {...}}
- *                        sum/min/max/avg take int or decimal fields only.
+ *                        "sum(f)" | "min(f)" | "max(f)" | "avg(f)"}, "where": {...},
+ *                        "explode": field}
+ *                        sum/min/max/avg take int, decimal or float fields.
+ *   views.NAME.explode   string: an array field; the view counts the event
+ *                        once per element, with the element in the array's
+ *                        place for group_by and where (duplicates count
+ *                        twice, a missing or empty array nowhere). An array
+ *                        field can be grouped by or filtered on only in the
+ *                        view that explodes it; metrics never take one.
  *   views.NAME.where     object field -> condition, all must hold; a condition
  *                        is a value (equality) or an object of operators
  *                        "eq","ne","lt","lte","gt","gte" (value) and "in"
  *                        (array of values). A missing field fails every
  *                        condition.
- *   batch.inputs         array of paths, directories or globs (or one string)
+ *   batch.inputs         array of paths, directories or globs (or one string):
+ *                        JSON Lines, JSON arrays, CSV with a header (*.csv)
  *   batch.rejects        string: JSON Lines file for rejected lines
  *                        [STORE/rejects/batch.jsonl]
+ *   batch.default_time   string: the time of events without one: "mtime"
+ *                        (their file's modification time), an RFC 3339 time
+ *                        or epoch seconds, or "none" (bad_time) ["none"]
  *   speed.brokers        string ["localhost:9092"]
  *   speed.topic          string (required to run lambda-speed)
  *   speed.group          string ["lambdakit-" NAME]
@@ -57,15 +86,22 @@
  *   serving.max_top      int [1000] largest n of top
  */
 
-enum field_type { FIELD_STRING, FIELD_INT, FIELD_DECIMAL, FIELD_BOOL };
+enum field_type { FIELD_STRING, FIELD_INT, FIELD_DECIMAL, FIELD_BOOL,
+    FIELD_FLOAT, FIELD_ARRAY };
 
 struct field {
     char            *name;      /* dotted name as written, "sentiment.score" */
     char           **path;      /* name split at dots */
     int              npath;
     enum field_type  type;
-    int              scale;     /* decimal: fractional digits; else 0 */
+    enum field_type  items;     /* array: its elements' type; else = type */
+    int              scale;     /* decimal, float: fractional digits; else 0 */
+    int              round;     /* float, or decimal with "round": true:
+                                   numbers are rounded from their text */
     int              required;
+    int              derived;   /* 1: an event.derive entry sets it, */
+    int              derive;    /* that one (index into pipeline.derives) */
+    int              computed;  /* 1: not read from the event, only derived */
     int              has_min, has_max;
     int64_t          min, max;  /* scaled like values */
 };
@@ -103,7 +139,11 @@ struct view {
     int            nslots;      /* row length in int64 slots */
     struct cond   *where;
     int            nwhere;
+    int            explodes;    /* 1: the view explodes an array field, */
+    int            explode;     /* that one (index into pipeline.fields) */
 };
+
+struct derive;                  /* derive.h */
 
 struct pipeline {
     char          *path;        /* the file it was loaded from */
@@ -112,8 +152,10 @@ struct pipeline {
     char          *time_field;  /* dotted name */
     char         **time_path;
     int            ntime_path;
-    struct field  *fields;      /* in file order */
+    struct field  *fields;      /* in file order, then the derived ones */
     int            nfields;
+    struct derive *derives;     /* event.derive, in file order */
+    int            nderives;
     struct view   *views;       /* in file order */
     int            nviews;
 
@@ -121,6 +163,7 @@ struct pipeline {
         char     **inputs;
         int        ninputs;
         char      *rejects;
+        char      *default_time;    /* "mtime", a time; NULL: none */
     } batch;
 
     struct {
@@ -165,7 +208,8 @@ void pipeline_free(struct pipeline *p);
 
 /*
  * Override one scalar setting by its dotted key, from a flag or an
- * environment variable: "store", "batch.rejects", any scalar key under
+ * environment variable: "store", "batch.rejects", "batch.default_time",
+ * any scalar key under
  * "speed." or "serving." (value parsed by the key's type: durations, ints,
  * enums). Returns 0, or -1 with err naming the key, the value and what was
  * expected.

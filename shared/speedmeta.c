@@ -200,9 +200,13 @@ speedmeta_status_format(const struct speedmeta_status *st, struct buf *out,
     cJSON_AddNumberToObject(root, "accepted", (double)st->accepted);
     cJSON_AddNumberToObject(root, "rejected", (double)st->rejected);
     o = cJSON_AddObjectToObject(root, "rejects");
-    for (int i = 1; i < REJECT_NREASONS; i++)
+    for (int i = 1; i < REJECT_NREASONS; i++) {
+        /* batch's own reasons only when counted: speed never gives them */
+        if (i >= REJECT_NSPEED && st->rejects[i] == 0)
+            continue;
         cJSON_AddNumberToObject(o, event_reject_name((enum reject)i),
             (double)st->rejects[i]);
+    }
     cJSON_AddNumberToObject(root, "late", (double)st->late);
     cJSON_AddNumberToObject(root, "lost", (double)st->lost);
     cJSON_AddNumberToObject(root, "commits", (double)st->commits);

@@ -6,10 +6,10 @@
 #include <cjson/cJSON.h>
 #include <librdkafka/rdkafka.h>
 
-#include "shared/agg.h"
 #include "shared/buf.h"
 #include "shared/err.h"
 #include "shared/event.h"
+#include "shared/jsonnum.h"
 #include "shared/key.h"
 #include "shared/log.h"
 #include "shared/mem.h"
@@ -61,7 +61,7 @@ archive_record(struct speed *sp, const rd_kafka_message_t *m)
 {
     const char *text = m->payload;
     cJSON *doc;
-    char *printed;
+    struct buf printed;
 
     if (!sp->ev.time_from_record && memchr(text, '\n', m->len) == NULL &&
         memchr(text, '\r', m->len) == NULL) {
@@ -73,11 +73,13 @@ archive_record(struct speed *sp, const rd_kafka_message_t *m)
         fatalx("archive: cannot re-parse an accepted record");
     if (sp->ev.time_from_record)
         json_set_time(doc, sp->p->time_path, sp->p->ntime_path, sp->ev.time);
-    if ((printed = cJSON_PrintUnformatted(doc)) == NULL)
-        fatalx("archive: out of memory");
-    archive_add(sp->archive, m->partition, m->offset, sp->ev.time, printed,
-        strlen(printed));
-    cJSON_free(printed);
+    /* numbers as sent: a float rounds from its text (jsonnum.h) */
+    buf_init(&printed);
+    if (jsonnum_print(&printed, doc, text, m->len) != 0)
+        fatalx("archive: cannot re-print an accepted record");
+    archive_add(sp->archive, m->partition, m->offset, sp->ev.time,
+        printed.data, printed.len);
+    buf_reset(&printed);
     cJSON_Delete(doc);
 }
 
@@ -85,41 +87,18 @@ archive_record(struct speed *sp, const rd_kafka_message_t *m)
 static enum reject
 apply(struct speed *sp, char *msg)
 {
-    const struct pipeline *p = sp->p;
-    size_t len[64], *off = sp->keyoff;
-    size_t *lens = p->nviews <= 64 ? len : xmalloc(sizeof(size_t) *
-        (size_t)p->nviews);
-    int i;
+    int v;
 
-    buf_clear(&sp->key);
-    for (i = 0; i < p->nviews; i++) {
-        off[i] = (size_t)-1;
-        if (!event_match(&sp->ev, &p->views[i]))
-            continue;
-        off[i] = sp->key.len;
-        if (key_encode_event(&sp->key, p, &p->views[i], &sp->ev) != 0) {
-            snprintf(msg, ERR_LEN, "group key of view %s is longer than %d "
-                "bytes", p->views[i].name, KEY_MAX);
-            if (lens != len)
-                free(lens);
-            return REJECT_RANGE;
-        }
-        lens[i] = sp->key.len - off[i];
+    switch (delta_add_event(sp->delta, &sp->ev, &v)) {
+    case 0:
+        return REJECT_NONE;
+    case DELTA_KEY_TOO_LONG:
+        snprintf(msg, ERR_LEN, "group key of view %s is longer than %d "
+            "bytes", sp->p->views[v].name, KEY_MAX);
+        return REJECT_RANGE;
+    default:
+        fatalx("view %s: sum overflow in a micro-batch", sp->p->views[v].name);
     }
-    for (i = 0; i < p->nviews; i++) {
-        const struct view *v = &p->views[i];
-        int64_t *row;
-
-        if (off[i] == (size_t)-1)
-            continue;
-        row = delta_row(sp->delta, i, sp->key.data + off[i], lens[i],
-            ts_bucket(sp->ev.time, v->granularity));
-        if (agg_row_add(v, row, &sp->ev) != 0)
-            fatalx("view %s: sum overflow in a micro-batch", v->name);
-    }
-    if (lens != len)
-        free(lens);
-    return REJECT_NONE;
 }
 
 void

@@ -3,7 +3,9 @@
 #include <string.h>
 
 #include "shared/agg.h"
+#include "shared/fanout.h"
 #include "shared/mem.h"
+#include "shared/ts.h"
 #include "speed/delta.h"
 
 #define CHUNK (256 * 1024)
@@ -27,6 +29,7 @@ struct delta {
     struct chunk   *chunks;     /* first is the current one */
     struct delta_entry *sorted;
     size_t          sorted_cap;
+    struct fanout   fo;         /* the rows of the event being added */
 };
 
 static void *
@@ -58,6 +61,7 @@ delta_new(const struct pipeline *p)
     d->p = p;
     d->cap = 1024;
     d->tab = xcalloc(d->cap, sizeof(*d->tab));
+    fanout_init(&d->fo);
     return d;
 }
 
@@ -74,6 +78,7 @@ delta_free(struct delta *d)
     }
     free(d->tab);
     free(d->sorted);
+    fanout_reset(&d->fo);
     free(d);
 }
 
@@ -149,6 +154,28 @@ delta_row(struct delta *d, int view, const void *gkey, size_t gklen,
     if (++d->n * 2 > d->cap)
         grow(d);
     return e->row;
+}
+
+int
+delta_add_event(struct delta *d, struct event *ev, int *view)
+{
+    const struct pipeline *p = d->p;
+
+    /* every key first: a reject leaves the micro-batch untouched */
+    if (fanout_event(&d->fo, p, ev, view) < 0)
+        return DELTA_KEY_TOO_LONG;
+    for (int i = 0; i < d->fo.nrows; i++) {
+        const struct fanout_row *r = &d->fo.rows[i];
+        const struct view *v = &p->views[r->view];
+        int64_t *row = delta_row(d, r->view, d->fo.keys.data + r->off,
+            r->len, ts_bucket(ev->time, v->granularity));
+
+        if (agg_row_add(v, row, ev) != 0) {
+            *view = r->view;
+            return DELTA_OVERFLOW;
+        }
+    }
+    return 0;
 }
 
 size_t

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "shared/event.h"
 #include "shared/pipeline.h"
 
 /*
@@ -35,6 +36,17 @@ void delta_free(struct delta *d);
  */
 int64_t *delta_row(struct delta *d, int view, const void *gkey, size_t gklen,
     int64_t bucket);
+
+/*
+ * Add an accepted event to every row it makes in the views (fanout.h: where,
+ * explode, group keys), each in its bucket. Returns 0; DELTA_KEY_TOO_LONG
+ * when a group key of view *view is longer than KEY_MAX (nothing was added:
+ * reject the event); DELTA_OVERFLOW when a sum of view *view overflowed
+ * (rows before it took the event). ev is borrowed.
+ */
+#define DELTA_KEY_TOO_LONG (-1)
+#define DELTA_OVERFLOW (-2)
+int delta_add_event(struct delta *d, struct event *ev, int *view);
 
 /* Number of rows. */
 size_t delta_count(const struct delta *d);

@@ -79,8 +79,6 @@ setup(struct speed *sp, char *err)
         return -1;
     sp->delta = delta_new(p);
     event_init(&sp->ev, p);
-    buf_init(&sp->key);
-    sp->keyoff = xcalloc((size_t)p->nviews + 1, sizeof(size_t));
     return speed_consumer_open(sp, err);
 }
 
@@ -92,8 +90,6 @@ teardown(struct speed *sp)
     delta_free(sp->delta);
     if (sp->delta != NULL)
         event_reset(&sp->ev);
-    buf_reset(&sp->key);
-    free(sp->keyoff);
     free(sp->parts);
     free(sp->fresh_ts);
     store_free(sp->st);

@@ -75,8 +75,6 @@ struct speed {
     struct archive         *archive;        /* NULL without speed.archive */
     struct rejects         *rejects;
     struct event            ev;
-    struct buf              key;            /* scratch: group keys */
-    size_t                 *keyoff;         /* per view: offset in key, or -1 */
     struct buf              line;           /* scratch: archive lines */
 
     int                     npending;       /* records in the micro-batch */

@@ -5,7 +5,8 @@
  *
  * Replay sends every line of JSON Lines files (or every element of a JSON
  * array file; .gz read transparently) as one record, unvalidated, so
- * malformed input can be replayed too. --now rewrites the pipeline's time
+ * malformed input can be replayed too; a .csv file's rows go as the JSON
+ * objects batch reads from them (csv.h). --now rewrites the pipeline's time
  * field to the current time. --generate makes events from the pipeline's
  * field types with the current time. Records are keyed by a group-by field
  * so partitions share the load evenly and one group stays in one partition.
@@ -28,6 +29,7 @@
 #include <zlib.h>
 
 #include "shared/buf.h"
+#include "shared/csv.h"
 #include "shared/dec.h"
 #include "shared/err.h"
 #include "shared/log.h"
@@ -40,7 +42,7 @@
 #define PROG "lambda-produce"
 #define SYNOPSIS "[-c FILE] [-b LIST] [-t TOPIC] [options] FILE...\n" \
     "-c FILE --generate [--count N] [--rate N] [options]"
-#define ABOUT "Replays JSON Lines or JSON array files (.gz too) into a " \
+#define ABOUT "Replays JSON Lines, JSON array or CSV files (.gz too) into a " \
     "Kafka topic, one record per event, or generates a live stream of " \
     "events for a pipeline. The pipeline gives the brokers, the topic, the " \
     "fields and the key field."
@@ -413,6 +415,56 @@ done(struct produce *pr)
     return got_stop || (pr->count >= 0 && pr->sent >= pr->count);
 }
 
+/*
+ * A CSV file: the header row names the columns, and each other row goes out
+ * as the JSON object batch would read from it (csv.h), typed by the
+ * pipeline. A row that is not valid CSV is skipped with a warning.
+ */
+static int
+replay_csv(struct produce *pr, const char *path, const char *s, size_t n)
+{
+    struct csv_header *h = NULL;
+    struct csv_fields cf;
+    struct csv_scan cs = {0};
+    char err[ERR_LEN];
+    int64_t line = 1, next;
+    size_t at = 0, len;
+    long end;
+    int rc = 0;
+
+    if (pr->p == NULL) {
+        log_warnx("%s: CSV needs the pipeline (-c) for its field types",
+            path);
+        return -1;
+    }
+    csv_fields_init(&cf);
+    while (at < n && rc == 0 && !done(pr)) {
+        end = csv_scan_end(&cs, s + at, n - at);
+        len = end >= 0 ? (size_t)end : n - at;
+        next = line;
+        for (size_t i = 0; i < len; i++)
+            next += s[at + i] == '\n';
+        if (h == NULL) {
+            if ((h = csv_header_new(pr->p, s + at, len, err)) == NULL) {
+                log_warnx("%s: %s", path, err);
+                rc = -1;
+            }
+        } else if (len > 0 && s[at] != '\n' && s[at] != '\r') {
+            buf_clear(&pr->out);
+            if (csv_row_json(h, &cf, s + at, len, &pr->out, err) != 0)
+                log_warnx("%s: line %" PRId64 " skipped: %s", path, line,
+                    err);
+            else
+                rc = replay_one(pr, pr->out.data, pr->out.len, NULL);
+        }
+        at += len;
+        line = next;
+    }
+    csv_fields_reset(&cf);
+    csv_header_free(h);
+    return rc;
+}
+
 static int
 replay_file(struct produce *pr, const char *path)
 {
@@ -437,11 +489,25 @@ replay_file(struct produce *pr, const char *path)
     gzclose(gz);
     if (rc == 0 && all.len > 0) {
         const char *s = all.data, *end = all.data + all.len;
+        const char *eol;
 
+        if (csv_path(path)) {
+            if (all.len >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0)
+                s += 3;     /* spreadsheets write one */
+            rc = replay_csv(pr, path, s, (size_t)(end - s));
+            buf_reset(&all);
+            return rc;
+        }
         while (s < end && (*s == ' ' || *s == '\t' || *s == '\n' ||
             *s == '\r'))
             s++;
-        if (s < end && *s == '[') {
+        eol = memchr(s, '\n', (size_t)(end - s));
+        if (csv_looks_like(s, eol != NULL ? (size_t)(eol - s) :
+            (size_t)(end - s))) {
+            log_warnx("%s: its first line is CSV, not JSON: name the file "
+                "*.csv to replay it as CSV with a header row", path);
+            rc = -1;
+        } else if (s < end && *s == '[') {
             cJSON *arr = cJSON_ParseWithLength(all.data, all.len), *el;
 
             if (arr == NULL) {
@@ -547,6 +613,7 @@ gen_value(struct produce *pr, const struct field *f, struct buf *b)
         break;
     case FIELD_INT:
     case FIELD_DECIMAL:
+    case FIELD_FLOAT:
         lo = f->has_min ? f->min : 0;
         hi = f->has_max ? f->max : lo + 1000;
         for (int i = 0; i < f->scale && !f->has_max; i++)
@@ -554,6 +621,21 @@ gen_value(struct produce *pr, const struct field *f, struct buf *b)
         v = rnd_range(pr, lo, hi);
         buf_puts(b, dec_format(v, f->scale, num, sizeof(num)));
         break;
+    case FIELD_ARRAY: {
+        /* zero to three elements, a repeat now and then */
+        struct field ef = *f;
+
+        ef.type = f->items;
+        ef.required = 1;
+        buf_putc(b, '[');
+        for (int i = 0, n = (int)(rnd(pr) % 4); i < n; i++) {
+            if (i > 0)
+                buf_putc(b, ',');
+            (void)gen_value(pr, &ef, b);
+        }
+        buf_putc(b, ']');
+        break;
+    }
     }
     return 0;
 }
@@ -613,8 +695,10 @@ generate(struct produce *pr)
     pr->root = xcalloc(1, sizeof(*pr->root));
     pr->root->field = -1;
     node_add(pr->root, p->time_path, p->ntime_path, -2);
-    for (int i = 0; i < p->nfields; i++)
-        node_add(pr->root, p->fields[i].path, p->fields[i].npath, i);
+    for (int i = 0; i < p->nfields; i++) {
+        if (!p->fields[i].computed)     /* derived: not in the input */
+            node_add(pr->root, p->fields[i].path, p->fields[i].npath, i);
+    }
     while (!done(pr)) {
         buf_clear(&pr->out);
         buf_clear(&pr->keybuf);

@@ -8,7 +8,7 @@
 #include "shared/buf.h"
 #include "shared/err.h"
 #include "shared/event.h"
-#include "shared/key.h"
+#include "shared/fanout.h"
 #include "shared/mem.h"
 #include "shared/pipeline.h"
 #include "shared/speedmeta.h"
@@ -21,7 +21,8 @@
  *
  * Every valid event of the files (stdin without files) is added to the
  * speed rows of every view it matches, through the same event_parse(),
- * agg_row_add() and store_speed_merge() as lambda-speed, in one write
+ * fanout_event(), agg_row_add() and store_speed_merge() as lambda-speed,
+ * in one write
  * transaction. The watermark (meta speed.watermark) is the given time, or
  * the latest event time; speed.updated_at is now; --status stores a JSON
  * object as speed.status; --prune drops speed rows before the published
@@ -39,33 +40,33 @@ static int
 add_line(struct store_txn *t, const struct pipeline *p, struct event *ev,
     const char *line, size_t len, int64_t *maxt, char *err)
 {
-    struct buf key;
+    struct fanout fo;
     int64_t *row;
+    int bad;
 
     if (event_parse(ev, p, line, len, -1, err) != REJECT_NONE)
         return 1;
+    fanout_init(&fo);
+    if (fanout_event(&fo, p, ev, &bad) < 0)
+        die("cannot add an event: a group key is too long");
     if (ev->time > *maxt)
         *maxt = ev->time;
-    buf_init(&key);
-    for (int i = 0; i < p->nviews; i++) {
-        const struct view *v = &p->views[i];
+    for (int i = 0; i < fo.nrows; i++) {
+        const struct view *v = &p->views[fo.rows[i].view];
 
-        if (!event_match(ev, v))
-            continue;
-        buf_clear(&key);
         row = xmalloc(agg_row_size(v));
         agg_row_init(v, row);
-        if (key_encode_event(&key, p, v, ev) != 0 ||
-            agg_row_add(v, row, ev) != 0 ||
-            store_speed_merge(t, v, key.data, key.len,
-            ts_bucket(ev->time, v->granularity), row, err) != 0) {
+        if (agg_row_add(v, row, ev) != 0 ||
+            store_speed_merge(t, v, fo.keys.data + fo.rows[i].off,
+            fo.rows[i].len, ts_bucket(ev->time, v->granularity), row,
+            err) != 0) {
             free(row);
-            buf_reset(&key);
+            fanout_reset(&fo);
             die(err[0] != '\0' ? err : "cannot add an event");
         }
         free(row);
     }
-    buf_reset(&key);
+    fanout_reset(&fo);
     return 0;
 }
 

@@ -16,7 +16,8 @@ __extension__ typedef unsigned __int128 u128;
 static const char *
 status_name(enum dec_status st)
 {
-    return st == DEC_OK ? "ok" : st == DEC_SCALE ? "scale" : "range";
+    return st == DEC_OK ? "ok" : st == DEC_SCALE ? "scale" :
+        st == DEC_RANGE ? "range" : "syntax";
 }
 
 static void
@@ -189,6 +190,159 @@ test_dec_parse(void)
 }
 
 static void
+test_dec_round_text(void)
+{
+    static const struct {
+        const char     *in;
+        int             scale;
+        enum dec_status st;
+        int64_t         out;
+    } cases[] = {
+        /* the seeds' numbers */
+        {"43123.12345678", 6, DEC_OK, 43123123457LL},
+        {"0.734523", 6, DEC_OK, 734523},
+        {"21.337829", 6, DEC_OK, 21337829},
+        {"21.337", 6, DEC_OK, 21337000},
+        {"3.14159", 2, DEC_OK, 314},
+        /* half to even, from the text */
+        {"0.0000005", 6, DEC_OK, 0},
+        {"0.0000015", 6, DEC_OK, 2},
+        {"0.0000025", 6, DEC_OK, 2},
+        {"0.00000050000001", 6, DEC_OK, 1},
+        {"0.1234565", 6, DEC_OK, 123456},
+        {"0.1234575", 6, DEC_OK, 123458},
+        {"0.1234565000000000001", 6, DEC_OK, 123457},
+        {"0.12345649999999999999", 6, DEC_OK, 123456},
+        {"2.5", 0, DEC_OK, 2},
+        {"3.5", 0, DEC_OK, 4},
+        {"-2.5", 0, DEC_OK, -2},
+        {"-3.5", 0, DEC_OK, -4},
+        {"-0.0000005", 6, DEC_OK, 0},
+        {"9.5", 0, DEC_OK, 10},
+        {"0.999999999", 6, DEC_OK, 1000000},
+        /* exponents */
+        {"1.5e-7", 6, DEC_OK, 0},
+        {"1.5e-6", 6, DEC_OK, 2},
+        {"2.5E-6", 6, DEC_OK, 2},
+        {"3.5e-6", 6, DEC_OK, 4},
+        {"1E+2", 2, DEC_OK, 10000},
+        {"1e0", 0, DEC_OK, 1},
+        {"1e-0", 3, DEC_OK, 1000},
+        {"125e-2", 2, DEC_OK, 125},
+        {"125e-3", 2, DEC_OK, 12},
+        {"135e-3", 2, DEC_OK, 14},
+        {"123456789012345678901234567890e-20", 6, DEC_OK,
+            1234567890123457LL},
+        {"1e-999999999999999", 6, DEC_OK, 0},
+        {"1e999999999999999", 0, DEC_RANGE, 0},
+        /* zeros */
+        {"-0.0", 6, DEC_OK, 0},
+        {"-0", 0, DEC_OK, 0},
+        {"0e5", 2, DEC_OK, 0},
+        {"000123.4500", 2, DEC_OK, 12345},
+        {"0.00000000000000000000000000000000000000000000001234567", 6,
+            DEC_OK, 0},
+        /* what cJSON also accepts */
+        {"5.", 0, DEC_OK, 5},
+        {"-.5", 1, DEC_OK, -5},
+        {"-.5", 0, DEC_OK, 0},
+        {"01", 0, DEC_OK, 1},
+        /* limits: the int64 at the scale */
+        {"9e12", 6, DEC_OK, 9000000000000000000LL},
+        {"-9e12", 6, DEC_OK, -9000000000000000000LL},
+        {"9223372036854.775807", 6, DEC_OK, INT64_MAX},
+        {"-9223372036854.775807", 6, DEC_OK, -INT64_MAX},
+        {"9223372036854.7758074999", 6, DEC_OK, INT64_MAX},
+        {"9223372036854.7758075", 6, DEC_RANGE, 0},
+        {"9223372036854.775808", 6, DEC_RANGE, 0},
+        {"-9223372036854.775808", 6, DEC_RANGE, 0},
+        {"9999999999999999999", 0, DEC_RANGE, 0},
+        {"99999999999999999999", 0, DEC_RANGE, 0},
+        {"1e18", 0, DEC_OK, 1000000000000000000LL},
+        {"1e19", 0, DEC_RANGE, 0},
+        {"1e20", 0, DEC_RANGE, 0},
+        {"12", 9, DEC_OK, 12000000000LL},
+        {"9223372036.854775807", 9, DEC_OK, INT64_MAX},
+        {"9223372036.8547758075", 9, DEC_RANGE, 0},
+        /* not numbers */
+        {"", 6, DEC_SYNTAX, 0},
+        {"-", 6, DEC_SYNTAX, 0},
+        {".", 6, DEC_SYNTAX, 0},
+        {"e5", 6, DEC_SYNTAX, 0},
+        {"1e", 6, DEC_SYNTAX, 0},
+        {"1e+", 6, DEC_SYNTAX, 0},
+        {"+1", 6, DEC_SYNTAX, 0},
+        {" 1", 6, DEC_SYNTAX, 0},
+        {"1 ", 6, DEC_SYNTAX, 0},
+        {"1.2.3", 6, DEC_SYNTAX, 0},
+        {"--1", 6, DEC_SYNTAX, 0},
+        {"NaN", 6, DEC_SYNTAX, 0},
+        {"0x10", 6, DEC_SYNTAX, 0},
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int64_t out = 0;
+        enum dec_status st = dec_round_text(cases[i].in,
+            strlen(cases[i].in), cases[i].scale, &out);
+        if (st != cases[i].st || out != cases[i].out)
+            printf("  case \"%s\" scale %d: %s %lld\n", cases[i].in,
+                cases[i].scale, status_name(st), (long long)out);
+        CHECK(st == cases[i].st && out == cases[i].out);
+    }
+    /* the length bounds the text: no NUL needed */
+    int64_t out = 0;
+    CHECK(dec_round_text("12.3456789", 5, 1, &out) == DEC_OK && out == 123);
+}
+
+/* Random texts with 0..12 fraction digits against 128-bit arithmetic. */
+static void
+test_dec_round_text_random(void)
+{
+    char text[64];
+    int bad = 0;
+
+    srand(7);
+    for (int t = 0; t < 200000; t++) {
+        int64_t ip = rand() % 1000000, out = 0;
+        int nf = rand() % 13, scale = rand() % (DEC_MAX_SCALE + 1);
+        int neg = rand() & 1;
+        dec_i128 n = ip, want, q, r, half;
+        int len = snprintf(text, sizeof(text), "%s%lld", neg ? "-" : "",
+            (long long)ip);
+
+        if (nf > 0)
+            text[len++] = '.';
+        for (int i = 0; i < nf; i++) {
+            /* ties are common: many 5s and 0s */
+            int dgt = rand() % 4 == 0 ? 5 : rand() % 4 == 0 ? 0 : rand() % 10;
+            text[len++] = (char)('0' + dgt);
+            n = n * 10 + dgt;
+        }
+        text[len] = '\0';
+        /* n / 10^nf at scale: n * 10^scale / 10^nf, half to even */
+        for (int i = 0; i < scale; i++)
+            n *= 10;
+        dec_i128 p = 1;
+        for (int i = 0; i < nf; i++)
+            p *= 10;
+        q = n / p;
+        r = n % p;
+        half = p / 2;
+        want = q + ((p > 1 && (r > half || (r == half && p % 2 == 0 &&
+            (q & 1) != 0))) ? 1 : 0);
+        if (neg)
+            want = -want;
+        if (dec_round_text(text, (size_t)len, scale, &out) != DEC_OK ||
+            out != (int64_t)want) {
+            if (bad++ < 5)
+                printf("  %s at scale %d: got %lld want %lld\n", text,
+                    scale, (long long)out, (long long)want);
+        }
+    }
+    CHECK(bad == 0);
+}
+
+static void
 test_dec_add(void)
 {
     dec_i128 acc = 0;
@@ -307,6 +461,8 @@ main(void)
     RUN(test_dec_from_double_table);
     RUN(test_dec_from_double_exact);
     RUN(test_dec_parse);
+    RUN(test_dec_round_text);
+    RUN(test_dec_round_text_random);
     RUN(test_dec_add);
     RUN(test_dec_format);
     RUN(test_dec_format_ratio);

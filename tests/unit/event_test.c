@@ -11,28 +11,13 @@
 #include "shared/err.h"
 #include "shared/event.h"
 #include "shared/pipeline.h"
+#include "tests/fixture.h"
 #include "tests/test.h"
 
 #define T0 "\"ts\":\"2026-11-20T13:00:00Z\""
 #define T0_MS 1795179600000LL
 
 static struct pipeline *pl, *nested;
-
-static struct pipeline *
-load_fixture(const char *name)
-{
-    const char *top = getenv("LAMBDA_TOP");
-    char path[512], err[ERR_LEN];
-    struct pipeline *p;
-
-    snprintf(path, sizeof(path), "%s/tests/fixtures/%s",
-        top != NULL ? top : ".", name);
-    if (pipeline_load(&p, path, err) != 0) {
-        printf("cannot load fixture: %s\n", err);
-        exit(1);
-    }
-    return p;
-}
 
 static void
 test_event_valid(void)
@@ -587,6 +572,145 @@ test_event_foreign_hooks(void)
     event_reset(&ev);
 }
 
+/*
+ * Parse {T0,PREFIX FIELDS} for p into ev; check the reason and, unless msg
+ * is NULL, the message. Returns the reason.
+ */
+static enum reject
+parse_case(struct event *ev, const struct pipeline *p, const char *prefix,
+    const char *fields, enum reject want, const char *msg)
+{
+    char line[256], err[ERR_LEN] = "";
+    enum reject r;
+
+    snprintf(line, sizeof(line), "{" T0 ",%s%s}", prefix, fields);
+    r = event_parse(ev, p, line, strlen(line), -1, err);
+    if (r != want || (msg != NULL && strcmp(err, msg) != 0))
+        printf("  %s: %s \"%s\"\n", fields, event_reject_name(r), err);
+    CHECK(r == want);
+    if (msg != NULL)
+        CHECK_STREQ(err, msg);
+    return r;
+}
+
+/* Floats and rounded decimals: the number as written, half to even. */
+static void
+test_event_float(void)
+{
+    static const struct {
+        const char  *line;      /* after the time */
+        enum reject  r;
+        int          field;     /* seed.json: 1 last, 2 score, 3 amount */
+        int64_t      num;
+        const char  *msg;
+    } cases[] = {
+        {"\"last\":43123.12345678", REJECT_NONE, 1, 43123123457LL, NULL},
+        {"\"last\":0.734523", REJECT_NONE, 1, 734523, NULL},
+        {"\"last\":21.337", REJECT_NONE, 1, 21337000, NULL},
+        {"\"last\":1.5e-7", REJECT_NONE, 1, 0, NULL},
+        {"\"last\":1.5E-6", REJECT_NONE, 1, 2, NULL},
+        {"\"last\":-0.0", REJECT_NONE, 1, 0, NULL},
+        {"\"last\":9e12", REJECT_NONE, 1, 9000000000000000000LL, NULL},
+        {"\"last\":-9223372036854.775807", REJECT_NONE, 1, -INT64_MAX,
+            NULL},
+        /* beyond a double: the text decides */
+        {"\"last\":0.1234565000000000001", REJECT_NONE, 1, 123457, NULL},
+        {"\"last\":0.1234565", REJECT_NONE, 1, 123456, NULL},
+        /* numbers before it, in arrays, objects and strings */
+        {"\"x\":[1.25,{\"y\":-2e3}],\"s\":\"7 -8 9e9\",\"last\":7.0000015",
+            REJECT_NONE, 1, 7000002, NULL},
+        /* a duplicate key: the first counts, as for every field */
+        {"\"last\":2.0000005,\"last\":3", REJECT_NONE, 1, 2000000, NULL},
+        {"\"last\":1,\"score\":0.125", REJECT_NONE, 2, 12, NULL},
+        {"\"last\":1,\"score\":0.135", REJECT_NONE, 2, 14, NULL},
+        {"\"last\":1,\"amount\":12.345", REJECT_NONE, 3, 1234, NULL},
+        {"\"last\":1,\"amount\":12.355", REJECT_NONE, 3, 1236, NULL},
+        {"\"last\":1e20", REJECT_RANGE, 1, 0, "field \"last\": expected a "
+            "number from -9223372036854.775807 to 9223372036854.775807, "
+            "got 1e20"},
+        {"\"last\":9223372036854.7758075", REJECT_RANGE, 1, 0, NULL},
+        {"\"last\":1,\"score\":1e17", REJECT_RANGE, 2, 0, "field \"score\": "
+            "expected a number from -92233720368547758.07 to "
+            "92233720368547758.07, got 1e17"},
+        {"\"last\":\"1.5\"", REJECT_TYPE, 1, 0, "field \"last\": expected a "
+            "number, got \"1.5\""},
+        {"\"last\":null", REJECT_MISSING, 1, 0, "field \"last\": required"},
+        /* bounds apply to the rounded value */
+        {"\"last\":1,\"temp\":60.5000004", REJECT_NONE, 4, 60500000, NULL},
+        {"\"last\":1,\"temp\":60.5000005", REJECT_NONE, 4, 60500000, NULL},
+        {"\"last\":1,\"temp\":60.5000015", REJECT_RANGE, 4, 0,
+            "field \"temp\": expected a number <= 60.5, got 60.5000015"},
+    };
+    struct pipeline *p = load_fixture("seed.json");
+    struct event ev;
+
+    event_init(&ev, p);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const struct event_value *v = &ev.vals[cases[i].field];
+
+        if (parse_case(&ev, p, "\"pair\":\"BTC/USD\",", cases[i].line,
+            cases[i].r, cases[i].msg) != REJECT_NONE)
+            continue;
+        if (v->num != cases[i].num)
+            printf("  %s: got %lld\n", cases[i].line, (long long)v->num);
+        CHECK(v->present && v->num == cases[i].num);
+    }
+    event_reset(&ev);
+    pipeline_free(p);
+}
+
+/* Arrays: every element typed, a reject names the element. */
+static void
+test_event_array(void)
+{
+    static const struct {
+        const char  *line;      /* after the time, pair and last */
+        enum reject  r;
+        int          n;         /* tags: elements, -1 absent */
+        const char  *msg;
+    } cases[] = {
+        {"\"tags\":[\"btc\",\"eth\",\"btc\"]", REJECT_NONE, 3, NULL},
+        {"\"tags\":[]", REJECT_NONE, 0, NULL},
+        {"\"x\":1", REJECT_NONE, -1, NULL},
+        {"\"tags\":null", REJECT_NONE, -1, NULL},
+        {"\"tags\":[\"btc\",5]", REJECT_TYPE, 0, "field \"tags[1]\": "
+            "expected a string, got 5"},
+        {"\"tags\":[\"btc\",null]", REJECT_TYPE, 0, "field \"tags[1]\": "
+            "expected a string, got null"},
+        {"\"tags\":\"btc\"", REJECT_TYPE, 0, "field \"tags\": expected an "
+            "array, got \"btc\""},
+        {"\"levels\":[0.25,0.35,2e1]", REJECT_NONE, -1, NULL},
+        {"\"levels\":[1,-0.5]", REJECT_RANGE, -1, "field \"levels[1]\": "
+            "expected a number >= 0, got -0.5"},
+        {"\"levels\":[1,\"2\"]", REJECT_TYPE, -1, "field \"levels[1]\": "
+            "expected a number, got \"2\""},
+    };
+    struct pipeline *p = load_fixture("seed.json");
+    char line[256], err[ERR_LEN];
+    struct event ev;
+
+    event_init(&ev, p);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        if (parse_case(&ev, p, "\"pair\":\"p\",\"last\":1,", cases[i].line,
+            cases[i].r, cases[i].msg) != REJECT_NONE)
+            continue;
+        CHECK(ev.vals[5].present == (cases[i].n >= 0));
+        CHECK(ev.vals[5].nelems == (cases[i].n > 0 ? cases[i].n : 0));
+    }
+    /* the values: strings, and floats rounded at the scale */
+    snprintf(line, sizeof(line), "{" T0 ",\"pair\":\"p\",\"last\":1,"
+        "\"tags\":[\"btc\",\"\u00e9th\"],\"levels\":[0.25,0.35,2e1]}");
+    CHECK(event_parse(&ev, p, line, strlen(line), -1, err) == REJECT_NONE);
+    CHECK(ev.vals[5].nelems == 2 && ev.vals[5].elems[1].present);
+    CHECK_STREQ(ev.vals[5].elems[0].str, "btc");
+    CHECK_STREQ(ev.vals[5].elems[1].str, "\xc3\xa9th");
+    CHECK(ev.vals[5].elems[1].len == 4);
+    CHECK(ev.vals[6].nelems == 3 && ev.vals[6].elems[0].num == 2 &&
+        ev.vals[6].elems[1].num == 4 && ev.vals[6].elems[2].num == 200);
+    event_reset(&ev);
+    pipeline_free(p);
+}
+
 int
 main(void)
 {
@@ -599,6 +723,8 @@ main(void)
     RUN(test_event_time);
     RUN(test_event_nested);
     RUN(test_event_match);
+    RUN(test_event_float);
+    RUN(test_event_array);
     RUN(test_event_reject_fields);
     RUN(test_event_threads);
     RUN(test_event_foreign_hooks);      /* last: it changes cJSON's hooks */

@@ -282,10 +282,10 @@ test_pipeline_errors(void)
             "shop.json: event.fields: expected an object, got an array"},
         {HEAD "\"event\":{\"time\":\"t\",\"fields\":{\"a\":\"text\"}}}",
             "shop.json: event.fields.a: expected \"string\", \"int\", "
-            "\"decimal\" or \"bool\", got \"text\""},
+            "\"decimal\", \"float\", \"bool\" or \"array\", got \"text\""},
         {HEAD "\"event\":{\"time\":\"t\",\"fields\":{\"a\":{\"type\":1}}}}",
             "shop.json: event.fields.a.type: expected \"string\", \"int\", "
-            "\"decimal\" or \"bool\", got 1"},
+            "\"decimal\", \"float\", \"bool\" or \"array\", got 1"},
         {HEAD "\"event\":{\"time\":\"t\",\"fields\":{\"a\":{}}}}",
             "shop.json: event.fields.a.type: required"},
         {HEAD "\"event\":{\"time\":\"t\",\"fields\":{\"amount\":\"decimal\"}}}",
@@ -297,7 +297,8 @@ test_pipeline_errors(void)
             "fields"},
         {HEAD "\"event\":{\"time\":\"t\",\"fields\":{\"a\":"
             "{\"type\":\"int\",\"scale\":2}}}}",
-            "shop.json: event.fields.a.scale: only for decimal fields"},
+            "shop.json: event.fields.a.scale: only for decimal and float "
+            "fields"},
         {HEAD "\"event\":{\"time\":\"t\",\"fields\":{\"a\":"
             "{\"type\":\"decimal\",\"scale\":10}}}}",
             "shop.json: event.fields.a.scale: expected an integer from 0 to "
@@ -312,7 +313,8 @@ test_pipeline_errors(void)
             "15 digits, got 1.5"},
         {HEAD "\"event\":{\"time\":\"t\",\"fields\":{\"a\":"
             "{\"type\":\"string\",\"min\":1}}}}",
-            "shop.json: event.fields.a.min: only for int and decimal fields"},
+            "shop.json: event.fields.a.min: only for int, decimal and float "
+            "fields"},
         {HEAD "\"event\":{\"time\":\"t\",\"fields\":{\"a\":"
             "{\"type\":\"int\",\"min\":5,\"max\":1}}}}",
             "shop.json: event.fields.a: min is greater than max"},
@@ -354,8 +356,8 @@ test_pipeline_errors(void)
             "\"sum(amout)\"}}"),
             "shop.json: views.v.metrics.revenue: unknown field \"amout\""},
         {VIEW("{\"granularity\":\"1h\",\"metrics\":{\"r\":\"sum(customer)\"}}"),
-            "shop.json: views.v.metrics.r: sum takes an int or decimal field, "
-            "\"customer\" is a string"},
+            "shop.json: views.v.metrics.r: sum takes an int, decimal or float "
+            "field, \"customer\" is a string"},
         {VIEW("{\"granularity\":\"1h\",\"metrics\":{\"r\":\"median(n)\"}}"),
             "shop.json: views.v.metrics.r: expected \"count\", \"sum(FIELD)\", "
             "\"min(FIELD)\", \"max(FIELD)\" or \"avg(FIELD)\", got "
@@ -449,6 +451,187 @@ test_pipeline_errors(void)
         CHECK_STREQ(err, cases[i].err);
         pipeline_free(p);
     }
+}
+
+/* Fields of one event.fields entry named "f", with a view "v" that takes
+ * the view body. */
+#define FIELD_F(def) HEAD "\"event\":{\"time\":\"ts\",\"fields\":{" \
+    "\"s\":\"string\",\"f\":" def "}}}"
+
+/* A file, and its error (NULL: it loads). */
+struct load_case {
+    const char *json;
+    const char *err;
+};
+
+static void
+check_loads(const struct load_case *cases, size_t n)
+{
+    char err[ERR_LEN];
+    struct pipeline *p = NULL;
+
+    for (size_t i = 0; i < n; i++) {
+        int rc = load_text(cases[i].json, &p, err);
+
+        if ((rc == 0) != (cases[i].err == NULL) || (cases[i].err != NULL &&
+            strcmp(err, cases[i].err) != 0))
+            printf("  case %zu: rc %d\n    got  %s\n    want %s\n", i, rc,
+                err, cases[i].err != NULL ? cases[i].err : "(loads)");
+        CHECK((rc == 0) == (cases[i].err == NULL));
+        if (cases[i].err != NULL)
+            CHECK_STREQ(err, cases[i].err);
+        pipeline_free(p);
+        p = NULL;
+    }
+}
+
+/* Float fields and rounded decimals: defaults, bounds, errors. */
+static void
+test_pipeline_float(void)
+{
+    static const struct load_case cases[] = {
+        {FIELD_F("\"float\""), NULL},
+        {FIELD_F("{\"type\":\"float\",\"scale\":0}"), NULL},
+        {FIELD_F("{\"type\":\"float\",\"scale\":9,\"min\":-1.5}"), NULL},
+        {FIELD_F("{\"type\":\"decimal\",\"scale\":2,\"round\":true}"),
+            NULL},
+        {FIELD_F("{\"type\":\"float\",\"scale\":10}"),
+            "shop.json: event.fields.f.scale: expected an integer from 0 to "
+            "9, got 10"},
+        {FIELD_F("{\"type\":\"float\",\"round\":true}"),
+            "shop.json: event.fields.f.round: only for decimal fields (a "
+            "float always rounds)"},
+        {FIELD_F("{\"type\":\"int\",\"round\":true}"),
+            "shop.json: event.fields.f.round: only for decimal fields (a "
+            "float always rounds)"},
+        {FIELD_F("{\"type\":\"decimal\",\"scale\":2,\"round\":1}"),
+            "shop.json: event.fields.f.round: expected true or false, got 1"},
+        {FIELD_F("{\"type\":\"float\",\"scale\":1,\"max\":0.25}"),
+            "shop.json: event.fields.f.max: expected a number with at most 1 "
+            "decimals, got 0.25"},
+    };
+    char err[ERR_LEN];
+    struct pipeline *p = NULL;
+
+    check_loads(cases, sizeof(cases) / sizeof(cases[0]));
+    CHECK(load_text(FIELD_F("\"float\""), &p, err) == 0);
+    if (p != NULL)
+        CHECK(p->fields[1].type == FIELD_FLOAT && p->fields[1].scale == 6 &&
+            p->fields[1].round && p->fields[1].required);
+    pipeline_free(p);
+    CHECK(load_text(FIELD_F("{\"type\":\"decimal\",\"scale\":3}"), &p,
+        err) == 0);
+    if (p != NULL)
+        CHECK(p->fields[1].scale == 3 && !p->fields[1].round);
+    pipeline_free(p);
+}
+
+/* A file with field "f" declared as def and one view "v" with body. */
+#define ARRAY_VIEW(def, body) HEAD "\"event\":{\"time\":\"ts\",\"fields\":{" \
+    "\"s\":\"string\",\"f\":" def "}},\"views\":{\"v\":{" \
+    "\"granularity\":\"1h\"," body "}}}"
+#define TAGS "{\"type\":\"array\",\"items\":\"string\"}"
+
+/* Array fields and explode. */
+static void
+test_pipeline_array(void)
+{
+    static const struct load_case cases[] = {
+        {FIELD_F(TAGS), NULL},
+        {FIELD_F("{\"type\":\"array\",\"items\":\"float\",\"scale\":2,"
+            "\"min\":0,\"required\":true}"), NULL},
+        {FIELD_F("{\"type\":\"array\"}"),
+            "shop.json: event.fields.f.items: required for array fields"},
+        {FIELD_F("\"array\""),
+            "shop.json: event.fields.f.items: required for array fields"},
+        {FIELD_F("{\"type\":\"array\",\"items\":\"array\"}"),
+            "shop.json: event.fields.f.items: expected \"string\", \"int\", "
+            "\"decimal\", \"float\" or \"bool\", got \"array\""},
+        {FIELD_F("{\"type\":\"string\",\"items\":\"string\"}"),
+            "shop.json: event.fields.f.items: only for array fields"},
+        {FIELD_F("{\"type\":\"array\",\"items\":\"decimal\"}"),
+            "shop.json: event.fields.f.scale: required for decimal fields"},
+        {FIELD_F("{\"type\":\"array\",\"items\":\"string\",\"min\":1}"),
+            "shop.json: event.fields.f.min: only for int, decimal and float "
+            "fields"},
+        {ARRAY_VIEW(TAGS, "\"explode\":\"f\",\"group_by\":[\"s\",\"f\"],"
+            "\"where\":{\"f\":{\"in\":[\"a\",\"b\"]}},"
+            "\"metrics\":{\"c\":\"count\"}"), NULL},
+        {ARRAY_VIEW(TAGS, "\"explode\":\"f\",\"metrics\":{\"c\":\"count\"}"),
+            NULL},
+        {ARRAY_VIEW(TAGS, "\"explode\":\"s\",\"metrics\":{\"c\":\"count\"}"),
+            "shop.json: views.v.explode: field \"s\" is not an array"},
+        {ARRAY_VIEW(TAGS, "\"explode\":\"x\",\"metrics\":{\"c\":\"count\"}"),
+            "shop.json: views.v.explode: unknown field \"x\""},
+        {ARRAY_VIEW(TAGS, "\"explode\":[\"f\"],\"metrics\":{\"c\":\"count\"}"),
+            "shop.json: views.v.explode: expected the name of an array field, "
+            "got an array"},
+        {ARRAY_VIEW(TAGS, "\"group_by\":[\"f\"],\"metrics\":{\"c\":\"count\"}"),
+            "shop.json: views.v.group_by[0]: field \"f\" is an array: group by "
+            "it in a view that explodes it (\"explode\": \"f\")"},
+        {ARRAY_VIEW(TAGS, "\"where\":{\"f\":\"a\"},\"metrics\":{\"c\":\"count\"}"),
+            "shop.json: views.v.where: field \"f\" is an array: filter on it "
+            "in a view that explodes it (\"explode\": \"f\")"},
+        {ARRAY_VIEW(TAGS, "\"explode\":\"f\",\"where\":{\"f\":1},"
+            "\"metrics\":{\"c\":\"count\"}"),
+            "shop.json: views.v.where.f: expected a string, got 1"},
+        {ARRAY_VIEW(TAGS, "\"explode\":\"f\",\"metrics\":{\"c\":\"max(f)\"}"),
+            "shop.json: views.v.metrics.c: max takes an int, decimal or float "
+            "field, \"f\" is an array"},
+    };
+    char err[ERR_LEN];
+    struct pipeline *p = NULL;
+
+    check_loads(cases, sizeof(cases) / sizeof(cases[0]));
+    CHECK(load_text(ARRAY_VIEW(TAGS, "\"explode\":\"f\",\"group_by\":[\"f\"],"
+        "\"metrics\":{\"c\":\"count\"}"), &p, err) == 0);
+    if (p != NULL) {
+        CHECK(p->fields[1].type == FIELD_ARRAY &&
+            p->fields[1].items == FIELD_STRING && !p->fields[1].required);
+        CHECK(p->fields[0].items == FIELD_STRING);
+        CHECK(p->views[0].explodes && p->views[0].explode == 1);
+    }
+    pipeline_free(p);
+}
+
+/* batch.default_time: in the file, and as an override. */
+static void
+test_pipeline_default_time(void)
+{
+    char err[ERR_LEN];
+    struct pipeline *p = NULL;
+
+    CHECK(load_text(HEAD EV ",\"batch\":{\"default_time\":\"mtime\"}}", &p,
+        err) == 0);
+    if (p == NULL)
+        return;
+    CHECK_STREQ(p->batch.default_time, "mtime");
+    CHECK(pipeline_set(p, "batch.default_time", "2026-01-01T00:00:00Z",
+        err) == 0);
+    CHECK_STREQ(p->batch.default_time, "2026-01-01T00:00:00Z");
+    CHECK(pipeline_set(p, "batch.default_time", "1767225600", err) == 0);
+    CHECK(pipeline_set(p, "batch.default_time", "none", err) == 0);
+    CHECK(p->batch.default_time == NULL);
+    CHECK(pipeline_set(p, "batch.default_time", "now", err) == -1);
+    CHECK_STREQ(err, "batch.default_time: expected \"mtime\", \"none\", or an "
+        "RFC 3339 time or epoch seconds, got \"now\"");
+    pipeline_free(p);
+    p = NULL;
+    CHECK(load_text(HEAD EV "}", &p, err) == 0);
+    if (p != NULL)
+        CHECK(p->batch.default_time == NULL);
+    pipeline_free(p);
+    p = NULL;
+    CHECK(load_text(HEAD EV ",\"batch\":{\"default_time\":1767225600}}", &p,
+        err) == 0);
+    if (p != NULL)
+        CHECK_STREQ(p->batch.default_time, "1767225600");
+    pipeline_free(p);
+    p = NULL;
+    CHECK(load_text(HEAD EV ",\"batch\":{\"default_time\":true}}", &p, err) ==
+        -1);
+    CHECK_STREQ(err, "shop.json: batch.default_time: expected \"mtime\", "
+        "\"none\", or an RFC 3339 time or epoch seconds, got true");
 }
 
 static void
@@ -637,6 +820,9 @@ main(void)
     RUN(test_pipeline_example);
     RUN(test_pipeline_minimal_and_full);
     RUN(test_pipeline_errors);
+    RUN(test_pipeline_float);
+    RUN(test_pipeline_array);
+    RUN(test_pipeline_default_time);
     RUN(test_pipeline_file_errors);
     RUN(test_pipeline_set);
     RUN(test_pipeline_signature);
