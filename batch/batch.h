@@ -47,6 +47,7 @@ struct chunk {
     size_t         len;
     uint64_t       seq;         /* queue order, from 0 */
     int            file;        /* index into batch.inputs */
+    int            piece;       /* index into batch.pieces, or -1 */
     int            first;       /* its file's first: line numbers restart */
     int            abs_lines;   /* rec.line counts from the file's start */
     int64_t        nlines;      /* lines it spans (relative numbering) */
@@ -64,6 +65,22 @@ struct input {
     uint64_t  size;         /* bytes on disk, for progress */
 };
 
+/* What one --shard reads of an input (shard.h): lines that start in
+ * [start, end), or the whole file when end is UINT64_MAX. */
+struct piece {
+    int       file;         /* index into batch.inputs */
+    uint64_t  start, end;
+    int64_t   lines;        /* lines read, counted as chunks retire */
+};
+
+/* What a run does (main.c). */
+enum batch_mode {
+    BATCH_RUN,              /* read the inputs, publish */
+    BATCH_SHARD,            /* --shard: read a share, write a partial */
+    BATCH_MERGE,            /* --merge: fold partials, publish */
+    BATCH_PULL              /* --pull: import a repository version */
+};
+
 struct batch_stats {
     int64_t events;         /* accepted events counted into the new version */
     int64_t rejects[REJECT_NREASONS];
@@ -74,6 +91,8 @@ struct batch_stats {
     int64_t accepted;       /* every valid event seen */
     int64_t last_unit;      /* start of the latest cutoff-unit bucket seen */
     int64_t last_unit_events; /* counted events in that bucket */
+    int64_t last_before_from; /* start of the latest cutoff-unit bucket
+                                 of the events before --from */
     int64_t rows;           /* base rows written */
 };
 
@@ -91,11 +110,19 @@ struct batch {
     int              threads;
     int              dry_run;
     int              progress;      /* draw the progress line (stderr tty) */
+    enum batch_mode  mode;
+    int              shard, nshards;    /* --shard I/N */
+    const char      *partial;       /* --shard: the file to write */
+    char *const     *partials;      /* --merge: the files to fold */
+    int              npartials;
+    const char      *pull;          /* --pull: the repository */
 
     /* inputs */
     struct input    *inputs;
     int              ninputs;
     uint64_t         total_bytes;
+    struct piece    *pieces;        /* --shard: what it reads, in order */
+    int              npieces;
 
     /* resources */
     struct store    *st;           /* holds the batch lock (publish_lock()) */
@@ -105,6 +132,8 @@ struct batch {
     char            *rej_tmp;       /* its temporary name, renamed at commit */
     int              rej_failed;    /* a write failed: the run must fail */
     char             rej_err[ERR_LEN];
+    char            *rej_mem;       /* --shard: the rejects, in memory */
+    size_t           rej_memlen;
 
     /* the chunk queue (queue.c) */
     pthread_mutex_t  mu;
@@ -137,6 +166,8 @@ struct batch {
                                        --until, else the hold (hold.c) */
     const char      *hold_why;      /* why the hold, NULL when none */
     int64_t          version;       /* published version, 0 if none */
+    int              published;     /* a version was published (even if
+                                       the repository copy then failed) */
     double           started;       /* monotonic seconds */
     pthread_mutex_t  fail_mu;
     char             fail[ERR_LEN];     /* first runtime error, "" if none */
