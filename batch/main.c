@@ -47,7 +47,7 @@ static const struct opt opts[] = {
     {"repository", 0, "DIR", "batch.repository", "also write every "
         "published version to DIR, as one file", 0},
     {"shard", 0, "I/N", NULL, "read shard I of N (0 <= I < N) of the inputs "
-        "into --partial FILE;\npublish nothing", OPT_NOENV},
+        "into --partial FILE; publish nothing", OPT_NOENV},
     {"partial", 0, "FILE", NULL, "where --shard writes its states",
         OPT_NOENV},
     {"merge", 0, NULL, NULL, "publish the fold of the PARTIAL files of "

@@ -8,6 +8,7 @@
 
 #include "serving/api.h"
 #include "serving/query.h"
+#include "serving/ready.h"
 #include "serving/window.h"
 #include "shared/agg.h"
 #include "shared/key.h"
@@ -860,10 +861,16 @@ void
 api_readyz(struct serving *sv, struct params *q, struct reply *r)
 {
     struct snap s;
+    char err[ERR_LEN];
 
     (void)q;
     if (open_snap(sv, &s, r) != 0)
         return;
+    if (ready_check(sv, &s, err) != 0) {
+        reply_error(r, 503, NULL, "%s", err);
+        snap_end(&s);
+        return;
+    }
     buf_puts(&r->body, "{\"status\":\"ready\"");
     put_layers(&r->body, &s);
     buf_puts(&r->body, "}\n");
