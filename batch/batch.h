@@ -183,4 +183,8 @@ void batch_fail(struct batch *b, const char *fmt, ...)
 /* Monotonic clock in seconds. */
 double batch_now(void);
 
+/* Add src's counts to dst (a worker's or a shard's to the run's); the
+ * latest last_before_from wins. The other bucket fields are untouched. */
+void batch_stats_add(struct batch_stats *dst, const struct batch_stats *src);
+
 #endif

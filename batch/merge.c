@@ -115,17 +115,7 @@ merge_counts(struct merge *m)
     hist_init(&h);
     s->last_before_from = INT64_MIN;
     for (int k = 0; k < m->n; k++) {
-        const struct batch_stats *ps = &m->pts[k].st;
-
-        s->accepted += ps->accepted;
-        s->nrejects += ps->nrejects;
-        for (int r = 0; r < REJECT_NREASONS; r++)
-            s->rejects[r] += ps->rejects[r];
-        s->after_cutoff += ps->after_cutoff;
-        s->held += ps->held;
-        s->before_from += ps->before_from;
-        if (ps->last_before_from > s->last_before_from)
-            s->last_before_from = ps->last_before_from;
+        batch_stats_add(s, &m->pts[k].st);
         for (size_t i = 0; i < m->pts[k].nunits; i++)
             hist_add(&h, m->pts[k].units[i], m->pts[k].counts[i]);
     }
@@ -144,7 +134,7 @@ merge_counts(struct merge *m)
     }
     s->held += beyond;
     s->after_cutoff += beyond;
-    s->events = counted;
+    s->events = counted;        /* the shards' counts were before any hold */
     if (b->until >= 0) {
         b->cutoff = b->until;
     } else if (s->held > 0) {

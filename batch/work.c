@@ -323,18 +323,9 @@ work_finish(struct batch *b)
     for (int i = 0; i < b->nworkers; i++) {
         const struct batch_stats *ws = &b->workers[i].st;
 
-        s->events += ws->events;
-        s->nrejects += ws->nrejects;
-        for (int r = 0; r < REJECT_NREASONS; r++)
-            s->rejects[r] += ws->rejects[r];
-        s->after_cutoff += ws->after_cutoff;
-        s->held += ws->held;
-        s->before_from += ws->before_from;
-        s->accepted += ws->accepted;
+        batch_stats_add(s, ws);
         if (ws->last_unit > last)
             last = ws->last_unit;
-        if (ws->last_before_from > s->last_before_from)
-            s->last_before_from = ws->last_before_from;
         if (i > 0)
             hist_merge(&b->workers[0].hist, &b->workers[i].hist);
     }
