@@ -95,11 +95,17 @@ hold_run() {
     "$BATCH" -c "$T/p.json" --store "$T/$1" --rejects "$T/$1.rejects" --no-progress "$T/inf" \
         >"$T/$1.log" 2>&1
 }
+# shards NAME N INPUT [FLAGS...]: every shard of N into $T/NAME-I.part
+shards() {
+    local name=$1 n=$2 in=$3 i
+    shift 3
+    for i in $(seq 0 $((n - 1))); do
+        "$BATCH" -c "$T/p.json" --no-progress --shard "$i/$n" "$@" \
+            --partial "$T/$name-$i.part" "$in" >/dev/null 2>&1
+    done
+}
 hold_run hold1
-for i in 0 1 2; do
-    "$BATCH" -c "$T/p.json" --no-progress --shard "$i/3" --partial "$T/h3-$i.part" "$T/inf" \
-        >/dev/null 2>&1
-done
+shards h3 3 "$T/inf"
 "$BATCH" -c "$T/p.json" --store "$T/hold3" --no-progress --merge "$T"/h3-*.part \
     >"$T/hold3.log" 2>&1
 hold_run hold2      # the same day as one of them, even across midnight
@@ -111,19 +117,13 @@ check "  ... held the future event for speed" grep -q "cutoff held at" "$T/hold3
 # --until and --from go to every shard; the merge takes them from the partials
 "$BATCH" -c "$T/p.json" --store "$T/u1" --until 2026-11-18T00:00:00Z --no-progress "$T/in" \
     >"$T/u1.log" 2>&1
-for i in 0 1 2; do
-    "$BATCH" -c "$T/p.json" --no-progress --shard "$i/3" --until 2026-11-18T00:00:00Z \
-        --partial "$T/u3-$i.part" "$T/in" >/dev/null 2>&1
-done
+shards u3 3 "$T/in" --until 2026-11-18T00:00:00Z
 "$BATCH" -c "$T/p.json" --store "$T/u3" --no-progress --merge "$T"/u3-*.part \
     >"$T/u3.log" 2>&1
 eq "--until through the shards: same publish" "$(summary "$T/u3.log")" "$(summary "$T/u1.log")"
 "$BATCH" -c "$T/p.json" --store "$T/u1" --from 2026-11-18T00:00:00Z --no-progress "$T/in" \
     >"$T/f1.log" 2>&1
-for i in 0 1; do
-    "$BATCH" -c "$T/p.json" --no-progress --shard "$i/2" --from 2026-11-18T00:00:00Z \
-        --partial "$T/f2-$i.part" "$T/in" >/dev/null 2>&1
-done
+shards f2 2 "$T/in" --from 2026-11-18T00:00:00Z
 "$BATCH" -c "$T/p.json" --store "$T/u3" --no-progress --merge "$T"/f2-*.part \
     >"$T/f2.log" 2>&1
 eq "--from through the shards: same publish" "$(summary "$T/f2.log")" "$(summary "$T/f1.log")"
