@@ -35,12 +35,14 @@ COPY --from=build /src/build/lambda-batch /src/build/lambda-speed \
 COPY datasets/ /opt/lambdakit/datasets/
 # var/ is where the pipelines' relative paths point (store, archive, rejects);
 # compose mounts the lab-data volume here, which starts with this ownership.
-# The folders of the master dataset are created here so a new volume starts with them.
+# The folders of the master dataset are created here so a new volume starts with them,
+# and so is repository/, where deploy/docker-compose.scale.yaml mounts the shared
+# repository of batch versions.
 RUN mkdir -p /opt/lambdakit/var/orders/archive /opt/lambdakit/var/orders/incoming \
       /opt/lambdakit/var/rides/archive /opt/lambdakit/var/iot/archive \
       /opt/lambdakit/var/orders/history /opt/lambdakit/var/rides/history \
-      /opt/lambdakit/var/iot/history \
- && chown -R lambdakit:lambdakit /opt/lambdakit/var
+      /opt/lambdakit/var/iot/history /opt/lambdakit/repository \
+ && chown -R lambdakit:lambdakit /opt/lambdakit/var /opt/lambdakit/repository
 WORKDIR /opt/lambdakit
 USER lambdakit
 ENV LAMBDA_CONFIG=datasets/orders.json

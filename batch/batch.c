@@ -1,4 +1,4 @@
-/* batch.c -- lambda-batch: the run's failure record and clock */
+/* batch.c -- lambda-batch: the run's failure record, clock and counts */
 #include <stdarg.h>
 #include <stdio.h>
 #include <time.h>
@@ -27,4 +27,19 @@ batch_now(void)
 
     (void)clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void
+batch_stats_add(struct batch_stats *dst, const struct batch_stats *src)
+{
+    dst->events += src->events;
+    dst->nrejects += src->nrejects;
+    for (int r = 0; r < REJECT_NREASONS; r++)
+        dst->rejects[r] += src->rejects[r];
+    dst->after_cutoff += src->after_cutoff;
+    dst->held += src->held;
+    dst->before_from += src->before_from;
+    dst->accepted += src->accepted;
+    if (src->last_before_from > dst->last_before_from)
+        dst->last_before_from = src->last_before_from;
 }

@@ -49,6 +49,7 @@ struct chunk {
     size_t         len;
     uint64_t       seq;         /* queue order, from 0 */
     int            file;        /* index into batch.inputs */
+    int            piece;       /* index into batch.pieces, or -1 */
     int            first;       /* its file's first: line numbers restart */
     int            abs_lines;   /* rec.line counts from the file's start */
     int64_t        nlines;      /* lines it spans (relative numbering) */
@@ -68,6 +69,22 @@ struct input {
     struct csv_header *csv; /* a CSV input's header (reader.c), or NULL */
 };
 
+/* What one --shard reads of an input (shard.h): lines that start in
+ * [start, end), or the whole file when end is UINT64_MAX. */
+struct piece {
+    int       file;         /* index into batch.inputs */
+    uint64_t  start, end;
+    int64_t   lines;        /* lines read, counted as chunks retire */
+};
+
+/* What a run does (main.c). */
+enum batch_mode {
+    BATCH_RUN,              /* read the inputs, publish */
+    BATCH_SHARD,            /* --shard: read a share, write a partial */
+    BATCH_MERGE,            /* --merge: fold partials, publish */
+    BATCH_PULL              /* --pull: import a repository version */
+};
+
 struct batch_stats {
     int64_t events;         /* accepted events counted into the new version */
     int64_t rejects[REJECT_NREASONS];
@@ -78,6 +95,8 @@ struct batch_stats {
     int64_t accepted;       /* every valid event seen */
     int64_t last_unit;      /* start of the latest cutoff-unit bucket seen */
     int64_t last_unit_events; /* counted events in that bucket */
+    int64_t last_before_from; /* start of the latest cutoff-unit bucket
+                                 of the events before --from */
     int64_t rows;           /* base rows written */
 };
 
@@ -99,11 +118,19 @@ struct batch {
     int              threads;
     int              dry_run;
     int              progress;      /* draw the progress line (stderr tty) */
+    enum batch_mode  mode;
+    int              shard, nshards;    /* --shard I/N */
+    const char      *partial;       /* --shard: the file to write */
+    char *const     *partials;      /* --merge: the files to fold */
+    int              npartials;
+    const char      *pull;          /* --pull: the repository */
 
     /* inputs */
     struct input    *inputs;
     int              ninputs;
     uint64_t         total_bytes;
+    struct piece    *pieces;        /* --shard: what it reads, in order */
+    int              npieces;
 
     /* resources */
     struct store    *st;           /* holds the batch lock (publish_lock()) */
@@ -113,6 +140,8 @@ struct batch {
     char            *rej_tmp;       /* its temporary name, renamed at commit */
     int              rej_failed;    /* a write failed: the run must fail */
     char             rej_err[ERR_LEN];
+    char            *rej_mem;       /* --shard: the rejects, in memory */
+    size_t           rej_memlen;
 
     /* the chunk queue (queue.c) */
     pthread_mutex_t  mu;
@@ -145,6 +174,8 @@ struct batch {
                                        --until, else the hold (hold.c) */
     const char      *hold_why;      /* why the hold, NULL when none */
     int64_t          version;       /* published version, 0 if none */
+    int              published;     /* a version was published (even if
+                                       the repository copy then failed) */
     double           started;       /* monotonic seconds */
     pthread_mutex_t  fail_mu;
     char             fail[ERR_LEN];     /* first runtime error, "" if none */
@@ -159,5 +190,9 @@ void batch_fail(struct batch *b, const char *fmt, ...)
 
 /* Monotonic clock in seconds. */
 double batch_now(void);
+
+/* Add src's counts to dst (a worker's or a shard's to the run's); the
+ * latest last_before_from wins. The other bucket fields are untouched. */
+void batch_stats_add(struct batch_stats *dst, const struct batch_stats *src);
 
 #endif

@@ -7,6 +7,7 @@
 
 #include "batch/config.h"
 #include "batch/input.h"
+#include "batch/shard.h"
 #include "shared/err.h"
 #include "shared/ts.h"
 
@@ -29,6 +30,49 @@ time_flag(const struct batch *b, const struct prog *pg, int i, int64_t *ms)
         return prog_usage(pg, "%s %s: not aligned to %s, the granularity "
             "every view's buckets line up on", who, v,
             ts_duration_format(b->unit, unit, sizeof(unit)));
+    return PROG_RUN;
+}
+
+/* --shard, --merge, --pull: which, and what goes with it. */
+static int
+config_mode(struct batch *b, const struct prog *pg)
+{
+    const char *shard = pg->res.val[CONFIG_SHARD];
+    int merge = opt_on(&pg->res, CONFIG_MERGE);
+    const char *pull = pg->res.val[CONFIG_PULL];
+
+    if ((shard != NULL) + merge + (pull != NULL) > 1)
+        return prog_usage(pg, "--shard, --merge and --pull exclude each "
+            "other");
+    if (pg->res.val[CONFIG_PARTIAL] != NULL && shard == NULL)
+        return prog_usage(pg, "--partial goes with --shard");
+    if (shard != NULL) {
+        if (shard_parse(shard, &b->shard, &b->nshards) != 0)
+            return prog_usage(pg, "--shard %s: expected I/N with 0 <= I < "
+                "N <= %d, such as 0/4", shard, SHARD_MAX);
+        if ((b->partial = pg->res.val[CONFIG_PARTIAL]) == NULL)
+            return prog_usage(pg, "--shard needs --partial FILE (where its "
+                "states go)");
+        if (b->dry_run)
+            return prog_usage(pg, "--shard publishes nothing: no --dry-run");
+        b->mode = BATCH_SHARD;
+        b->rejects_path = NULL;     /* the rejects go into the partial */
+    }
+    if (merge || pull != NULL) {
+        if (b->until >= 0 || b->from >= 0)
+            return prog_usage(pg, "%s takes no --until or --from (%s)",
+                merge ? "--merge" : "--pull", merge ? "give them to every "
+                "--shard: the partials carry them" : "the version carries "
+                "its cutoff");
+        b->mode = merge ? BATCH_MERGE : BATCH_PULL;
+    }
+    if (pull != NULL) {
+        if (b->dry_run)
+            return prog_usage(pg, "--pull: no --dry-run");
+        if (*pull == '\0')
+            return prog_usage(pg, "--pull: expected a directory");
+        b->pull = pull;
+    }
     return PROG_RUN;
 }
 
@@ -76,7 +120,7 @@ config_check(struct batch *b, const struct prog *pg)
     /* a dry run writes rejects only where it is told to */
     if (!b->dry_run || pg->res.val[CONFIG_REJECTS] != NULL)
         b->rejects_path = b->p->batch.rejects;
-    return PROG_RUN;
+    return config_mode(b, pg);
 }
 
 int
@@ -85,6 +129,19 @@ config_inputs(struct batch *b, const struct prog *pg, int argc, char **argv)
     int argi = pg->res.argi;
     char err[ERR_LEN];
 
+    if (b->mode == BATCH_PULL) {
+        if (argi < argc)
+            return prog_usage(pg, "--pull takes no operands");
+        return PROG_RUN;
+    }
+    if (b->mode == BATCH_MERGE) {
+        if (argi == argc)
+            return prog_usage(pg, "--merge: give the partial FILE of every "
+                "shard");
+        b->partials = argv + argi;
+        b->npartials = argc - argi;
+        return PROG_RUN;
+    }
     /* operands override batch.inputs */
     if (argi < argc) {
         if (input_expand(b, argv + argi, argc - argi, NULL, err) != 0)
@@ -97,5 +154,7 @@ config_inputs(struct batch *b, const struct prog *pg, int argc, char **argv)
         return prog_usage(pg, "no inputs: give INPUT operands or set "
             "batch.inputs in %s", b->p->path);
     }
+    if (b->mode == BATCH_SHARD && shard_plan(b, err) != 0)
+        return prog_error(pg, "%s", err);
     return PROG_RUN;
 }

@@ -8,11 +8,16 @@
 #include "batch/config.h"
 #include "batch/hold.h"
 #include "batch/input.h"
+#include "batch/merge.h"
+#include "batch/partial.h"
 #include "batch/progress.h"
 #include "batch/publish.h"
+#include "batch/pull.h"
 #include "batch/queue.h"
 #include "batch/reader.h"
 #include "batch/rejects.h"
+#include "batch/repository.h"
+#include "batch/shard.h"
 #include "batch/work.h"
 #include "shared/err.h"
 #include "shared/log.h"
@@ -22,7 +27,11 @@
 
 #define PROG "lambda-batch"
 #define SYNOPSIS "-c FILE [--until TIME] [--from TIME] [--threads N] " \
-    "[--dry-run] [options] [INPUT...]"
+    "[--dry-run] [options] [INPUT...]\n" \
+    "-c FILE --shard I/N --partial FILE [--until TIME] [--from TIME] " \
+    "[options] [INPUT...]\n" \
+    "-c FILE --merge [--dry-run] [options] PARTIAL...\n" \
+    "-c FILE --pull DIR [options]"
 
 /* after OPT_COMMON, in the order of config.h's CONFIG_* */
 static const struct opt opts[] = {
@@ -38,28 +47,42 @@ static const struct opt opts[] = {
     {"default-time", 0, "WHEN", "batch.default_time", "time of events without "
         "one: mtime (their file's), a TIME or none (the default: "
         "bad_time)", 0},
+    {"repository", 0, "DIR", "batch.repository", "also write every "
+        "published version to DIR, as one file", 0},
+    {"shard", 0, "I/N", NULL, "read shard I of N (0 <= I < N) of the inputs "
+        "into --partial FILE; publish nothing", OPT_NOENV},
+    {"partial", 0, "FILE", NULL, "where --shard writes its states",
+        OPT_NOENV},
+    {"merge", 0, NULL, NULL, "publish the fold of the PARTIAL files of "
+        "every shard", OPT_NOENV},
+    {"pull", 0, "DIR", NULL, "import the newest version of the repository "
+        "DIR as a publish", OPT_NOENV},
     {NULL, 0, NULL, NULL, NULL, 0}
 };
 
 volatile sig_atomic_t batch_signal;
 
-/* Store and lock (unless a dry run), rejects file. */
+/* Store and lock (unless a dry run or a shard), rejects file (not for a
+ * pull). */
 static int
 resources(struct batch *b, char *err)
 {
-    if (!b->dry_run && (store_open(&b->st, b->p->store, 0, err) != 0 ||
+    if (!b->dry_run && b->mode != BATCH_SHARD &&
+        (store_open(&b->st, b->p->store, 0, err) != 0 ||
         publish_lock(b, err) != 0))
         return -1;
+    if (b->mode == BATCH_PULL)
+        return 0;
     return rejects_open(b, b->dry_run, err);
 }
 
-/* Read, aggregate, then publish (or count, for a dry run). */
+/* Read and aggregate the inputs (or a shard's share of them). */
 static int
-run(struct batch *b, char *err)
+compute(struct batch *b, char *err)
 {
-    char a[TS_BUFSZ], c[TS_BUFSZ];
-
-    if (hold_limit(b, err) != 0)
+    if (b->mode == BATCH_SHARD)
+        b->limit = b->until >= 0 ? b->until : INT64_MAX;   /* no store */
+    else if (hold_limit(b, err) != 0)
         return -1;
     queue_init(b, b->threads + 4);
     if (work_start(b) == 0)
@@ -71,6 +94,22 @@ run(struct batch *b, char *err)
         snprintf(err, ERR_LEN, "%s", b->fail);
         return -1;
     }
+    return 0;
+}
+
+/* Read, aggregate (or fold the partials), then publish (or count, for a
+ * dry run, or write the partial, for a shard); or pull. */
+static int
+run(struct batch *b, char *err)
+{
+    char a[TS_BUFSZ], c[TS_BUFSZ];
+
+    if (b->mode == BATCH_PULL)
+        return pull_run(b, err);
+    if ((b->mode == BATCH_MERGE ? merge_run(b, err) : compute(b, err)) != 0)
+        return -1;
+    if (b->mode == BATCH_SHARD)
+        return partial_write(b, err);
     if (b->stats.held > 0 && b->hold_why != NULL)
         log_info("cutoff held at %s: %s (%" PRId64 " events left to speed)",
             ts_format(b->cutoff, a, sizeof(a)), b->hold_why,
@@ -88,7 +127,10 @@ run(struct batch *b, char *err)
         publish_count(b);
         return 0;
     }
-    return publish_run(b, err);
+    if (publish_run(b, err) != 0)
+        return -1;
+    b->published = 1;
+    return repository_publish(b, err);
 }
 
 int
@@ -105,6 +147,7 @@ main(int argc, char **argv)
     b.lockfd = -1;
     (void)pthread_mutex_init(&b.fail_mu, NULL);
     b.started = batch_now();
+    b.stats.last_before_from = INT64_MIN;
 
     /* Options and pipeline: flags over environment over the file. */
     if ((status = prog_begin(&pg, argc, argv)) != PROG_RUN ||
@@ -122,9 +165,14 @@ main(int argc, char **argv)
     }
     progress_clear(&b);
     if (status != 0) {
-        log_warnx("%s; nothing published", err);
+        if (b.published)
+            log_warnx("version %" PRId64 " is published in the store, but "
+                "not in the repository: %s", b.version, err);
+        else
+            log_warnx("%s; nothing %s", err, b.mode == BATCH_SHARD ?
+                "written" : "published");
         status = 1;
-    } else {
+    } else if (b.mode != BATCH_PULL) {
         progress_summary(&b);
     }
 
@@ -135,6 +183,7 @@ main(int argc, char **argv)
     publish_unlock(&b);
     store_free(b.st);
 out:
+    shard_free(&b);
     input_free(&b);
     prog_end(&pg);
     (void)pthread_mutex_destroy(&b.fail_mu);

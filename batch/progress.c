@@ -73,6 +73,9 @@ progress_summary(struct batch *b)
     buf_init(&line);
     if (b->dry_run)
         buf_puts(&line, "dry run, nothing published:");
+    else if (b->mode == BATCH_SHARD)
+        buf_printf(&line, "shard %d/%d written to %s:", b->shard, b->nshards,
+            b->partial);
     else
         buf_printf(&line, "published version %" PRId64 ":", b->version);
     buf_printf(&line, " events=%" PRId64 " rejects=%" PRId64, s->events,
@@ -89,7 +92,9 @@ progress_summary(struct batch *b)
     buf_printf(&line, " after_cutoff=%" PRId64 " before_from=%" PRId64
         " rows=%" PRId64 " cutoff=%s inputs=%d bytes=%" PRIu64
         " seconds=%.2f", s->after_cutoff, s->before_from, s->rows,
-        ts_format(b->cutoff, cut, sizeof(cut)), b->ninputs, b->total_bytes,
+        b->mode == BATCH_SHARD ? "merge's" :
+        ts_format(b->cutoff, cut, sizeof(cut)),
+        b->mode == BATCH_SHARD ? b->npieces : b->ninputs, b->total_bytes,
         batch_now() - b->started);
     log_info("%s", line.data);
     buf_reset(&line);

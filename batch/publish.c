@@ -34,9 +34,8 @@ by_name(const void *x, const void *y, void *arg)
         p->views[*(const int *)y].name);
 }
 
-/* View indexes in strcmp() order of their names; free with free(). */
-static int *
-views_by_name(const struct pipeline *p)
+int *
+publish_order(const struct pipeline *p)
 {
     int *order = xcalloc((size_t)p->nviews + 1, sizeof(*order));
 
@@ -101,7 +100,7 @@ publish_run(struct batch *b, char *err)
     struct store_writer *w = NULL;
     struct store_batch_info info;
     int64_t lo = b->from >= 0 ? b->from : INT64_MIN;
-    int *order = views_by_name(b->p);
+    int *order = publish_order(b->p);
     int rc = -1;
 
     if (check_current(b, err) != 0)

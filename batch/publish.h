@@ -28,4 +28,8 @@ int publish_run(struct batch *b, char *err);
  */
 void publish_count(struct batch *b);
 
+/* The view indexes of p in strcmp() order of their names, the order of a
+ * version's views (store.h, repo.h); a new array, free with free(). */
+int *publish_order(const struct pipeline *p);
+
 #endif

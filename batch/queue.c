@@ -51,6 +51,7 @@ chunk_clear(struct chunk *c)
 {
     c->len = 0;
     c->file = -1;
+    c->piece = -1;
     c->first = 0;
     c->abs_lines = 0;
     c->nlines = 0;
@@ -151,6 +152,8 @@ queue_done(struct batch *b, struct chunk *c)
         r->seq == b->retire_seq && r->done) {
         flush_rejects(b, r);
         b->line_base += r->nlines;
+        if (r->piece >= 0)
+            b->pieces[r->piece].lines += r->nlines;
         b->ring[b->retire_seq % (uint64_t)b->nchunks] = NULL;
         b->retire_seq++;
         b->freel[b->nfree++] = r;

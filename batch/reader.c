@@ -1,6 +1,8 @@
 /* reader.c -- cut the inputs into chunks of whole records */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "batch/input.h"
 #include "batch/progress.h"
@@ -15,10 +17,13 @@
 #define BLOCK (1u << 20)        /* reads of a JSON array file */
 #define MAX_RECS 65536          /* records per array chunk */
 
-struct rd {                     /* reading one file */
+struct rd {                     /* reading one file, or a piece of it */
     struct batch       *b;
     struct input_file   f;
     int                 fi;
+    int                 pi;     /* index into b->pieces, or -1 */
+    uint64_t            limit;  /* a piece ends with the line holding byte
+                                   limit - 1; UINT64_MAX: the file's end */
     int                 eof;
     int                 first;  /* the next chunk queued is the file's first */
     uint64_t            base;   /* bytes of the inputs before this file */
@@ -48,10 +53,14 @@ stopping(struct rd *r)
     return atomic_load(&r->b->stop);
 }
 
-/* Read up to n bytes into p; sets r->eof on a short read. */
+/* Read up to n bytes into p; sets r->eof on a short read, and at the end
+ * of a piece. */
 static int
 fill(struct rd *r, char *p, size_t n, size_t *got)
 {
+    uint64_t at = r->f.pos, from;
+    char *nl;
+
     if (stopping(r))
         return -1;
     if (r->eof) {
@@ -65,6 +74,14 @@ fill(struct rd *r, char *p, size_t n, size_t *got)
     }
     if (*got < n)
         r->eof = 1;
+    if (r->limit != UINT64_MAX && at + *got >= r->limit) {
+        /* plain files only (shard.c splits no gzip): pos is the offset */
+        from = r->limit - 1 > at ? r->limit - 1 - at : 0;
+        if ((nl = memchr(p + from, '\n', *got - from)) != NULL) {
+            *got = (size_t)(nl - p) + 1;
+            r->eof = 1;
+        }
+    }
     r->b->bytes_done = r->base + r->f.pos;
     progress_tick(r->b, 0);
     return 0;
@@ -75,8 +92,10 @@ take(struct rd *r)
 {
     struct chunk *c = queue_take(r->b);
 
-    if (c != NULL)
+    if (c != NULL) {
         c->file = r->fi;
+        c->piece = r->pi;
+    }
     return c;
 }
 
@@ -575,9 +594,51 @@ csv_refused(struct rd *r, const struct chunk *c, size_t i)
     return 1;
 }
 
+/*
+ * A piece that starts inside a file starts after the first newline at or
+ * after byte start - 1 (the line holding that byte is the previous piece's).
+ * Leaves the file there and returns 0, or 1 when no line of the piece
+ * starts before r->limit, or -1 after batch_fail().
+ */
 static int
-read_file(struct batch *b, int fi)
+skip_to_line(struct rd *r, uint64_t start)
 {
+    char block[4096];
+    uint64_t at = start - 1;
+    ssize_t n;
+    char *nl;
+
+    for (;;) {
+        if (stopping(r))
+            return -1;
+        if ((n = pread(r->f.fd, block, sizeof(block), (off_t)at)) < 0) {
+            if (errno == EINTR)
+                continue;
+            batch_fail(r->b, "input %s: %s", r->f.path, strerror(errno));
+            return -1;
+        }
+        if (n == 0)
+            return 1;           /* the file ended inside that line */
+        if ((nl = memchr(block, '\n', (size_t)n)) != NULL)
+            break;
+        at += (uint64_t)n;
+    }
+    at += (uint64_t)(nl - block);
+    if (at + 1 >= r->limit)
+        return 1;               /* the next line starts past the piece */
+    if (lseek(r->f.fd, (off_t)(at + 1), SEEK_SET) < 0) {
+        batch_fail(r->b, "input %s: %s", r->f.path, strerror(errno));
+        return -1;
+    }
+    r->f.pos = at + 1;
+    return 0;
+}
+
+/* Read input fi whole (pi -1), or piece pi of it. */
+static int
+read_file(struct batch *b, int fi, int pi)
+{
+    const struct piece *pc = pi >= 0 ? &b->pieces[pi] : NULL;
     struct rd r;
     struct chunk *c;
     size_t got, i;
@@ -586,12 +647,26 @@ read_file(struct batch *b, int fi)
     memset(&r, 0, sizeof(r));
     r.b = b;
     r.fi = fi;
+    r.pi = pi;
+    r.limit = pc != NULL ? pc->end : UINT64_MAX;
     r.first = 1;
     r.base = b->bytes_done;
     if (input_open(&r.f, b->inputs[fi].path, r.err) != 0) {
         (void)stopping(&r);
         batch_fail(b, "%s", r.err);
         return -1;
+    }
+    if (pc != NULL && pc->start > 0) {
+        /* inside a JSON Lines file (shard.c splits nothing else) */
+        if ((rc = skip_to_line(&r, pc->start)) != 0 ||
+            (c = take(&r)) == NULL) {
+            input_close(&r.f);
+            return rc > 0 ? 0 : -1;
+        }
+        rc = read_lines(&r, c);
+        input_close(&r.f);
+        b->bytes_done = r.base + (pc->end - pc->start);
+        return rc;
     }
     if ((c = take(&r)) == NULL) {
         input_close(&r.f);
@@ -620,15 +695,21 @@ read_file(struct batch *b, int fi)
         rc = read_lines(&r, c);
     }
     input_close(&r.f);
-    b->bytes_done = r.base + b->inputs[fi].size;
+    b->bytes_done = r.base + (pc != NULL && pc->end != UINT64_MAX ?
+        pc->end - pc->start : b->inputs[fi].size);
     return rc;
 }
 
 int
 reader_run(struct batch *b)
 {
-    for (int i = 0; i < b->ninputs; i++) {
-        if (read_file(b, i) != 0) {
+    int n = b->mode == BATCH_SHARD ? b->npieces : b->ninputs;
+
+    for (int i = 0; i < n; i++) {
+        int rc = b->mode == BATCH_SHARD ?
+            read_file(b, b->pieces[i].file, i) : read_file(b, i, -1);
+
+        if (rc != 0) {
             queue_stop(b);
             return -1;
         }

@@ -50,6 +50,15 @@ rejects_open(struct batch *b, int direct, char *err)
     const char *name;
     int n;
 
+    if (b->mode == BATCH_SHARD) {
+        /* kept for the partial (partial.c), not written anywhere */
+        if ((b->rejf = open_memstream(&b->rej_mem, &b->rej_memlen)) == NULL) {
+            snprintf(err, ERR_LEN, "rejects: open_memstream: %s",
+                strerror(errno));
+            return -1;
+        }
+        return 0;
+    }
     if (b->rejects_path == NULL)
         return 0;
     if (make_parent(b->rejects_path, err) != 0)
@@ -123,6 +132,33 @@ put_path(struct buf *out, const char *path)
     free(clean);
 }
 
+/* One line of the rejects file; elem is the element of a JSON array, or
+ * -1 (none, or already in text). */
+static void
+put_line(struct buf *out, const char *path, int64_t line, int64_t elem,
+    const char *text, size_t len)
+{
+    buf_puts(out, "{\"source\":");
+    put_path(out, path);
+    buf_printf(out, ",\"line\":%" PRId64 ",", line);
+    if (elem >= 0)
+        buf_printf(out, "\"element\":%" PRId64 ",", elem);
+    buf_append(out, text, len);
+    buf_puts(out, "}\n");
+}
+
+static void
+put_out(struct batch *b, const struct buf *out)
+{
+    if (fwrite(out->data, 1, out->len, b->rejf) != out->len) {
+        b->rej_failed = 1;
+        snprintf(b->rej_err, sizeof(b->rej_err), "rejects %s: write: %s",
+            b->rejects_path != NULL ? b->rejects_path : "(shard)",
+            strerror(errno));
+        batch_fail(b, "%s", b->rej_err);
+    }
+}
+
 void
 rejects_chunk(struct batch *b, struct chunk *c, int64_t base)
 {
@@ -134,21 +170,53 @@ rejects_chunk(struct batch *b, struct chunk *c, int64_t base)
     for (size_t i = 0; i < c->nrjs; i++) {
         const struct rejref *r = &c->rjs[i];
 
-        buf_puts(&out, "{\"source\":");
-        put_path(&out, b->inputs[c->file].path);
-        buf_printf(&out, ",\"line\":%" PRId64 ",", base + r->line);
-        if (r->elem >= 0)
-            buf_printf(&out, "\"element\":%" PRId64 ",", r->elem);
-        buf_append(&out, c->rj.data + r->off, r->len);
-        buf_puts(&out, "}\n");
+        if (b->mode == BATCH_SHARD) {
+            /* the line within the piece: the merge makes it absolute; the
+             * element goes with the text, as the record will hold it */
+            buf_printf(&out, "%d %" PRId64 " ", c->file, base + r->line);
+            if (r->elem >= 0)
+                buf_printf(&out, "\"element\":%" PRId64 ",", r->elem);
+            buf_append(&out, c->rj.data + r->off, r->len);
+            buf_putc(&out, '\n');
+        } else {
+            put_line(&out, b->inputs[c->file].path, base + r->line, r->elem,
+                c->rj.data + r->off, r->len);
+        }
     }
-    if (fwrite(out.data, 1, out.len, b->rejf) != out.len) {
-        b->rej_failed = 1;
-        snprintf(b->rej_err, sizeof(b->rej_err), "rejects %s: write: %s",
-            b->rejects_path, strerror(errno));
-        batch_fail(b, "%s", b->rej_err);
-    }
+    put_out(b, &out);
     buf_reset(&out);
+}
+
+void
+rejects_write(struct batch *b, const char *path, int64_t line,
+    const char *text, size_t len)
+{
+    struct buf out;
+
+    if (b->rejf == NULL || b->rej_failed)
+        return;
+    buf_init(&out);
+    put_line(&out, path, line, -1, text, len);
+    put_out(b, &out);
+    buf_reset(&out);
+}
+
+int
+rejects_take(struct batch *b, char *err)
+{
+    FILE *f = b->rejf;
+
+    b->rejf = NULL;
+    if (f != NULL && fclose(f) != 0 && !b->rej_failed) {
+        b->rej_failed = 1;
+        snprintf(b->rej_err, sizeof(b->rej_err), "rejects: %s",
+            strerror(errno));
+    }
+    if (b->rej_failed) {
+        snprintf(err, ERR_LEN, "%s", b->rej_err);
+        return -1;
+    }
+    return 0;
 }
 
 int
@@ -191,6 +259,9 @@ rejects_discard(struct batch *b)
     if (b->rejf != NULL)
         (void)fclose(b->rejf);
     b->rejf = NULL;
+    free(b->rej_mem);
+    b->rej_mem = NULL;
+    b->rej_memlen = 0;
     if (b->rej_tmp != NULL)
         (void)unlink(b->rej_tmp);
     free(b->rej_tmp);

@@ -23,6 +23,21 @@ int rejects_open(struct batch *b, int direct, char *err);
  * line numbers. A write error is kept for rejects_commit(). */
 void rejects_chunk(struct batch *b, struct chunk *c, int64_t base);
 
+/* Append one reject of input path at line; text is its "reason", "message"
+ * and "raw" members (event_reject_fields()). For --merge. */
+void rejects_write(struct batch *b, const char *path, int64_t line,
+    const char *text, size_t len);
+
+/*
+ * A --shard keeps its rejects in memory (rejects_open()), one per line as
+ *     FILE LINE TEXT
+ * FILE the input's index, LINE within the piece read (the merge adds the
+ * lines of the earlier pieces), TEXT as for rejects_write(). Close the
+ * stream: b->rej_mem and b->rej_memlen then hold them (freed by
+ * rejects_discard()). Returns 0, or -1 with err.
+ */
+int rejects_take(struct batch *b, char *err);
+
 /* Flush, fsync and rename into place. Returns 0, or -1 with err (also for an
  * earlier write error). */
 int rejects_commit(struct batch *b, char *err);

@@ -223,6 +223,8 @@ do_record(struct worker *w, struct chunk *c, const char *text, size_t len,
         w->st.before_from++;
         if (unit > w->st.last_unit)
             w->st.last_unit = unit, w->st.last_unit_events = 0;
+        if (unit > w->st.last_before_from)
+            w->st.last_before_from = unit;
         return 0;
     }
     if (t >= b->limit) {
@@ -235,6 +237,8 @@ do_record(struct worker *w, struct chunk *c, const char *text, size_t len,
     if (unit == w->st.last_unit)
         w->st.last_unit_events++;
     w->st.events++;
+    if (b->mode == BATCH_SHARD)
+        hist_add(&w->hist, unit, 1);
     return count_event(w, &w->ev);
 }
 
@@ -298,6 +302,7 @@ worker_setup(struct worker *w)
     w->phash = xcalloc(WORK_RING * nv, sizeof(*w->phash));
     w->pbucket = xcalloc(WORK_RING * nv, sizeof(*w->pbucket));
     w->pev.nvals = p->nfields;
+    hist_init(&w->hist);
 }
 
 static void *
@@ -348,6 +353,7 @@ work_start(struct batch *b)
 
         w->b = b;
         w->st.last_unit = INT64_MIN;
+        w->st.last_before_from = INT64_MIN;
         if ((rc = pthread_create(&w->tid, NULL, worker_main, w)) != 0) {
             batch_fail(b, "pthread_create: %s", strerror(rc));
             queue_stop(b);
@@ -372,20 +378,17 @@ work_finish(struct batch *b)
     for (int i = 0; i < b->nworkers; i++) {
         const struct batch_stats *ws = &b->workers[i].st;
 
-        s->events += ws->events;
-        s->nrejects += ws->nrejects;
-        for (int r = 0; r < REJECT_NREASONS; r++)
-            s->rejects[r] += ws->rejects[r];
-        s->after_cutoff += ws->after_cutoff;
-        s->held += ws->held;
-        s->before_from += ws->before_from;
-        s->accepted += ws->accepted;
+        batch_stats_add(s, ws);
         if (ws->last_unit > last)
             last = ws->last_unit;
+        if (i > 0)
+            hist_merge(&b->workers[0].hist, &b->workers[i].hist);
     }
     if (b->fail[0] != '\0')
         return -1;
-    if (b->until >= 0) {
+    if (b->mode == BATCH_SHARD) {
+        b->cutoff = 0;      /* the merge's to say */
+    } else if (b->until >= 0) {
         b->cutoff = b->until;
     } else if (s->held > 0) {
         /* events reached the hold: every bucket before it is complete */
@@ -418,10 +421,31 @@ work_finish(struct batch *b)
     return 0;
 }
 
+void
+work_empty(struct batch *b)
+{
+    size_t size = sizeof(*b->workers);
+
+    if ((b->workers = aligned_alloc(WORK_ALIGN, size)) == NULL) {
+        fprintf(stderr, "out of memory (%zu bytes)\n", size);
+        abort();
+    }
+    memset(b->workers, 0, size);
+    b->nworkers = 1;
+    b->workers[0].b = b;
+    worker_setup(&b->workers[0]);
+}
+
 struct table *
 work_table(struct batch *b, int i)
 {
     return &b->workers[0].tables[i];
+}
+
+struct hist *
+work_hist(struct batch *b)
+{
+    return &b->workers[0].hist;
 }
 
 void
@@ -444,6 +468,7 @@ work_free(struct batch *b)
         free(w->pklen);
         free(w->phash);
         free(w->pbucket);
+        hist_reset(&w->hist);
     }
     free(b->workers);
     b->workers = NULL;

@@ -3,6 +3,7 @@
 #define BATCH_WORK_H
 
 #include "batch/batch.h"
+#include "batch/hist.h"
 #include "batch/table.h"
 #include "shared/csv.h"
 #include "shared/fanout.h"
@@ -58,6 +59,7 @@ struct worker {
     struct event        pev;        /* stands in for a queued event */
 
     struct batch_stats  st;
+    struct hist         hist;       /* --shard: events per cutoff unit */
 };
 
 /* Start b->threads workers. Returns 0, or -1 after batch_fail(). */
@@ -68,12 +70,20 @@ int work_start(struct batch *b);
  * (b->until, else the start of the cutoff-unit bucket of the latest event;
  * 0 when there were none) and merge every worker's tables into the first
  * worker's. Returns 0, or -1 after batch_fail() (a worker failed, sum
- * overflow).
+ * overflow). A --shard sets no cutoff (the merge does): its counts stay as
+ * counted, and the workers' event counts per cutoff unit are merged too.
  */
 int work_finish(struct batch *b);
 
+/* For --merge: one worker with empty tables and no thread, which the
+ * partials are folded into. */
+void work_empty(struct batch *b);
+
 /* The merged table of view i (after work_finish()). */
 struct table *work_table(struct batch *b, int i);
+
+/* The merged events per cutoff unit (--shard, after work_finish()). */
+struct hist *work_hist(struct batch *b);
 
 /* Free the workers and their tables. */
 void work_free(struct batch *b);

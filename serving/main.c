@@ -36,10 +36,14 @@ static const struct opt opts[] = {
         0},
     {"token", 0, "TOKEN", "serving.token",
         "bearer token for /v1 (environment only: LAMBDA_TOKEN)", 0},
+    {"ready-max-lag", 0, "LAG", "serving.ready_max_lag",
+        "/readyz: ready only with a batch version and speed at most LAG "
+        "behind: records (1000) or a duration (30s); off by default", 0},
     {NULL, 0, NULL, NULL, NULL, 0}
 };
 enum { OPT_LISTEN = OPT_NCOMMON, OPT_PORT_FILE, OPT_THREADS, OPT_MAXCONN,
-    OPT_TIMEOUT, OPT_MAX_POINTS, OPT_MAX_TOP, OPT_CORS, OPT_TOKEN };
+    OPT_TIMEOUT, OPT_MAX_POINTS, OPT_MAX_TOP, OPT_CORS, OPT_TOKEN,
+    OPT_READY_MAX_LAG };
 
 /* The token is a secret: from the file or the environment, never a flag
  * (STYLE.md §5). Returns PROG_RUN or 2. */

@@ -50,7 +50,8 @@ enum set_type {
     SET_START,      /* "earliest" | "latest" */
     SET_LOSS,       /* "fail" | "skip" */
     SET_LISTEN,     /* "ADDR:PORT" */
-    SET_DEFTIME     /* "mtime", a time, or "none" (NULL) */
+    SET_DEFTIME,    /* "mtime", a time, or "none" (NULL) */
+    SET_LAG         /* records ("1000" or 1000) or a duration ("30s") */
 };
 
 struct setting {
@@ -66,6 +67,9 @@ static const struct setting settings[] = {
     {"store", SET_STR, OFF(store), 0, 0},
     {"batch.rejects", SET_STR, OFF(batch.rejects), 0, 0},
     {"batch.default_time", SET_DEFTIME, OFF(batch.default_time), 0, 0},
+    {"batch.repository", SET_OPTSTR, OFF(batch.repository), 0, 0},
+    {"batch.repository_keep", SET_INT, OFF(batch.repository_keep), 1,
+        1000000},
     {"speed.brokers", SET_STR, OFF(speed.brokers), 0, 0},
     {"speed.topic", SET_OPTSTR, OFF(speed.topic), 0, 0},
     {"speed.group", SET_STR, OFF(speed.group), 0, 0},
@@ -88,6 +92,7 @@ static const struct setting settings[] = {
     {"serving.timeout", SET_INT, OFF(serving.timeout), 1, 86400},
     {"serving.max_points", SET_INT, OFF(serving.max_points), 1, 100000000},
     {"serving.max_top", SET_INT, OFF(serving.max_top), 1, 1000000},
+    {"serving.ready_max_lag", SET_LAG, OFF(serving.ready_max_lag), 0, 0},
     {NULL, SET_STR, 0, 0, 0}
 };
 
@@ -538,7 +543,43 @@ setting_expect(const struct setting *s, char *buf, size_t size)
         snprintf(buf, size, "\"mtime\", \"none\", or an RFC 3339 time or "
             "epoch seconds");
         break;
+    case SET_LAG:
+        snprintf(buf, size, "records such as 1000 or a duration such as "
+            "\"30s\"");
+        break;
     }
+}
+
+/* A lag bound: "" none, digits a number of records, else a duration. */
+static int
+lag_store(struct pipeline_lag *lag, const char *text)
+{
+    long long n;
+    int64_t ms;
+    char *end;
+
+    if (*text == '\0') {
+        lag->records = lag->ms = -1;
+        return 0;
+    }
+    if (*text >= '0' && *text <= '9') {
+        errno = 0;
+        n = strtoll(text, &end, 10);
+        if (errno == 0 && *end == '\0') {
+            lag->records = n;
+            lag->ms = -1;
+            return 0;
+        }
+    }
+    if (is_zero_duration(text))
+        ms = 0;
+    else if (ts_duration_parse(text, &ms) != 0)
+        return -1;
+    if (ms < 0 || ms > 366 * TS_DAY_MS)
+        return -1;
+    lag->ms = ms;
+    lag->records = -1;
+    return 0;
 }
 
 /*
@@ -612,6 +653,8 @@ setting_store(struct pipeline *p, const struct setting *s, const char *text)
             xstrdup(text);
         return 0;
     }
+    case SET_LAG:
+        return lag_store((struct pipeline_lag *)(void *)base, text);
     }
     return -1;
 }
@@ -638,7 +681,8 @@ setting_load(struct loader *ld, const struct setting *s, const cJSON *j)
     char expect[128], got[64], num[32];
     const char *text;
 
-    if (s->type == SET_INT || (s->type == SET_DEFTIME && cJSON_IsNumber(j))) {
+    if (s->type == SET_INT || ((s->type == SET_DEFTIME ||
+        s->type == SET_LAG) && cJSON_IsNumber(j))) {
         if (!cJSON_IsNumber(j) || j->valuedouble != trunc(j->valuedouble) ||
             fabs(j->valuedouble) > 1e15)
             goto bad;
@@ -1228,9 +1272,9 @@ static int
 load_batch(struct loader *ld, const cJSON *b)
 {
     static const char *const keys[] = {"inputs", "rejects", "default_time",
-        NULL};
+        "repository", "repository_keep", NULL};
     struct pipeline *p = ld->p;
-    const cJSON *in, *dt;
+    const cJSON *in;
     char got[64];
     int n, i = 0;
 
@@ -1240,9 +1284,15 @@ load_batch(struct loader *ld, const cJSON *b)
     if (check_object(ld, b, keys) != 0 ||
         get_string(ld, b, "rejects", 0, 1, &p->batch.rejects) != 0)
         return -1;
-    if ((dt = member(b, "default_time")) != NULL) {
-        size_t o = path_push(ld, "default_time");
-        if (setting_load(ld, setting_find("batch.default_time"), dt) != 0)
+    for (int k = 2; keys[k] != NULL; k++) {
+        const cJSON *j = member(b, keys[k]);
+        char full[64];
+
+        if (j == NULL)
+            continue;
+        snprintf(full, sizeof(full), "batch.%s", keys[k]);
+        size_t o = path_push(ld, keys[k]);
+        if (setting_load(ld, setting_find(full), j) != 0)
             return -1;
         path_pop(ld, o);
     }
@@ -1439,6 +1489,9 @@ set_defaults(struct pipeline *p)
     p->serving.timeout = 10;
     p->serving.max_points = 10000;
     p->serving.max_top = 1000;
+    p->serving.ready_max_lag.records = -1;
+    p->serving.ready_max_lag.ms = -1;
+    p->batch.repository_keep = 3;
 }
 
 static char *
@@ -1583,6 +1636,7 @@ pipeline_free(struct pipeline *p)
     free(p->batch.inputs);
     free(p->batch.rejects);
     free(p->batch.default_time);
+    free(p->batch.repository);
     free(p->speed.brokers);
     free(p->speed.topic);
     free(p->speed.group);

@@ -62,6 +62,9 @@
  *   batch.default_time   string: the time of events without one: "mtime"
  *                        (their file's modification time), an RFC 3339 time
  *                        or epoch seconds, or "none" (bad_time) ["none"]
+ *   batch.repository     string: directory every publish also writes its
+ *                        version to, as one file (shared/repo.h) (optional)
+ *   batch.repository_keep int [3]: versions kept in batch.repository
  *   speed.brokers        string ["localhost:9092"]
  *   speed.topic          string (required to run lambda-speed)
  *   speed.group          string ["lambdakit-" NAME]
@@ -84,7 +87,18 @@
  *   serving.timeout      int seconds per connection [10]
  *   serving.max_points   int [10000] points per series answer
  *   serving.max_top      int [1000] largest n of top
+ *   serving.ready_max_lag records (an int, or digits: "1000") or a duration
+ *                        ("30s"): /readyz answers ready only once the store
+ *                        holds a batch version and speed's lag is at most
+ *                        this (optional: without it, ready once the store
+ *                        opens)
  */
+
+/* A bound on lambda-speed's lag: in records, or in time; -1 when unset. */
+struct pipeline_lag {
+    int64_t records;        /* records behind, summed over partitions */
+    int64_t ms;             /* age of the oldest unconsumed record, ms */
+};
 
 enum field_type { FIELD_STRING, FIELD_INT, FIELD_DECIMAL, FIELD_BOOL,
     FIELD_FLOAT, FIELD_ARRAY };
@@ -164,6 +178,8 @@ struct pipeline {
         int        ninputs;
         char      *rejects;
         char      *default_time;    /* "mtime", a time; NULL: none */
+        char      *repository;  /* NULL when absent */
+        int        repository_keep;
     } batch;
 
     struct {
@@ -193,6 +209,7 @@ struct pipeline {
         int        timeout;     /* seconds */
         int        max_points;
         int        max_top;
+        struct pipeline_lag ready_max_lag;
     } serving;
 };
 

@@ -250,4 +250,14 @@ int store_writer_publish(struct store_writer *w, struct store_batch_info *info,
  * store_writer_begin(). NULL is a no-op. */
 void store_writer_abort(struct store_writer *w);
 
+/*
+ * (store_pull.c) Make the next store_writer_begin() on st reserve exactly
+ * version, which must be above the current one: lambda-batch --pull
+ * publishes a repository's version under the number it has there, so that
+ * replicas' answers name the same version. Takes the batch lock unless the
+ * handle holds it (kept until store_batch_unlock()). Returns 0, or -1 with
+ * err.
+ */
+int store_batch_reserve(struct store *st, int64_t version, char *err);
+
 #endif

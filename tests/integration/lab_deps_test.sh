@@ -35,11 +35,12 @@ which tempfile run-parts savelog awk mawk apt-get apt-cache dpkg dpkg-query moun
 """.split())
 # lambdakit's own programs (built by make) and the wrappers tests run them through
 OWN = re.compile(r"^(lambda-[a-z]+|viewdump|speedfill|speed_meta|serving_hammer|serving_slowloris"
-                 r"|gen_events|cjson_parse|kafka_raw|serving_gen|hello)$")
+                 r"|gen_events|cjson_parse|kafka_raw|serving_gen|scale_gen|hello)$")
 # the README's paths that the project cannot install: written down, with why
 DOCUMENTED = {
     "docker": "the lab's Docker path: needs Docker Engine, which Debian does not ship as such",
     "git": "`git clone`: the reader has it, or has the files already",
+    "kubectl": "deploy/kubernetes/: needs a Kubernetes cluster, which the reader brings",
     "man": None,   # in the table (man-db); listed here only to be explicit
 }
 DOCUMENTED = {k: v for k, v in DOCUMENTED.items() if v}

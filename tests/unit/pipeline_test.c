@@ -138,7 +138,65 @@ test_pipeline_example(void)
     CHECK(p->serving.timeout == 10);
     CHECK(p->serving.max_points == 10000);
     CHECK(p->serving.max_top == 1000);
+    CHECK(p->batch.repository == NULL && p->batch.repository_keep == 3);
+    CHECK(p->serving.ready_max_lag.records == -1 &&
+        p->serving.ready_max_lag.ms == -1);
     pipeline_free(p);
+}
+
+/* batch.repository, batch.repository_keep, serving.ready_max_lag. */
+static void
+test_pipeline_scale_keys(void)
+{
+    static const struct {
+        const char *text;
+        int64_t     records, ms;
+    } lag[] = {
+        {"\"1000\"", 1000, -1}, {"250", 250, -1}, {"0", 0, -1},
+        {"\"30s\"", -1, 30000}, {"\"2m\"", -1, 120000}, {"\"0s\"", -1, 0},
+    };
+    char text[512], err[ERR_LEN];
+    struct pipeline *p = NULL;
+
+    CHECK(load_text("{\"name\":\"m\",\"store\":\"s\",\"event\":{\"time\":"
+        "\"t\"},\"batch\":{\"repository\":\"/repo\",\"repository_keep\":"
+        "5}}", &p, err) == 0);
+    if (p != NULL) {
+        CHECK_STREQ(p->batch.repository, "/repo");
+        CHECK(p->batch.repository_keep == 5);
+        CHECK(pipeline_set(p, "batch.repository", "/other", err) == 0);
+        CHECK_STREQ(p->batch.repository, "/other");
+        CHECK(pipeline_set(p, "serving.ready_max_lag", "10s", err) == 0);
+        CHECK(p->serving.ready_max_lag.ms == 10000);
+        CHECK(pipeline_set(p, "serving.ready_max_lag", "", err) == 0);
+        CHECK(p->serving.ready_max_lag.ms == -1 &&
+            p->serving.ready_max_lag.records == -1);
+        CHECK(pipeline_set(p, "serving.ready_max_lag", "soon", err) == -1);
+        CHECK_STREQ(err, "serving.ready_max_lag: expected records such as "
+            "1000 or a duration such as \"30s\", got \"soon\"");
+        pipeline_free(p);
+        p = NULL;
+    }
+    for (size_t i = 0; i < sizeof(lag) / sizeof(lag[0]); i++) {
+        snprintf(text, sizeof(text), "{\"name\":\"m\",\"store\":\"s\","
+            "\"event\":{\"time\":\"t\"},\"serving\":{\"ready_max_lag\":%s}}",
+            lag[i].text);
+        CHECK(load_text(text, &p, err) == 0);
+        if (p == NULL)
+            continue;
+        CHECK(p->serving.ready_max_lag.records == lag[i].records);
+        CHECK(p->serving.ready_max_lag.ms == lag[i].ms);
+        pipeline_free(p);
+        p = NULL;
+    }
+    CHECK(load_text("{\"name\":\"m\",\"store\":\"s\",\"event\":{\"time\":"
+        "\"t\"},\"batch\":{\"repository_keep\":0}}", &p, err) == -1);
+    CHECK_STREQ(err, "shop.json: batch.repository_keep: expected an integer "
+        "from 1 to 1000000, got 0");
+    CHECK(load_text("{\"name\":\"m\",\"store\":\"s\",\"event\":{\"time\":"
+        "\"t\"},\"serving\":{\"ready_max_lag\":-5}}", &p, err) == -1);
+    CHECK_STREQ(err, "shop.json: serving.ready_max_lag: expected records "
+        "such as 1000 or a duration such as \"30s\", got -5");
 }
 
 /* The smallest valid file, and every optional section spelled out. */
@@ -819,6 +877,7 @@ main(void)
     test_tmpdir(tmpdir);
     RUN(test_pipeline_example);
     RUN(test_pipeline_minimal_and_full);
+    RUN(test_pipeline_scale_keys);
     RUN(test_pipeline_errors);
     RUN(test_pipeline_float);
     RUN(test_pipeline_array);
