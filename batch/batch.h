@@ -8,6 +8,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "batch/progress.h"
+#include "batch/queue.h"
+#include "batch/rejects.h"
 #include "shared/buf.h"
 #include "shared/err.h"
 #include "shared/event.h"
@@ -117,7 +120,6 @@ struct batch {
     int              default_mtime; /* their file's mtime instead */
     int              threads;
     int              dry_run;
-    int              progress;      /* draw the progress line (stderr tty) */
     enum batch_mode  mode;
     int              shard, nshards;    /* --shard I/N */
     const char      *partial;       /* --shard: the file to write */
@@ -136,38 +138,14 @@ struct batch {
     struct store    *st;           /* holds the batch lock (publish_lock()) */
     int              lockfd;        /* unused: the lock is st's; main.c
                                      * still sets it */
-    FILE            *rejf;          /* the rejects file being written */
-    char            *rej_tmp;       /* its temporary name, renamed at commit */
-    int              rej_failed;    /* a write failed: the run must fail */
-    char             rej_err[ERR_LEN];
-    char            *rej_mem;       /* --shard: the rejects, in memory */
-    size_t           rej_memlen;
-
-    /* the chunk queue (queue.c) */
-    pthread_mutex_t  mu;
-    pthread_cond_t   free_cv;       /* a chunk was freed */
-    pthread_cond_t   fill_cv;       /* a chunk was queued, or the end */
-    pthread_cond_t   turn_cv;       /* a chunk retired */
-    struct chunk    *chunks;
-    int              nchunks;
-    struct chunk   **freel;         /* free chunks */
-    int              nfree;
-    struct chunk   **fifo;          /* queued chunks, ring of nchunks */
-    int              qhead, qlen;
-    struct chunk   **ring;          /* in flight by seq % nchunks */
-    uint64_t         next_seq;      /* seq of the next chunk queued */
-    uint64_t         retire_seq;    /* seq of the next chunk to retire */
-    int64_t          line_base;     /* lines of the retiring file so far */
-    int              closed;        /* reader finished */
+    struct rejects   rejects;       /* the rejects file (rejects.c) */
+    struct queue     queue;         /* the chunk queue (queue.c) */
+    struct progress  progress;      /* the progress line (progress.c) */
     atomic_int       stop;          /* abort: signal or error */
 
     /* workers and results */
     struct worker   *workers;
     int              nworkers;
-    atomic_llong     progress_events;
-    uint64_t         bytes_done;    /* reader's position over every input */
-    double           progress_last; /* when the progress line was drawn */
-    int              progress_drawn;
     struct batch_stats stats;
     int64_t          cutoff;
     int64_t          limit;         /* events at or after it are speed's:

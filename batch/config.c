@@ -7,6 +7,7 @@
 
 #include "batch/config.h"
 #include "batch/input.h"
+#include "batch/progress.h"
 #include "batch/shard.h"
 #include "shared/err.h"
 #include "shared/ts.h"
@@ -115,8 +116,8 @@ config_check(struct batch *b, const struct prog *pg)
         return prog_usage(pg, "batch.default_time %s: expected \"mtime\" or "
             "a time", b->p->batch.default_time);
     b->dry_run = opt_on(&pg->res, CONFIG_DRY_RUN);
-    b->progress = !opt_on(&pg->res, CONFIG_NO_PROGRESS) &&
-        isatty(STDERR_FILENO);
+    progress_init(&b->progress, !opt_on(&pg->res, CONFIG_NO_PROGRESS) &&
+        isatty(STDERR_FILENO));
     /* a dry run writes rejects only where it is told to */
     if (!b->dry_run || pg->res.val[CONFIG_REJECTS] != NULL)
         b->rejects_path = b->p->batch.rejects;

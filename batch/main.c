@@ -84,7 +84,7 @@ compute(struct batch *b, char *err)
         b->limit = b->until >= 0 ? b->until : INT64_MAX;   /* no store */
     else if (hold_limit(b, err) != 0)
         return -1;
-    queue_init(b, b->threads + 4);
+    queue_init(&b->queue, b->threads + 4);
     if (work_start(b) == 0)
         (void)reader_run(b);
     queue_close(b);
@@ -163,7 +163,7 @@ main(int argc, char **argv)
         sig_install(PROG, &batch_signal);
         status = run(&b, err);
     }
-    progress_clear(&b);
+    progress_clear(&b.progress);
     if (status != 0) {
         if (b.published)
             log_warnx("version %" PRId64 " is published in the store, but "
@@ -179,7 +179,7 @@ main(int argc, char **argv)
     /* Shutdown, in reverse order. */
     rejects_discard(&b);
     work_free(&b);
-    queue_reset(&b);
+    queue_reset(&b.queue);
     publish_unlock(&b);
     store_free(b.st);
 out:

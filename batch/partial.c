@@ -14,7 +14,7 @@
 #include "shared/mem.h"
 
 static void
-encode_meta(struct batch *b, struct buf *m)
+encode_meta(struct batch *b, const char *rej, size_t rejlen, struct buf *m)
 {
     const struct batch_stats *s = &b->stats;
     int64_t *units, *counts;
@@ -58,7 +58,7 @@ encode_meta(struct batch *b, struct buf *m)
     }
     free(units);
     free(counts);
-    repo_enc_str(m, b->rej_mem != NULL ? b->rej_mem : "", b->rej_memlen);
+    repo_enc_str(m, rej != NULL ? rej : "", rejlen);
 }
 
 int
@@ -66,12 +66,14 @@ partial_write(struct batch *b, char *err)
 {
     struct repo_writer *w = NULL;
     struct buf meta;
+    const char *rej = NULL;
+    size_t rejlen = 0;
     int *order = NULL, rc = -1;
 
     buf_init(&meta);
-    if (rejects_take(b, err) != 0)
+    if (rejects_take(b, &rej, &rejlen, err) != 0)
         goto done;
-    encode_meta(b, &meta);
+    encode_meta(b, rej, rejlen, &meta);
     if (repo_create(&w, b->partial, REPO_KIND_PARTIAL, &meta, err) != 0)
         goto done;
     repo_put_views(w, b->p);

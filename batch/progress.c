@@ -4,62 +4,92 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "batch/batch.h"
 #include "batch/progress.h"
 #include "shared/buf.h"
 #include "shared/log.h"
 #include "shared/ts.h"
 
 void
+progress_init(struct progress *pr, int on)
+{
+    pr->on = on;
+    atomic_init(&pr->events, 0);
+    pr->bytes_done = 0;
+    pr->last = 0;
+    pr->drawn = 0;
+}
+
+void
+progress_count(struct progress *pr, long long n)
+{
+    atomic_fetch_add(&pr->events, n);
+}
+
+void
+progress_bytes_set(struct progress *pr, uint64_t bytes)
+{
+    pr->bytes_done = bytes;
+}
+
+uint64_t
+progress_bytes(const struct progress *pr)
+{
+    return pr->bytes_done;
+}
+
+void
 progress_tick(struct batch *b, int force)
 {
+    struct progress *pr = &b->progress;
     double now = batch_now(), secs = now - b->started, rate, mb, total;
-    long long events = atomic_load(&b->progress_events);
+    long long events = atomic_load(&pr->events);
     char line[160], eta[32] = "";
     int n;
 
-    if (!b->progress || (!force && now - b->progress_last < 1.0))
+    if (!pr->on || (!force && now - pr->last < 1.0))
         return;
-    b->progress_last = now;
-    mb = (double)b->bytes_done / 1e6;
+    pr->last = now;
+    mb = (double)pr->bytes_done / 1e6;
     total = (double)b->total_bytes / 1e6;
     rate = secs > 0 ? (double)events / secs : 0;
-    if (b->bytes_done > 0 && b->total_bytes > b->bytes_done && secs > 0)
+    if (pr->bytes_done > 0 && b->total_bytes > pr->bytes_done && secs > 0)
         snprintf(eta, sizeof(eta), ", ETA %.0f s",
-            secs * (double)(b->total_bytes - b->bytes_done) /
-            (double)b->bytes_done);
+            secs * (double)(b->total_bytes - pr->bytes_done) /
+            (double)pr->bytes_done);
     n = snprintf(line, sizeof(line),
         "\rreading %.1f/%.1f MB (%.0f%%), %.2f M events/s%s\033[K",
         mb, total, total > 0 ? 100.0 * mb / total : 100.0, rate / 1e6, eta);
     if (n > 0)
         (void)!write(STDERR_FILENO, line,
             (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
-    b->progress_drawn = 1;
+    pr->drawn = 1;
 }
 
 void
-progress_write(struct batch *b, const char *name, size_t i, size_t n)
+progress_write(struct progress *pr, const char *name, size_t i, size_t n)
 {
     double now = batch_now();
     char line[160];
     int len;
 
-    if (!b->progress || now - b->progress_last < 1.0)
+    if (!pr->on || now - pr->last < 1.0)
         return;
-    b->progress_last = now;
+    pr->last = now;
     len = snprintf(line, sizeof(line), "\rwriting %s: %zu/%zu rows\033[K",
         name, i, n);
     if (len > 0)
         (void)!write(STDERR_FILENO, line,
             (size_t)len < sizeof(line) ? (size_t)len : sizeof(line) - 1);
-    b->progress_drawn = 1;
+    pr->drawn = 1;
 }
 
 void
-progress_clear(struct batch *b)
+progress_clear(struct progress *pr)
 {
-    if (b->progress_drawn)
+    if (pr->drawn)
         (void)!write(STDERR_FILENO, "\r\033[K", 4);
-    b->progress_drawn = 0;
+    pr->drawn = 0;
 }
 
 void

@@ -123,7 +123,7 @@ publish_run(struct batch *b, char *err)
             const int64_t *row;
 
             if ((i & 4095) == 0)
-                progress_write(b, v->name, i, n);
+                progress_write(&b->progress, v->name, i, n);
             if ((i & 4095) == 0 && batch_signal != 0) {
                 snprintf(err, ERR_LEN, "interrupted by signal %d",
                     (int)batch_signal);

@@ -82,7 +82,7 @@ fill(struct rd *r, char *p, size_t n, size_t *got)
             r->eof = 1;
         }
     }
-    r->b->bytes_done = r->base + r->f.pos;
+    progress_bytes_set(&r->b->progress, r->base + r->f.pos);
     progress_tick(r->b, 0);
     return 0;
 }
@@ -650,7 +650,7 @@ read_file(struct batch *b, int fi, int pi)
     r.pi = pi;
     r.limit = pc != NULL ? pc->end : UINT64_MAX;
     r.first = 1;
-    r.base = b->bytes_done;
+    r.base = progress_bytes(&b->progress);
     if (input_open(&r.f, b->inputs[fi].path, r.err) != 0) {
         (void)stopping(&r);
         batch_fail(b, "%s", r.err);
@@ -665,7 +665,7 @@ read_file(struct batch *b, int fi, int pi)
         }
         rc = read_lines(&r, c);
         input_close(&r.f);
-        b->bytes_done = r.base + (pc->end - pc->start);
+        progress_bytes_set(&b->progress, r.base + (pc->end - pc->start));
         return rc;
     }
     if ((c = take(&r)) == NULL) {
@@ -695,8 +695,8 @@ read_file(struct batch *b, int fi, int pi)
         rc = read_lines(&r, c);
     }
     input_close(&r.f);
-    b->bytes_done = r.base + (pc != NULL && pc->end != UINT64_MAX ?
-        pc->end - pc->start : b->inputs[fi].size);
+    progress_bytes_set(&b->progress, r.base + (pc != NULL &&
+        pc->end != UINT64_MAX ? pc->end - pc->start : b->inputs[fi].size));
     return rc;
 }
 

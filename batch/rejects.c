@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "batch/batch.h"
 #include "batch/rejects.h"
 #include "shared/err.h"
 #include "shared/mem.h"
@@ -47,12 +48,14 @@ make_parent(const char *path, char *err)
 int
 rejects_open(struct batch *b, int direct, char *err)
 {
+    struct rejects *rj = &b->rejects;
     const char *name;
     int n;
 
+    rj->path = b->rejects_path;
     if (b->mode == BATCH_SHARD) {
         /* kept for the partial (partial.c), not written anywhere */
-        if ((b->rejf = open_memstream(&b->rej_mem, &b->rej_memlen)) == NULL) {
+        if ((rj->f = open_memstream(&rj->mem, &rj->memlen)) == NULL) {
             snprintf(err, ERR_LEN, "rejects: open_memstream: %s",
                 strerror(errno));
             return -1;
@@ -64,19 +67,19 @@ rejects_open(struct batch *b, int direct, char *err)
     if (make_parent(b->rejects_path, err) != 0)
         return -1;
     if (direct) {
-        name = b->rejects_path;
+        name = rj->path;
     } else {
-        size_t sz = strlen(b->rejects_path) + 8;
-        b->rej_tmp = xmalloc(sz);
-        n = snprintf(b->rej_tmp, sz, "%s.tmp", b->rejects_path);
+        size_t sz = strlen(rj->path) + 8;
+        rj->tmp = xmalloc(sz);
+        n = snprintf(rj->tmp, sz, "%s.tmp", rj->path);
         if (n < 0 || (size_t)n >= sz)
             abort();
-        name = b->rej_tmp;
+        name = rj->tmp;
     }
-    if ((b->rejf = fopen(name, "w")) == NULL) {
+    if ((rj->f = fopen(name, "w")) == NULL) {
         snprintf(err, ERR_LEN, "rejects %s: %s", name, strerror(errno));
-        free(b->rej_tmp);
-        b->rej_tmp = NULL;
+        free(rj->tmp);
+        rj->tmp = NULL;
         return -1;
     }
     return 0;
@@ -150,21 +153,24 @@ put_line(struct buf *out, const char *path, int64_t line, int64_t elem,
 static void
 put_out(struct batch *b, const struct buf *out)
 {
-    if (fwrite(out->data, 1, out->len, b->rejf) != out->len) {
-        b->rej_failed = 1;
-        snprintf(b->rej_err, sizeof(b->rej_err), "rejects %s: write: %s",
-            b->rejects_path != NULL ? b->rejects_path : "(shard)",
+    struct rejects *rj = &b->rejects;
+
+    if (fwrite(out->data, 1, out->len, rj->f) != out->len) {
+        rj->failed = 1;
+        snprintf(rj->err, sizeof(rj->err), "rejects %s: write: %s",
+            rj->path != NULL ? rj->path : "(shard)",
             strerror(errno));
-        batch_fail(b, "%s", b->rej_err);
+        batch_fail(b, "%s", rj->err);
     }
 }
 
 void
 rejects_chunk(struct batch *b, struct chunk *c, int64_t base)
 {
+    struct rejects *rj = &b->rejects;
     struct buf out;
 
-    if (b->rejf == NULL || b->rej_failed)
+    if (rj->f == NULL || rj->failed)
         return;
     buf_init(&out);
     for (size_t i = 0; i < c->nrjs; i++) {
@@ -191,9 +197,10 @@ void
 rejects_write(struct batch *b, const char *path, int64_t line,
     const char *text, size_t len)
 {
+    struct rejects *rj = &b->rejects;
     struct buf out;
 
-    if (b->rejf == NULL || b->rej_failed)
+    if (rj->f == NULL || rj->failed)
         return;
     buf_init(&out);
     put_line(&out, path, line, -1, text, len);
@@ -202,68 +209,71 @@ rejects_write(struct batch *b, const char *path, int64_t line,
 }
 
 int
-rejects_take(struct batch *b, char *err)
+rejects_take(struct batch *b, const char **mem, size_t *len, char *err)
 {
-    FILE *f = b->rejf;
+    struct rejects *rj = &b->rejects;
+    FILE *f = rj->f;
 
-    b->rejf = NULL;
-    if (f != NULL && fclose(f) != 0 && !b->rej_failed) {
-        b->rej_failed = 1;
-        snprintf(b->rej_err, sizeof(b->rej_err), "rejects: %s",
+    rj->f = NULL;
+    if (f != NULL && fclose(f) != 0 && !rj->failed) {
+        rj->failed = 1;
+        snprintf(rj->err, sizeof(rj->err), "rejects: %s",
             strerror(errno));
     }
-    if (b->rej_failed) {
-        snprintf(err, ERR_LEN, "%s", b->rej_err);
+    if (rj->failed) {
+        snprintf(err, ERR_LEN, "%s", rj->err);
         return -1;
     }
+    *mem = rj->mem;
+    *len = rj->memlen;
     return 0;
 }
 
 int
 rejects_commit(struct batch *b, char *err)
 {
-    FILE *f = b->rejf;
+    struct rejects *rj = &b->rejects;
+    FILE *f = rj->f;
 
     if (f == NULL)
         return 0;
-    b->rejf = NULL;
-    if (!b->rej_failed && (fflush(f) != 0 || fsync(fileno(f)) != 0)) {
-        b->rej_failed = 1;
-        snprintf(b->rej_err, sizeof(b->rej_err), "rejects %s: write: %s",
-            b->rejects_path, strerror(errno));
+    rj->f = NULL;
+    if (!rj->failed && (fflush(f) != 0 || fsync(fileno(f)) != 0)) {
+        rj->failed = 1;
+        snprintf(rj->err, sizeof(rj->err), "rejects %s: write: %s",
+            rj->path, strerror(errno));
     }
-    if (fclose(f) != 0 && !b->rej_failed) {
-        b->rej_failed = 1;
-        snprintf(b->rej_err, sizeof(b->rej_err), "rejects %s: close: %s",
-            b->rejects_path, strerror(errno));
+    if (fclose(f) != 0 && !rj->failed) {
+        rj->failed = 1;
+        snprintf(rj->err, sizeof(rj->err), "rejects %s: close: %s",
+            rj->path, strerror(errno));
     }
-    if (!b->rej_failed && b->rej_tmp != NULL &&
-        rename(b->rej_tmp, b->rejects_path) != 0) {
-        b->rej_failed = 1;
-        snprintf(b->rej_err, sizeof(b->rej_err), "rejects %s: rename: %s",
-            b->rejects_path, strerror(errno));
+    if (!rj->failed && rj->tmp != NULL &&
+        rename(rj->tmp, rj->path) != 0) {
+        rj->failed = 1;
+        snprintf(rj->err, sizeof(rj->err), "rejects %s: rename: %s",
+            rj->path, strerror(errno));
     }
-    if (b->rej_failed) {
-        snprintf(err, ERR_LEN, "%s", b->rej_err);
-        if (b->rej_tmp != NULL)
-            (void)unlink(b->rej_tmp);
+    if (rj->failed) {
+        snprintf(err, ERR_LEN, "%s", rj->err);
+        if (rj->tmp != NULL)
+            (void)unlink(rj->tmp);
     }
-    free(b->rej_tmp);
-    b->rej_tmp = NULL;
-    return b->rej_failed ? -1 : 0;
+    free(rj->tmp);
+    rj->tmp = NULL;
+    return rj->failed ? -1 : 0;
 }
 
 void
 rejects_discard(struct batch *b)
 {
-    if (b->rejf != NULL)
-        (void)fclose(b->rejf);
-    b->rejf = NULL;
-    free(b->rej_mem);
-    b->rej_mem = NULL;
-    b->rej_memlen = 0;
-    if (b->rej_tmp != NULL)
-        (void)unlink(b->rej_tmp);
-    free(b->rej_tmp);
-    b->rej_tmp = NULL;
+    struct rejects *rj = &b->rejects;
+
+    if (rj->f != NULL)
+        (void)fclose(rj->f);
+    free(rj->mem);
+    if (rj->tmp != NULL)
+        (void)unlink(rj->tmp);
+    free(rj->tmp);
+    memset(rj, 0, sizeof(*rj));
 }

@@ -322,7 +322,7 @@ worker_main(void *arg)
             queue_stop(b);
             break;
         }
-        atomic_fetch_add(&b->progress_events, (long long)(w->st.events +
+        progress_count(&b->progress, (long long)(w->st.events +
             w->st.nrejects + w->st.before_from + w->st.after_cutoff -
             before));
         queue_done(b, c);
