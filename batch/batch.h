@@ -137,7 +137,7 @@ struct batch {
                                        --until, else the hold (hold.c) */
     const char      *hold_why;      /* why the hold, NULL when none */
     int64_t          version;       /* published version, 0 if none */
-    double           started;       /* monotonic seconds */
+    double           started;       /* now_mono_s() at start */
     pthread_mutex_t  fail_mu;
     char             fail[ERR_LEN];     /* first runtime error, "" if none */
 };
@@ -148,8 +148,5 @@ extern volatile sig_atomic_t batch_signal;
 /* Record the first runtime error and ask every thread to stop. */
 void batch_fail(struct batch *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-
-/* Monotonic clock in seconds. */
-double batch_now(void);
 
 #endif

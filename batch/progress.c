@@ -7,12 +7,13 @@
 #include "batch/progress.h"
 #include "shared/buf.h"
 #include "shared/log.h"
+#include "shared/now.h"
 #include "shared/ts.h"
 
 void
 progress_tick(struct batch *b, int force)
 {
-    double now = batch_now(), secs = now - b->started, rate, mb, total;
+    double now = now_mono_s(), secs = now - b->started, rate, mb, total;
     long long events = atomic_load(&b->progress_events);
     char line[160], eta[32] = "";
     int n;
@@ -39,7 +40,7 @@ progress_tick(struct batch *b, int force)
 void
 progress_write(struct batch *b, const char *name, size_t i, size_t n)
 {
-    double now = batch_now();
+    double now = now_mono_s();
     char line[160];
     int len;
 
@@ -90,7 +91,7 @@ progress_summary(struct batch *b)
         " rows=%" PRId64 " cutoff=%s inputs=%d bytes=%" PRIu64
         " seconds=%.2f", s->after_cutoff, s->before_from, s->rows,
         ts_format(b->cutoff, cut, sizeof(cut)), b->ninputs, b->total_bytes,
-        batch_now() - b->started);
+        now_mono_s() - b->started);
     log_info("%s", line.data);
     buf_reset(&line);
 }

@@ -11,6 +11,7 @@
 #include "shared/key.h"
 #include "shared/log.h"
 #include "shared/mem.h"
+#include "shared/now.h"
 #include "shared/ts.h"
 
 #define REJ_FLUSH (256u << 10)  /* write a chunk's rejects early past this */
@@ -313,7 +314,7 @@ work_finish(struct batch *b)
         if (b->workers[i].started)
             (void)pthread_join(b->workers[i].tid, NULL);
     log_debug("%s: workers done at %.3f s", __func__,
-        batch_now() - b->started);
+        now_mono_s() - b->started);
     for (int i = 0; i < b->nworkers; i++) {
         const struct batch_stats *ws = &b->workers[i].st;
 
@@ -359,7 +360,7 @@ work_finish(struct batch *b)
         }
     }
     log_debug("%s: tables merged at %.3f s", __func__,
-        batch_now() - b->started);
+        now_mono_s() - b->started);
     return 0;
 }
 

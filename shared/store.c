@@ -14,6 +14,7 @@
 
 #include "shared/err.h"
 #include "shared/mem.h"
+#include "shared/now.h"
 #include "shared/store.h"
 #include "shared/store_int.h"
 
@@ -82,6 +83,7 @@ static int
 remap(struct store *st, char *err)
 {
     struct timespec dl;
+    int64_t due;
     int rc = 0;
 
     pthread_mutex_lock(&st->mu);
@@ -93,8 +95,10 @@ remap(struct store *st, char *err)
         return 0;
     }
     st->resizing = 1;
-    (void)clock_gettime(CLOCK_MONOTONIC, &dl);
-    dl.tv_sec += RESIZE_WAIT_MS / 1000;
+    /* st->cv waits on CLOCK_MONOTONIC (store_open) */
+    due = now_mono_ns() + (int64_t)RESIZE_WAIT_MS * 1000000;
+    dl.tv_sec = (time_t)(due / 1000000000);
+    dl.tv_nsec = (long)(due % 1000000000);
     while (st->live > 0 && rc == 0)
         rc = pthread_cond_timedwait(&st->cv, &st->mu, &dl);
     if (st->live > 0) {

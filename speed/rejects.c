@@ -6,12 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "shared/buf.h"
 #include "shared/err.h"
 #include "shared/mem.h"
+#include "shared/now.h"
 #include "shared/ts.h"
 #include "speed/rejects.h"
 
@@ -179,15 +179,6 @@ rejects_add(struct rejects *r, const char *topic, int32_t partition,
     (void)rd_kafka_poll(r->rk, 0);
 }
 
-static int64_t
-mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int
 rejects_flush(struct rejects *r, const volatile sig_atomic_t *stop, char *err)
 {
@@ -197,8 +188,8 @@ rejects_flush(struct rejects *r, const volatile sig_atomic_t *stop, char *err)
         while (rd_kafka_outq_len(r->rk) > 0 && r->failed == 0) {
             (void)rd_kafka_flush(r->rk, 100);
             if (*stop && give_up < 0)
-                give_up = mono_ms() + 5000;
-            if (give_up >= 0 && mono_ms() > give_up) {
+                give_up = now_mono_ms() + 5000;
+            if (give_up >= 0 && now_mono_ms() > give_up) {
                 snprintf(err, ERR_LEN, "%s: %d reject(s) not delivered "
                     "before shutdown", r->where, rd_kafka_outq_len(r->rk));
                 return -1;

@@ -22,7 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include <zlib.h>
 
@@ -30,6 +29,7 @@
 #include "shared/err.h"
 #include "shared/log.h"
 #include "shared/mem.h"
+#include "shared/now.h"
 #include "shared/opt.h"
 #include "shared/pipeline.h"
 #include "shared/prog.h"
@@ -242,7 +242,7 @@ configure(struct prog *pg, struct shift *sh, int64_t *days, int64_t *end)
                 "of days", d);
         *end = INT64_MIN;
     } else if (strcmp(e, "today") == 0) {
-        *end = ts_bucket((int64_t)time(NULL) * 1000, TS_DAY_MS);
+        *end = ts_bucket(now_wall_ms(), TS_DAY_MS);
     } else if (strlen(e) != 10 ||
         snprintf(text, sizeof(text), "%sT00:00:00Z", e) < 0 ||
         ts_parse(text, strlen(text), end) != 0) {
