@@ -13,6 +13,7 @@
 #include <lmdb.h>
 
 #include "shared/err.h"
+#include "shared/fs.h"
 #include "shared/mem.h"
 #include "shared/now.h"
 #include "shared/store.h"
@@ -210,35 +211,6 @@ bad:
 }
 
 static int
-mkdir_p(const char *dir, char *err)
-{
-    char *p, *s = xstrdup(dir);
-    int rc = -1;
-
-    for (p = s + 1;; p++) {
-        if (*p != '/' && *p != '\0')
-            continue;
-        if (p[-1] != '/') {
-            char c = *p;
-
-            *p = '\0';
-            if (mkdir(s, 0755) != 0 && errno != EEXIST) {
-                snprintf(err, ERR_LEN, "store %s: mkdir %s: %s", dir, s,
-                    strerror(errno));
-                goto done;
-            }
-            *p = c;
-        }
-        if (*p == '\0')
-            break;
-    }
-    rc = 0;
-done:
-    free(s);
-    return rc;
-}
-
-static int
 not_created(const char *dir, char *err)
 {
     snprintf(err, ERR_LEN, "store %s: not created yet (run lambda-batch or "
@@ -322,7 +294,7 @@ store_open(struct store **out, const char *dir, unsigned flags, char *err)
     pthread_condattr_t ca;
     const char *env;
     struct stat sb;
-    char *path = NULL;
+    char *path = NULL, e[ERR_LEN];
     size_t plen;
     int rc, dead;
 
@@ -359,7 +331,8 @@ store_open(struct store **out, const char *dir, unsigned flags, char *err)
             not_created(dir, err);
             goto fail;
         }
-    } else if (mkdir_p(dir, err) != 0) {
+    } else if (fs_mkdir_p(dir, 0755, e) != 0) {
+        snprintf(err, ERR_LEN, "store %s: %.200s", dir, e);
         goto fail;
     }
 

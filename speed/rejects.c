@@ -5,11 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "shared/buf.h"
 #include "shared/err.h"
+#include "shared/fs.h"
 #include "shared/mem.h"
 #include "shared/now.h"
 #include "shared/ts.h"
@@ -37,27 +37,6 @@ dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
             rd_kafka_err2str(m->err));
 }
 
-static int
-mkparents(const char *path, char *err)
-{
-    char *p = xstrdup(path);
-
-    for (char *s = p + 1; *s != '\0'; s++) {
-        if (*s != '/')
-            continue;
-        *s = '\0';
-        if (mkdir(p, 0755) != 0 && errno != EEXIST) {
-            snprintf(err, ERR_LEN, "rejects %s: mkdir: %s", p,
-                strerror(errno));
-            free(p);
-            return -1;
-        }
-        *s = '/';
-    }
-    free(p);
-    return 0;
-}
-
 static char *
 where_of(const char *kind, const char *name)
 {
@@ -73,7 +52,7 @@ rejects_open(struct rejects **out, const char *file, const char *topic,
     rd_kafka_conf_t *conf, char *err)
 {
     struct rejects *r = xcalloc(1, sizeof(*r));
-    char errstr[512];
+    char errstr[512], e[ERR_LEN];
 
     r->fd = -1;
     buf_init(&r->pending);
@@ -107,7 +86,8 @@ rejects_open(struct rejects **out, const char *file, const char *topic,
     } else {
         if (conf != NULL)
             rd_kafka_conf_destroy(conf);
-        if (mkparents(file, err) != 0) {
+        if (fs_mkdir_parent(file, 0755, e) != 0) {
+            snprintf(err, ERR_LEN, "rejects %s: %.200s", file, e);
             rejects_free(r);
             return -1;
         }
