@@ -159,8 +159,7 @@ do_record(struct worker *w, struct chunk *c, const char *text, size_t len,
             continue;
         }
         if (key_encode_event(&w->key, p, v, &w->ev) != 0) {
-            snprintf(err, sizeof(err), "view %s: group key longer than %d "
-                "bytes", v->name, KEY_MAX);
+            key_reject_msg(err, v);
             note_reject(w, c, line, REJECT_RANGE, err, text, len);
             return 0;
         }

@@ -99,8 +99,7 @@ apply(struct speed *sp, char *msg)
             continue;
         off[i] = sp->key.len;
         if (key_encode_event(&sp->key, p, &p->views[i], &sp->ev) != 0) {
-            snprintf(msg, ERR_LEN, "group key of view %s is longer than %d "
-                "bytes", p->views[i].name, KEY_MAX);
+            key_reject_msg(msg, &p->views[i]);
             if (lens != len)
                 free(lens);
             return REJECT_RANGE;
