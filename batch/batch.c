@@ -1,7 +1,6 @@
-/* batch.c -- lambda-batch: the run's failure record, clock and counts */
+/* batch.c -- lambda-batch: the run's failure record and counts */
 #include <stdarg.h>
 #include <stdio.h>
-#include <time.h>
 
 #include "batch/batch.h"
 
@@ -18,15 +17,6 @@ batch_fail(struct batch *b, const char *fmt, ...)
     }
     (void)pthread_mutex_unlock(&b->fail_mu);
     atomic_store(&b->stop, 1);
-}
-
-double
-batch_now(void)
-{
-    struct timespec ts;
-
-    (void)clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 void

@@ -154,7 +154,7 @@ struct batch {
     int64_t          version;       /* published version, 0 if none */
     int              published;     /* a version was published (even if
                                        the repository copy then failed) */
-    double           started;       /* monotonic seconds */
+    double           started;       /* now_mono_s() at start */
     pthread_mutex_t  fail_mu;
     char             fail[ERR_LEN];     /* first runtime error, "" if none */
 };
@@ -165,9 +165,6 @@ extern volatile sig_atomic_t batch_signal;
 /* Record the first runtime error and ask every thread to stop. */
 void batch_fail(struct batch *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-
-/* Monotonic clock in seconds. */
-double batch_now(void);
 
 /* Add src's counts to dst (a worker's or a shard's to the run's); the
  * latest last_before_from wins. The other bucket fields are untouched. */

@@ -1,11 +1,11 @@
 /* hold.c -- the default cutoff never passes events that are not in the inputs yet */
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/time.h>
 
 #include "batch/hold.h"
 #include "shared/err.h"
 #include "shared/log.h"
+#include "shared/now.h"
 #include "shared/segment.h"
 #include "shared/speedmeta.h"
 #include "shared/store.h"
@@ -68,7 +68,6 @@ hold_limit(struct batch *b, char *err)
     const struct pipeline *p = b->p;
     struct store_batch_info cur;
     struct store_txn *t = NULL;
-    struct timeval tv;
     struct scan s;
     struct buf prefix;
     char a[TS_BUFSZ];
@@ -89,8 +88,7 @@ hold_limit(struct batch *b, char *err)
         if (rc == 0)
             floor = cur.cutoff;
     }
-    gettimeofday(&tv, NULL);
-    hold(b, (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000, floor,
+    hold(b, now_wall_ms(), floor,
         "events stamped in the future are not complete");
     if (t != NULL && p->speed.archive != NULL && p->speed.topic != NULL) {
         if ((rc = store_meta_get_i64(t, SPEEDMETA_WATERMARK, &wm, err)) < 0)

@@ -21,6 +21,7 @@
 #include "batch/work.h"
 #include "shared/err.h"
 #include "shared/log.h"
+#include "shared/now.h"
 #include "shared/prog.h"
 #include "shared/sig.h"
 #include "shared/ts.h"
@@ -89,7 +90,7 @@ compute(struct batch *b, char *err)
         (void)reader_run(b);
     queue_close(b);
     log_debug("%s: read everything at %.3f s", __func__,
-        batch_now() - b->started);
+        now_mono_s() - b->started);
     if (work_finish(b) != 0 || b->fail[0] != '\0') {
         snprintf(err, ERR_LEN, "%s", b->fail);
         return -1;
@@ -146,7 +147,7 @@ main(int argc, char **argv)
     b.prog = PROG;
     b.lockfd = -1;
     (void)pthread_mutex_init(&b.fail_mu, NULL);
-    b.started = batch_now();
+    b.started = now_mono_s();
     b.stats.last_before_from = INT64_MIN;
 
     /* Options and pipeline: flags over environment over the file. */

@@ -8,6 +8,7 @@
 #include "batch/progress.h"
 #include "shared/buf.h"
 #include "shared/log.h"
+#include "shared/now.h"
 #include "shared/ts.h"
 
 void
@@ -42,7 +43,7 @@ void
 progress_tick(struct batch *b, int force)
 {
     struct progress *pr = &b->progress;
-    double now = batch_now(), secs = now - b->started, rate, mb, total;
+    double now = now_mono_s(), secs = now - b->started, rate, mb, total;
     long long events = atomic_load(&pr->events);
     char line[160], eta[32] = "";
     int n;
@@ -69,7 +70,7 @@ progress_tick(struct batch *b, int force)
 void
 progress_write(struct progress *pr, const char *name, size_t i, size_t n)
 {
-    double now = batch_now();
+    double now = now_mono_s();
     char line[160];
     int len;
 
@@ -125,7 +126,7 @@ progress_summary(struct batch *b)
         b->mode == BATCH_SHARD ? "merge's" :
         ts_format(b->cutoff, cut, sizeof(cut)),
         b->mode == BATCH_SHARD ? b->npieces : b->ninputs, b->total_bytes,
-        batch_now() - b->started);
+        now_mono_s() - b->started);
     log_info("%s", line.data);
     buf_reset(&line);
 }

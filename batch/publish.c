@@ -11,6 +11,7 @@
 #include "shared/err.h"
 #include "shared/log.h"
 #include "shared/mem.h"
+#include "shared/now.h"
 #include "shared/ts.h"
 
 int
@@ -115,7 +116,7 @@ publish_run(struct batch *b, char *err)
         uint32_t *rows = table_sorted(t, lo, b->cutoff, &n);
 
         log_debug("%s: view %s: writing %zu rows at %.3f s", __func__,
-            v->name, n, batch_now() - b->started);
+            v->name, n, now_mono_s() - b->started);
         for (size_t i = 0; i < n; i++) {
             const void *key;
             size_t klen;
@@ -148,7 +149,7 @@ publish_run(struct batch *b, char *err)
     memset(&info, 0, sizeof(info));
     info.cutoff = b->cutoff;
     info.events = b->stats.events;
-    log_debug("%s: publishing at %.3f s", __func__, batch_now() - b->started);
+    log_debug("%s: publishing at %.3f s", __func__, now_mono_s() - b->started);
     rc = store_writer_publish(w, &info, err);
     w = NULL;   /* freed by store_writer_publish() whatever happened */
     if (rc == 0)

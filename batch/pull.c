@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "batch/pull.h"
+#include "shared/now.h"
 #include "shared/err.h"
 #include "shared/log.h"
 #include "shared/repo.h"
@@ -160,7 +161,7 @@ pull_run(struct batch *b, char *err)
         " rows=%" PRId64 " cutoff=%s bytes=%" PRIu64 " seconds=%.2f",
         info.version, path.data, rv.events, b->stats.rows,
         ts_format(rv.cutoff, a, sizeof(a)), repo_size(r),
-        batch_now() - b->started);
+        now_mono_s() - b->started);
     rc = 0;
 done:
     repo_close(r);

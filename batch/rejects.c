@@ -5,51 +5,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "batch/batch.h"
 #include "batch/rejects.h"
 #include "shared/err.h"
+#include "shared/fs.h"
 #include "shared/mem.h"
-
-/* mkdir -p of the directory part of path. */
-static int
-make_parent(const char *path, char *err)
-{
-    char *dir = xstrdup(path);
-    char *slash = strrchr(dir, '/');
-    int rc = 0;
-
-    if (slash == NULL || slash == dir) {
-        free(dir);
-        return 0;
-    }
-    *slash = '\0';
-    for (char *p = dir + 1; ; p++) {
-        if (*p != '/' && *p != '\0')
-            continue;
-        char saved = *p;
-        *p = '\0';
-        if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
-            snprintf(err, ERR_LEN, "rejects %s: mkdir %s: %s", path, dir,
-                strerror(errno));
-            rc = -1;
-            break;
-        }
-        *p = saved;
-        if (saved == '\0')
-            break;
-    }
-    free(dir);
-    return rc;
-}
 
 int
 rejects_open(struct batch *b, int direct, char *err)
 {
     struct rejects *rj = &b->rejects;
     const char *name;
+    char e[ERR_LEN];
     int n;
 
     rj->path = b->rejects_path;
@@ -64,8 +33,10 @@ rejects_open(struct batch *b, int direct, char *err)
     }
     if (b->rejects_path == NULL)
         return 0;
-    if (make_parent(b->rejects_path, err) != 0)
+    if (fs_mkdir_parent(b->rejects_path, 0777, e) != 0) {
+        snprintf(err, ERR_LEN, "rejects %s: %.200s", b->rejects_path, e);
         return -1;
+    }
     if (direct) {
         name = rj->path;
     } else {

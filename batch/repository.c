@@ -7,6 +7,7 @@
 
 #include "batch/publish.h"
 #include "batch/repository.h"
+#include "shared/now.h"
 #include "shared/err.h"
 #include "shared/log.h"
 #include "shared/mem.h"
@@ -54,7 +55,7 @@ repository_publish(struct batch *b, char *err)
     struct store_txn *t = NULL;
     char name[REPO_NAME_MAX], why[ERR_LEN];
     struct buf meta, path;
-    double t0 = batch_now();
+    double t0 = now_mono_s();
     struct stat sb;
     int rc = -1;
 
@@ -88,7 +89,7 @@ repository_publish(struct batch *b, char *err)
         goto done;
     log_info("version %" PRId64 " written to %s (%lld bytes, %.2f s)",
         info.version, path.data, stat(path.data, &sb) == 0 ?
-        (long long)sb.st_size : -1LL, batch_now() - t0);
+        (long long)sb.st_size : -1LL, now_mono_s() - t0);
 done:
     if (rc != 0)
         memcpy(err, why, ERR_LEN);

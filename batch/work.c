@@ -13,6 +13,7 @@
 #include "shared/key.h"
 #include "shared/log.h"
 #include "shared/mem.h"
+#include "shared/now.h"
 #include "shared/ts.h"
 
 #define REJ_FLUSH (256u << 10)  /* write a chunk's rejects early past this */
@@ -200,8 +201,7 @@ do_record(struct worker *w, struct chunk *c, const char *text, size_t len,
         return 0;
     }
     if (fanout_event(&w->fo, p, &w->ev, &bad) < 0) {
-        snprintf(err, sizeof(err), "view %s: group key longer than %d "
-            "bytes", p->views[bad].name, KEY_MAX);
+        key_reject_msg(err, &p->views[bad]);
         note_reject(w, c, line, REJECT_RANGE, err, text, len);
         return 0;
     }
@@ -374,7 +374,7 @@ work_finish(struct batch *b)
         if (b->workers[i].started)
             (void)pthread_join(b->workers[i].tid, NULL);
     log_debug("%s: workers done at %.3f s", __func__,
-        batch_now() - b->started);
+        now_mono_s() - b->started);
     for (int i = 0; i < b->nworkers; i++) {
         const struct batch_stats *ws = &b->workers[i].st;
 
@@ -417,7 +417,7 @@ work_finish(struct batch *b)
         }
     }
     log_debug("%s: tables merged at %.3f s", __func__,
-        batch_now() - b->started);
+        now_mono_s() - b->started);
     return 0;
 }
 

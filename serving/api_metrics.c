@@ -1,7 +1,6 @@
 /* api_metrics.c -- GET /metrics as Prometheus text: serving, store, speed */
 #include <stdatomic.h>
 #include <stdint.h>
-#include <time.h>
 
 #include "serving/api.h"
 #include "serving/api_int.h"
@@ -10,19 +9,11 @@
 #include "serving/serving.h"
 #include "shared/buf.h"
 #include "shared/err.h"
+#include "shared/now.h"
 #include "shared/speedmeta.h"
 #include "shared/store.h"
 
 #define TYPE_PROM "text/plain; version=0.0.4; charset=utf-8"
-
-static int64_t
-wall_ms(void)
-{
-    struct timespec ts;
-
-    (void)clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 gauge(struct buf *b, const char *name, const char *help, double v)
@@ -86,7 +77,7 @@ api_metrics(struct serving *sv, struct params *q, struct reply *r)
     const void *val;
     size_t len;
     char err[ERR_LEN];
-    int64_t now = wall_ms();
+    int64_t now = now_wall_ms();
     int open = 0;
 
     (void)q;

@@ -1,25 +1,10 @@
 /* guard.c -- request deadlines: cut connections that are slow to send a request */
 #include <stdlib.h>
 #include <sys/socket.h>
-#include <time.h>
 
 #include "serving/guard.h"
 #include "shared/mem.h"
-
-int64_t
-guard_now_us(void)
-{
-    struct timespec ts;
-
-    (void)clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-int64_t
-guard_now_ms(void)
-{
-    return guard_now_us() / 1000;
-}
+#include "shared/now.h"
 
 void
 guard_init(struct guard *g, int64_t timeout)
@@ -49,7 +34,7 @@ guard_open(struct guard *g, int fd)
     struct guard_conn *c = xcalloc(1, sizeof(*c));
 
     c->fd = fd;
-    atomic_init(&c->deadline, guard_now_ms() + g->timeout);
+    atomic_init(&c->deadline, now_mono_ms() + g->timeout);
     (void)pthread_mutex_lock(&g->mu);
     c->next = g->head;
     if (g->head != NULL)
@@ -70,7 +55,7 @@ void
 guard_idle(struct guard *g, struct guard_conn *c)
 {
     if (c != NULL)
-        atomic_store_explicit(&c->deadline, guard_now_ms() + g->timeout,
+        atomic_store_explicit(&c->deadline, now_mono_ms() + g->timeout,
             memory_order_relaxed);
 }
 
@@ -93,7 +78,7 @@ guard_close(struct guard *g, struct guard_conn *c)
 int
 guard_sweep(struct guard *g)
 {
-    int64_t now = guard_now_ms();
+    int64_t now = now_mono_ms();
     int n = 0;
 
     (void)pthread_mutex_lock(&g->mu);

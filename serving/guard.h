@@ -54,8 +54,4 @@ void guard_close(struct guard *g, struct guard_conn *c);
 /* Shut down every connection past its deadline. Returns how many. */
 int guard_sweep(struct guard *g);
 
-/* Monotonic clock in milliseconds and microseconds. */
-int64_t guard_now_ms(void);
-int64_t guard_now_us(void);
-
 #endif

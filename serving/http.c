@@ -20,6 +20,7 @@
 #include "serving/query.h"
 #include "shared/log.h"
 #include "shared/mem.h"
+#include "shared/now.h"
 
 #define ALLOW "GET, HEAD"
 #define GZIP_MIN 1024       /* smaller answers go out as they are */
@@ -43,7 +44,7 @@ req_new(struct MHD_Connection *c, size_t urilen)
     struct req *rq = xcalloc(1, sizeof(*rq));
     const union MHD_ConnectionInfo *ci;
 
-    rq->start = guard_now_us();
+    rq->start = now_mono_us();
     rq->urilen = urilen;
     rq->route = ROUTE_OTHER;
     ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
@@ -496,7 +497,7 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
         atomic_fetch_sub(&sv->inflight, 1);
     if (rq->queued)
         metrics_observe(&sv->metrics, rq->route, rq->status,
-            guard_now_us() - rq->start);
+            now_mono_us() - rq->start);
     if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
         guard_idle(&sv->guard, rq->gc);
     free(rq);

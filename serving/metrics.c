@@ -1,8 +1,8 @@
 /* metrics.c -- request counters and latency histograms, rendered for Prometheus */
 #include <string.h>
-#include <sys/time.h>
 
 #include "serving/metrics.h"
+#include "shared/now.h"
 
 static const char *const route_names[ROUTE_N] = {
     "views", "total", "series", "top", "healthz", "readyz", "metrics",
@@ -27,8 +27,6 @@ static const char *const bounds_text[METRICS_NBUCKETS] = {
 void
 metrics_init(struct metrics *m)
 {
-    struct timeval tv;
-
     for (int r = 0; r < ROUTE_N; r++) {
         for (int c = 0; c < METRICS_NCODES; c++)
             atomic_init(&m->requests[r][c], 0);
@@ -37,8 +35,7 @@ metrics_init(struct metrics *m)
         atomic_init(&m->sum_us[r], 0);
     }
     atomic_init(&m->cut, 0);
-    gettimeofday(&tv, NULL);
-    m->started = (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+    m->started = now_wall_ms();
 }
 
 const char *

@@ -4,6 +4,7 @@
 
 #include "serving/serving.h"
 #include "shared/log.h"
+#include "shared/now.h"
 
 struct store *
 serving_store(struct serving *sv)
@@ -16,7 +17,7 @@ serving_store_poll(struct serving *sv)
 {
     struct store *st;
     char err[ERR_LEN];
-    int64_t now = guard_now_ms();
+    int64_t now = now_mono_ms();
 
     if (serving_store(sv) != NULL)
         return 1;

@@ -159,6 +159,13 @@ key_encode_event(struct buf *out, const struct pipeline *p,
     return 0;
 }
 
+void
+key_reject_msg(char *msg, const struct view *v)
+{
+    snprintf(msg, ERR_LEN, "view %s: group key longer than %d bytes",
+        v->name, KEY_MAX);
+}
+
 int
 key_encode_text(struct buf *out, const struct field *f, const char *text,
     char *err)

@@ -31,6 +31,14 @@ int key_encode_event(struct buf *out, const struct pipeline *p,
     const struct view *v, const struct event *ev);
 
 /*
+ * Write to msg (ERR_LEN bytes) the reason lambda-batch and lambda-speed both
+ * give an event whose key key_encode_event() refused for view v (they count
+ * it out_of_range):
+ *     view by_customer: group key longer than 400 bytes
+ */
+void key_reject_msg(char *msg, const struct view *v);
+
+/*
  * Append one component for field f from query-parameter text (NULL: absent),
  * parsed by the field's type: "true"/"false", integers, decimals at the
  * field's scale ("12.5"), any UTF-8 string. Returns 0, or -1 with err saying

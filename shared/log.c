@@ -4,11 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "shared/log.h"
+#include "shared/now.h"
 
 static const char *log_prog = "lambdakit";
 static enum log_level log_threshold = LOG_LEVEL_INFO;
@@ -47,7 +47,8 @@ static void
 vlog(enum log_level level, int with_errno, const char *fmt, va_list ap)
 {
     char line[2048];
-    struct timeval tv;
+    int64_t ms;
+    time_t sec;
     struct tm tm;
     size_t n;
     int saved = errno;
@@ -55,11 +56,12 @@ vlog(enum log_level level, int with_errno, const char *fmt, va_list ap)
 
     if (!log_enabled(level))
         return;
-    gettimeofday(&tv, NULL);
-    gmtime_r(&tv.tv_sec, &tm);
+    ms = now_wall_ms();
+    sec = (time_t)(ms / 1000);
+    gmtime_r(&sec, &tm);
     n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
     r = snprintf(line + n, sizeof(line) - n, ".%03dZ %s[%d] %s: ",
-        (int)(tv.tv_usec / 1000), log_prog, (int)getpid(),
+        (int)(ms % 1000), log_prog, (int)getpid(),
         level_names[level]);
     if (r > 0)
         n += (size_t)r;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "shared/err.h"
+#include "shared/fs.h"
 #include "shared/mem.h"
 #include "shared/repo.h"
 
@@ -200,30 +201,11 @@ done:
 int
 repo_mkdir(const char *dir, char *err)
 {
-    char *p;
-    int rc = 0;
+    char why[ERR_LEN];
 
-    if (*dir == '\0') {
-        snprintf(err, ERR_LEN, "repository: empty directory name");
+    if (fs_mkdir_p(dir, 0777, why) != 0) {
+        snprintf(err, ERR_LEN, "repository %.100s: %.150s", dir, why);
         return -1;
     }
-    p = xstrdup(dir);
-    for (char *s = p + 1; ; s++) {
-        char saved = *s;
-
-        if (saved != '/' && saved != '\0')
-            continue;
-        *s = '\0';
-        if (mkdir(p, 0777) != 0 && errno != EEXIST) {
-            snprintf(err, ERR_LEN, "repository %s: mkdir %s: %s", dir, p,
-                strerror(errno));
-            rc = -1;
-            break;
-        }
-        *s = saved;
-        if (saved == '\0')
-            break;
-    }
-    free(p);
-    return rc;
+    return 0;
 }

@@ -13,7 +13,9 @@
 #include <lmdb.h>
 
 #include "shared/err.h"
+#include "shared/fs.h"
 #include "shared/mem.h"
+#include "shared/now.h"
 #include "shared/store.h"
 #include "shared/store_int.h"
 
@@ -82,6 +84,7 @@ static int
 remap(struct store *st, char *err)
 {
     struct timespec dl;
+    int64_t due;
     int rc = 0;
 
     pthread_mutex_lock(&st->mu);
@@ -93,8 +96,10 @@ remap(struct store *st, char *err)
         return 0;
     }
     st->resizing = 1;
-    (void)clock_gettime(CLOCK_MONOTONIC, &dl);
-    dl.tv_sec += RESIZE_WAIT_MS / 1000;
+    /* st->cv waits on CLOCK_MONOTONIC (store_open) */
+    due = now_mono_ns() + (int64_t)RESIZE_WAIT_MS * 1000000;
+    dl.tv_sec = (time_t)(due / 1000000000);
+    dl.tv_nsec = (long)(due % 1000000000);
     while (st->live > 0 && rc == 0)
         rc = pthread_cond_timedwait(&st->cv, &st->mu, &dl);
     if (st->live > 0) {
@@ -206,35 +211,6 @@ bad:
 }
 
 static int
-mkdir_p(const char *dir, char *err)
-{
-    char *p, *s = xstrdup(dir);
-    int rc = -1;
-
-    for (p = s + 1;; p++) {
-        if (*p != '/' && *p != '\0')
-            continue;
-        if (p[-1] != '/') {
-            char c = *p;
-
-            *p = '\0';
-            if (mkdir(s, 0755) != 0 && errno != EEXIST) {
-                snprintf(err, ERR_LEN, "store %s: mkdir %s: %s", dir, s,
-                    strerror(errno));
-                goto done;
-            }
-            *p = c;
-        }
-        if (*p == '\0')
-            break;
-    }
-    rc = 0;
-done:
-    free(s);
-    return rc;
-}
-
-static int
 not_created(const char *dir, char *err)
 {
     snprintf(err, ERR_LEN, "store %s: not created yet (run lambda-batch or "
@@ -318,7 +294,7 @@ store_open(struct store **out, const char *dir, unsigned flags, char *err)
     pthread_condattr_t ca;
     const char *env;
     struct stat sb;
-    char *path = NULL;
+    char *path = NULL, e[ERR_LEN];
     size_t plen;
     int rc, dead;
 
@@ -355,7 +331,8 @@ store_open(struct store **out, const char *dir, unsigned flags, char *err)
             not_created(dir, err);
             goto fail;
         }
-    } else if (mkdir_p(dir, err) != 0) {
+    } else if (fs_mkdir_p(dir, 0755, e) != 0) {
+        snprintf(err, ERR_LEN, "store %s: %.200s", dir, e);
         goto fail;
     }
 

@@ -2,7 +2,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <lmdb.h>
 
@@ -10,6 +9,7 @@
 #include "shared/buf.h"
 #include "shared/err.h"
 #include "shared/mem.h"
+#include "shared/now.h"
 #include "shared/store.h"
 #include "shared/store_int.h"
 #include "shared/ts.h"
@@ -63,16 +63,7 @@ struct store_writer {
     struct buf             days, alls;  /* records: u16 glen|gkey|bucket|row */
 };
 
-/* ---- clocks ---- */
-
-static int64_t
-now_ms(clockid_t clock)
-{
-    struct timespec ts;
-
-    (void)clock_gettime(clock, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+/* ---- days ---- */
 
 static int64_t
 day_of(int64_t b)
@@ -775,7 +766,7 @@ store_writer_publish(struct store_writer *w, struct store_batch_info *info,
         goto fail;
 
     info->version = w->version;
-    info->published_at = now_ms(CLOCK_REALTIME);
+    info->published_at = now_wall_ms();
     if (store_txn_begin(st, 1, &t, err) != 0)
         goto fail;
     if (store_meta_put_i64(t, "batch.version", info->version, err) != 0 ||

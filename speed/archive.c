@@ -11,6 +11,7 @@
 
 #include "shared/buf.h"
 #include "shared/err.h"
+#include "shared/fs.h"
 #include "shared/log.h"
 #include "shared/mem.h"
 #include "shared/segment.h"
@@ -37,29 +38,16 @@ struct archive {
     struct buf      path, tmp;
 };
 
+/* fs_mkdir_p(), its error said as the archive's. */
 static int
-mkdirs(const char *path, char *err)
+make_folder(const char *dir, char *err)
 {
-    char *p = xstrdup(path);
+    char e[ERR_LEN];
 
-    for (char *s = p + 1; ; s++) {
-        if (*s == '/' || *s == '\0') {
-            char c = *s;
-
-            *s = '\0';
-            if (mkdir(p, 0755) != 0 && errno != EEXIST) {
-                snprintf(err, ERR_LEN, "archive %s: mkdir: %s", p,
-                    strerror(errno));
-                free(p);
-                return -1;
-            }
-            *s = c;
-            if (c == '\0')
-                break;
-        }
-    }
-    free(p);
-    return 0;
+    if (fs_mkdir_p(dir, 0755, e) == 0)
+        return 0;
+    snprintf(err, ERR_LEN, "archive %s: %.200s", dir, e);
+    return -1;
 }
 
 int
@@ -73,7 +61,7 @@ archive_open(struct archive **out, const char *dir, const char *topic,
     buf_printf(&a->path, "%s/%s", dir, topic);
     a->dir = buf_steal(&a->path);
     a->topic = xstrdup(topic);
-    if (mkdirs(a->dir, err) != 0) {
+    if (make_folder(a->dir, err) != 0) {
         archive_free(a);
         return -1;
     }
@@ -172,7 +160,7 @@ archive_assign(struct archive *a, struct store_txn *t, int32_t part,
 
     ap->open = 0;
     ap->owned = 1;
-    if (mkdirs(path_of(a, part, NULL), err) != 0)
+    if (make_folder(path_of(a, part, NULL), err) != 0)
         return -1;
     if ((rc = seg_get(a, t, part, &s, err)) < 0)
         return -1;

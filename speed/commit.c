@@ -4,6 +4,7 @@
 
 #include "shared/err.h"
 #include "shared/log.h"
+#include "shared/now.h"
 #include "shared/speedmeta.h"
 #include "shared/ts.h"
 #include "speed/archive.h"
@@ -100,7 +101,7 @@ static void
 group_commit(struct speed *sp)
 {
     rd_kafka_topic_partition_list_t *l;
-    int64_t mono = speed_mono_ms();
+    int64_t mono = now_mono_ms();
 
     if (mono - sp->last_group_commit < GROUP_COMMIT_MS)
         return;
@@ -128,19 +129,19 @@ speed_commit(struct speed *sp, char *err)
     int rc;
 
     if (!has_work(sp) && !(sp->archive != NULL &&
-        archive_due(sp->archive, speed_wall_ms())))
+        archive_due(sp->archive, now_wall_ms())))
         return 0;
     /* rejects first, outside the writer lock: waiting for a broker must
      * not block lambda-batch's publish */
     if (rejects_flush(sp->rejects, &speed_stop, err) != 0)
         return -1;
-    t0 = speed_mono_ms();
+    t0 = now_mono_ms();
     if (store_txn_begin(sp->st, 1, &t, err) != 0)
         return -1;
     if ((rc = fence(sp, t, err)) != 0)
         goto abort;
     rc = -1;
-    now = speed_wall_ms();
+    now = now_wall_ms();
     if (sp->archive != NULL && archive_write(sp->archive, t, now, err) != 0)
         goto abort;
     if ((rc = store_batch_current(t, &info, err)) < 0)
@@ -185,7 +186,7 @@ speed_commit(struct speed *sp, char *err)
         return -1;
     t = NULL;
     /* freshness: from the record's produce time to visible in the store */
-    commit_status_fresh(sp, speed_wall_ms());
+    commit_status_fresh(sp, now_wall_ms());
 
     if (cutoff > sp->pruned_cutoff) {
         log_info("pruned speed buckets before the batch cutoff %s",
@@ -211,7 +212,7 @@ speed_commit(struct speed *sp, char *err)
     if (log_enabled(LOG_LEVEL_DEBUG))
         log_debug("%s: %zu rows, %" PRId64 " records in %" PRId64 " ms "
             "(micro-batch open %" PRId64 " ms)", __func__, n,
-            sp->total.consumed - consumed0, speed_mono_ms() - t0,
+            sp->total.consumed - consumed0, now_mono_ms() - t0,
             opened > 0 ? t0 - opened : 0);
     group_commit(sp);
     return 0;

@@ -8,6 +8,7 @@
 #include "shared/buf.h"
 #include "shared/event.h"
 #include "shared/log.h"
+#include "shared/now.h"
 #include "shared/speedmeta.h"
 #include "shared/store.h"
 #include "speed/commit_int.h"
@@ -101,7 +102,7 @@ commit_status_put(struct speed *sp, struct store_txn *t, int64_t now,
 void
 commit_status_fresh(struct speed *sp, int64_t now)
 {
-    int64_t mono = speed_mono_ms();
+    int64_t mono = now_mono_ms();
 
     if (mono - sp->fresh_rotated >= FRESH_WINDOW_MS) {
         sp->fresh_cur ^= 1;

@@ -3,6 +3,7 @@
 
 #include "shared/err.h"
 #include "shared/log.h"
+#include "shared/now.h"
 #include "speed/archive.h"
 #include "speed/consume_int.h"
 #include "speed/speed.h"
@@ -71,7 +72,7 @@ speed_run(struct speed *sp)
     ssize_t n;
     int timeout, room;
 
-    now = speed_mono_ms();
+    now = now_mono_ms();
     while (!speed_stop) {
         timeout = POLL_MS;
         if (sp->opened_ms != 0) {
@@ -97,14 +98,14 @@ speed_run(struct speed *sp)
             }
             rd_kafka_message_destroy(ms[i]);
         }
-        now = speed_mono_ms();
+        now = now_mono_ms();
         if (commit_due(sp, now))
             consume_commit(sp);
         if (now >= next_check) {
             /* once a second: seal old archive segments, probe brokers */
             next_check = now + 1000;
             if (sp->archive != NULL && archive_due(sp->archive,
-                speed_wall_ms()))
+                now_wall_ms()))
                 consume_commit(sp);
             if (sp->brokers_down && now >= sp->probe_ms)
                 consume_probe(sp, now);
@@ -143,9 +144,9 @@ speed_consumer_close(struct speed *sp)
         log_warnx("closing the consumer: %s", rd_kafka_error_string(e));
         rd_kafka_error_destroy(e);
     } else {
-        deadline = speed_mono_ms() + CLOSE_WAIT_MS;
+        deadline = now_mono_ms() + CLOSE_WAIT_MS;
         while (!(closed = rd_kafka_consumer_closed(sp->rk)) &&
-            speed_mono_ms() < deadline) {
+            now_mono_ms() < deadline) {
             if ((ev = rd_kafka_queue_poll(q, 100)) == NULL)
                 continue;
             if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_REBALANCE)

@@ -4,6 +4,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "shared/log.h"
+#include "shared/now.h"
 #include "speed/consume_int.h"
 #include "speed/speed.h"
 
@@ -96,7 +97,7 @@ data_loss(struct speed *sp, const rd_kafka_message_t *m)
     pp->next = lo;
     pp->touched = 1;
     if (sp->opened_ms == 0)
-        sp->opened_ms = speed_mono_ms();
+        sp->opened_ms = now_mono_ms();
     restart(sp, m->partition, lo);
 }
 

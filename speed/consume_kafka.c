@@ -6,6 +6,7 @@
 
 #include "shared/err.h"
 #include "shared/log.h"
+#include "shared/now.h"
 #include "speed/consume_int.h"
 #include "speed/speed.h"
 
@@ -58,7 +59,7 @@ error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
     case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN:
         if (!sp->brokers_down) {
             sp->brokers_down = 1;
-            sp->probe_ms = speed_mono_ms() + PROBE_MS;
+            sp->probe_ms = now_mono_ms() + PROBE_MS;
             log_warnx("all brokers are down (%s); retrying", reason);
         }
         break;

@@ -13,6 +13,7 @@
 #include "shared/key.h"
 #include "shared/log.h"
 #include "shared/mem.h"
+#include "shared/now.h"
 #include "shared/ts.h"
 #include "speed/archive.h"
 #include "speed/consume_int.h"
@@ -93,8 +94,7 @@ apply(struct speed *sp, char *msg)
     case 0:
         return REJECT_NONE;
     case DELTA_KEY_TOO_LONG:
-        snprintf(msg, ERR_LEN, "group key of view %s is longer than %d "
-            "bytes", sp->p->views[v].name, KEY_MAX);
+        key_reject_msg(msg, &sp->p->views[v]);
         return REJECT_RANGE;
     default:
         fatalx("view %s: sum overflow in a micro-batch", sp->p->views[v].name);
@@ -117,7 +117,7 @@ consume_record(struct speed *sp, const rd_kafka_message_t *m)
     if (tstype == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE || ts < 0)
         ts = -1;
     if (sp->npending == 0)
-        sp->opened_ms = speed_mono_ms();
+        sp->opened_ms = now_mono_ms();
     sp->npending++;
     sp->pend.consumed++;
     pp->next = m->offset + 1;

@@ -5,13 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "shared/buf.h"
 #include "shared/err.h"
+#include "shared/fs.h"
 #include "shared/mem.h"
+#include "shared/now.h"
 #include "shared/ts.h"
 #include "speed/rejects.h"
 
@@ -37,27 +37,6 @@ dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
             rd_kafka_err2str(m->err));
 }
 
-static int
-mkparents(const char *path, char *err)
-{
-    char *p = xstrdup(path);
-
-    for (char *s = p + 1; *s != '\0'; s++) {
-        if (*s != '/')
-            continue;
-        *s = '\0';
-        if (mkdir(p, 0755) != 0 && errno != EEXIST) {
-            snprintf(err, ERR_LEN, "rejects %s: mkdir: %s", p,
-                strerror(errno));
-            free(p);
-            return -1;
-        }
-        *s = '/';
-    }
-    free(p);
-    return 0;
-}
-
 static char *
 where_of(const char *kind, const char *name)
 {
@@ -73,7 +52,7 @@ rejects_open(struct rejects **out, const char *file, const char *topic,
     rd_kafka_conf_t *conf, char *err)
 {
     struct rejects *r = xcalloc(1, sizeof(*r));
-    char errstr[512];
+    char errstr[512], e[ERR_LEN];
 
     r->fd = -1;
     buf_init(&r->pending);
@@ -107,7 +86,8 @@ rejects_open(struct rejects **out, const char *file, const char *topic,
     } else {
         if (conf != NULL)
             rd_kafka_conf_destroy(conf);
-        if (mkparents(file, err) != 0) {
+        if (fs_mkdir_parent(file, 0755, e) != 0) {
+            snprintf(err, ERR_LEN, "rejects %s: %.200s", file, e);
             rejects_free(r);
             return -1;
         }
@@ -179,15 +159,6 @@ rejects_add(struct rejects *r, const char *topic, int32_t partition,
     (void)rd_kafka_poll(r->rk, 0);
 }
 
-static int64_t
-mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int
 rejects_flush(struct rejects *r, const volatile sig_atomic_t *stop, char *err)
 {
@@ -197,8 +168,8 @@ rejects_flush(struct rejects *r, const volatile sig_atomic_t *stop, char *err)
         while (rd_kafka_outq_len(r->rk) > 0 && r->failed == 0) {
             (void)rd_kafka_flush(r->rk, 100);
             if (*stop && give_up < 0)
-                give_up = mono_ms() + 5000;
-            if (give_up >= 0 && mono_ms() > give_up) {
+                give_up = now_mono_ms() + 5000;
+            if (give_up >= 0 && now_mono_ms() > give_up) {
                 snprintf(err, ERR_LEN, "%s: %d reject(s) not delivered "
                     "before shutdown", r->where, rd_kafka_outq_len(r->rk));
                 return -1;

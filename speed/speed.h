@@ -103,10 +103,6 @@ struct speed {
 
 extern volatile sig_atomic_t speed_stop;    /* set by SIGTERM, SIGINT, SIGHUP */
 
-/* Milliseconds: wall clock, and monotonic (clock.c). */
-int64_t speed_wall_ms(void);
-int64_t speed_mono_ms(void);
-
 /* ---- consume.c, consume_*.c (consume_int.h) ---- */
 
 /*

@@ -34,6 +34,7 @@
 #include "shared/err.h"
 #include "shared/log.h"
 #include "shared/mem.h"
+#include "shared/now.h"
 #include "shared/pipeline.h"
 #include "shared/prog.h"
 #include "shared/sig.h"
@@ -110,24 +111,6 @@ struct produce {
     int64_t           start_ns;
     int               err_logged;
 };
-
-static int64_t
-now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static int64_t
-wall_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int
 parse_i64(const char *s, int64_t lo, int64_t hi, int64_t *out)
@@ -293,7 +276,7 @@ pace(struct produce *pr)
     if (pr->rate <= 0)
         return;
     due = pr->start_ns + (int64_t)((double)pr->sent * 1e9 / pr->rate);
-    now = now_ns();
+    now = now_mono_ns();
     if (due - now > 1000000) {
         ts.tv_sec = (due - now) / 1000000000;
         ts.tv_nsec = (due - now) % 1000000000;
@@ -373,7 +356,7 @@ set_now(struct produce *pr, cJSON *doc)
     cJSON *parent;
     struct pipeline *p = pr->p;
 
-    ts_format(wall_ms(), tbuf, sizeof(tbuf));
+    ts_format(now_wall_ms(), tbuf, sizeof(tbuf));
     parent = p->ntime_path > 1 ?
         json_at(doc, p->time_path, p->ntime_path - 1, 1) : doc;
     if (parent == NULL || !cJSON_IsObject(parent))
@@ -702,7 +685,7 @@ generate(struct produce *pr)
     while (!done(pr)) {
         buf_clear(&pr->out);
         buf_clear(&pr->keybuf);
-        gen_object(pr, pr->root, wall_ms(), &pr->out);
+        gen_object(pr, pr->root, now_wall_ms(), &pr->out);
         if (send_one(pr, pr->out.data, pr->out.len,
             pr->key_field >= 0 && pr->keybuf.len > 0 ? pr->keybuf.data : NULL,
             pr->key_field >= 0 ? pr->keybuf.len : 0) != 0)
@@ -857,7 +840,7 @@ main(int argc, char **argv)
 
     /* Run: generate or replay, then deliver what is queued (Ctrl-C again
      * gives up at once). */
-    pr.start_ns = now_ns();
+    pr.start_ns = now_mono_ns();
     rc = 0;
     if (pr.generate)
         rc = generate(&pr);
@@ -865,7 +848,7 @@ main(int argc, char **argv)
         rc = replay_file(&pr, argv[i]);
     while (rd_kafka_outq_len(pr.rk) > 0 && pr.failed == 0)
         (void)rd_kafka_flush(pr.rk, 1000);
-    secs = (double)(now_ns() - pr.start_ns) / 1e9;
+    secs = (double)(now_mono_ns() - pr.start_ns) / 1e9;
     log_info("produced %" PRId64 " events to %s in %.2f s (%.0f/s), "
         "%" PRId64 " failed", pr.sent - pr.failed, pr.topic, secs,
         secs > 0 ? (double)pr.sent / secs : 0.0, pr.failed);

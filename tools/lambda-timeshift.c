@@ -22,14 +22,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include <zlib.h>
 
 #include "shared/buf.h"
 #include "shared/err.h"
+#include "shared/fs.h"
 #include "shared/log.h"
 #include "shared/mem.h"
+#include "shared/now.h"
 #include "shared/opt.h"
 #include "shared/pipeline.h"
 #include "shared/prog.h"
@@ -197,30 +198,6 @@ done:
     return rc;
 }
 
-/* mkdir -p */
-static int
-mkdirs(const char *dir)
-{
-    char *p = xstrdup(dir);
-    int rc = 0;
-
-    for (char *s = p + 1; rc == 0; s++) {
-        if (*s != '/' && *s != '\0')
-            continue;
-        char c = *s;
-        *s = '\0';
-        if (mkdir(p, 0777) != 0 && errno != EEXIST) {
-            log_errorx("mkdir %s: %s", p, strerror(errno));
-            rc = -1;
-        }
-        *s = c;
-        if (c == '\0')
-            break;
-    }
-    free(p);
-    return rc;
-}
-
 /* The options beyond the prologue's: -o, and the shift (--days, or the day
  * --end-before sets in *end). Returns PROG_RUN or an exit status. */
 static int
@@ -242,7 +219,7 @@ configure(struct prog *pg, struct shift *sh, int64_t *days, int64_t *end)
                 "of days", d);
         *end = INT64_MIN;
     } else if (strcmp(e, "today") == 0) {
-        *end = ts_bucket((int64_t)time(NULL) * 1000, TS_DAY_MS);
+        *end = ts_bucket(now_wall_ms(), TS_DAY_MS);
     } else if (strlen(e) != 10 ||
         snprintf(text, sizeof(text), "%sT00:00:00Z", e) < 0 ||
         ts_parse(text, strlen(text), end) != 0) {
@@ -259,7 +236,7 @@ main(int argc, char **argv)
     struct prog pg = {.name = PROG, .synopsis = SYNOPSIS, .about = ABOUT,
         .opts = opts, .flags = PROG_OPERANDS};
     struct shift sh;
-    char t0[TS_BUFSZ], t1[TS_BUFSZ];
+    char t0[TS_BUFSZ], t1[TS_BUFSZ], e[ERR_LEN];
     int64_t days = 0, max = INT64_MIN, end = INT64_MIN;
     size_t total = 0, moved;
     int rc;
@@ -298,8 +275,10 @@ main(int argc, char **argv)
     }
     if (end != INT64_MIN)
         days = (end - TS_DAY_MS - ts_bucket(max, TS_DAY_MS)) / TS_DAY_MS;
-    if (mkdirs(sh.outdir) != 0)
+    if (fs_mkdir_p(sh.outdir, 0777, e) != 0) {
+        log_errorx("%s", e);
         goto done;
+    }
     for (int i = 0; i < sh.nin; i++) {
         if (got_stop) {
             log_errorx("stopped by a signal after %d of %d files", i, sh.nin);

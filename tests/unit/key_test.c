@@ -369,6 +369,8 @@ test_key_too_long(void)
     CHECK(key_encode_event(&b, &pl, &v_customer, &ev) == -1);
     CHECK(key_encode_text(&b, &fields[0], big, err) == -1);
     CHECK(b.len == 4 && strcmp(b.data, "keep") == 0);
+    key_reject_msg(err, &v_customer);  /* what both programs reject it with */
+    CHECK_EQ_STR(err, "view c: group key longer than 400 bytes");
 
     /* five fields: a long customer pushes the whole key over */
     big[KEY_MAX - 12] = '\0';
