@@ -204,7 +204,7 @@ repo_mkdir(const char *dir, char *err)
     char why[ERR_LEN];
 
     if (fs_mkdir_p(dir, 0777, why) != 0) {
-        snprintf(err, ERR_LEN, "repository %.100s: %.150s", dir, why);
+        snprintf(err, ERR_LEN, "repository %.80s: %.150s", dir, why);
         return -1;
     }
     return 0;
