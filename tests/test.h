@@ -119,4 +119,15 @@ test_report(void)
     return test_failed == 0 ? 0 : 1;
 }
 
+/* A path under the repository top (tests may run from anywhere): LAMBDA_TOP
+ * or the current directory, then rel, into buf. Returns buf. */
+static inline const char *
+test_top_path(const char *rel, char *buf, size_t size)
+{
+    const char *top = getenv("LAMBDA_TOP");
+
+    snprintf(buf, size, "%s/%s", top != NULL ? top : ".", rel);
+    return buf;
+}
+
 #endif

@@ -12,12 +12,9 @@ cd "${LAMBDA_TOP:-$(dirname "$0")/../..}" || exit 1
 BUILD=${BUILD:-build}
 case $BUILD in /*) ;; *) BUILD=$PWD/$BUILD ;; esac
 export BUILD
+. tests/integration/harness.sh   # need_yaml
 PY=/usr/bin/python3
-if ! $PY -c 'import yaml' 2>/dev/null; then
-    echo "FAIL: $PY cannot import yaml (apt-get install python3-yaml; scripts/deps.sh does)"
-    echo "0 passed, 1 failed"
-    exit 1
-fi
+need_yaml
 
 exec $PY - <<'PYEOF'
 import json, os, re, shutil, signal, socket, subprocess, sys, tempfile, time
@@ -25,17 +22,9 @@ import urllib.request
 import yaml
 
 BUILD = os.environ["BUILD"]
-passed = failed = 0
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-        print("ok  ", what)
-    else:
-        failed += 1
-        print("FAIL", what)
-    return cond
+sys.path.insert(0, "tests/integration")
+import harness                        # noqa: E402
+from harness import check, finish   # noqa: E402
 
 def helptext(prog):
     r = subprocess.run([os.path.join(BUILD, prog), "--help"], capture_output=True, text=True)
@@ -345,11 +334,10 @@ finally:
             except OSError:
                 pass
             p.wait()
-    if failed == 0:
+    if harness.failed == 0:
         shutil.rmtree(tmp)
     else:
         print("(files kept in %s)" % tmp)
 
-print("%d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+finish()
 PYEOF

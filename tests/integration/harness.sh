@@ -26,6 +26,14 @@ finish() {
     exit $?
 }
 
+# need_yaml: Debian's python3 with PyYAML, or the test fails at once
+need_yaml() {
+    /usr/bin/python3 -c 'import yaml' 2>/dev/null && return 0
+    echo "FAIL: /usr/bin/python3 cannot import yaml (apt-get install python3-yaml; scripts/deps.sh does)"
+    echo "0 passed, 1 failed"
+    exit 1
+}
+
 SLOW=${LAMBDA_SLOW:-1}
 [ -n "${LAMBDA_SANITIZED:-}" ] && [ "${LAMBDA_SANITIZED:-}" != 0 ] && [ -z "${LAMBDA_SLOW:-}" ] && SLOW=3
 

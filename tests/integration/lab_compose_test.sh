@@ -10,12 +10,9 @@ set -u
 cd "${LAMBDA_TOP:-$(dirname "$0")/../..}" || exit 1
 BUILD=${BUILD:-build}
 export BUILD
+. tests/integration/harness.sh   # need_yaml
 PY=/usr/bin/python3
-if ! $PY -c 'import yaml' 2>/dev/null; then
-    echo "FAIL: $PY cannot import yaml (apt-get install python3-yaml; scripts/deps.sh does)"
-    echo "0 passed, 1 failed"
-    exit 1
-fi
+need_yaml
 
 exec $PY - <<'PYEOF'
 import json, os, re, shutil, subprocess, sys, tempfile, time

@@ -15,16 +15,8 @@ if ! command -v chromium >/dev/null 2>&1; then
     exit 1
 fi
 work=$(mktemp -d /tmp/lab_dashboard.XXXXXX)
-demo=""
-cleanup() {
-    [ -n "$demo" ] && stop_demo "$demo"
-    rm -rf "$work"
-}
-trap cleanup EXIT
-. "$(dirname "$0")/lab_lib.sh"   # with_sigint, running, stop_demo, wait_demo_started
-DEMO_DIR=$work/demo DEMO_PORT=0 DEMO_RATE=30 "${with_sigint[@]}" sh scripts/demo.sh >"$work/demo.out" 2>&1 &
-demo=$!
-wait_demo_started
+. "$(dirname "$0")/lab_lib.sh"   # start_demo
+start_demo DEMO_RATE=30
 mkdir -p "$BUILD/artifacts"
 WORK=$work DEMO=$work/demo ARTIFACTS=$BUILD/artifacts /usr/bin/python3 - <<'PYEOF'
 import base64, json, os, re, socket, struct, subprocess, time, urllib.request

@@ -24,6 +24,16 @@ stop_demo() {
         case $(readlink "$d/cwd" 2>/dev/null) in "$work"*) kill -KILL "${d#/proc/}" 2>/dev/null ;; esac
     done
 }
+# start_demo [VAR=VALUE...]: `make demo`'s script in $work/demo with SIGINT at its default and
+# the settings given, stopped and $work removed at exit; returns once it runs (else fails the test)
+start_demo() {
+    demo=""
+    trap '[ -n "$demo" ] && stop_demo "$demo"; rm -rf "$work"' EXIT
+    env DEMO_DIR="$work/demo" DEMO_PORT=0 "$@" "${with_sigint[@]}" sh scripts/demo.sh \
+        >"$work/demo.out" 2>&1 &
+    demo=$!
+    wait_demo_started
+}
 # wait until the demo started with demo=$! says it runs ($work/demo.out);
 # else show its output and fail the test
 wait_demo_started() {

@@ -13,16 +13,8 @@ BUILD=${BUILD:-build}
 case $BUILD in /*) ;; *) BUILD=$PWD/$BUILD ;; esac
 export BUILD
 work=$(mktemp -d /tmp/lab_readme.XXXXXX)
-demo=""
-cleanup() {
-    [ -n "$demo" ] && stop_demo "$demo"
-    rm -rf "$work"
-}
-trap cleanup EXIT
-. "$(dirname "$0")/lab_lib.sh"   # with_sigint, running, stop_demo, wait_demo_started
-DEMO_DIR=$work/demo DEMO_PORT=0 "${with_sigint[@]}" sh scripts/demo.sh >"$work/demo.out" 2>&1 &
-demo=$!
-wait_demo_started
+. "$(dirname "$0")/lab_lib.sh"   # start_demo
+start_demo
 DEMO=$work/demo README=$PWD/README.md /usr/bin/python3 - <<'PYEOF'
 import json, os, re, subprocess, sys, time
 

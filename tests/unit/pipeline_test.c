@@ -13,16 +13,6 @@
 
 static char tmpdir[64];
 
-/* A path under the repository top (tests may run from anywhere). */
-static const char *
-top_path(const char *rel, char *buf, size_t size)
-{
-    const char *top = getenv("LAMBDA_TOP");
-
-    snprintf(buf, size, "%s/%s", top != NULL ? top : ".", rel);
-    return buf;
-}
-
 /* Write text to TMPDIR/name; returns the path in a static buffer. */
 static const char *
 write_tmp(const char *name, const char *text)
@@ -64,7 +54,7 @@ test_pipeline_example(void)
     struct pipeline *p = NULL;
     const struct view *v;
 
-    CHECK(pipeline_load(&p, top_path("tests/fixtures/shop.json", path,
+    CHECK(pipeline_load(&p, test_top_path("tests/fixtures/shop.json", path,
         sizeof(path)), err) == 0);
     CHECK_STREQ(err, "");
     if (p == NULL)
@@ -745,7 +735,7 @@ test_pipeline_set(void)
     char path[512], err[ERR_LEN];
     struct pipeline *p = NULL;
 
-    if (pipeline_load(&p, top_path("tests/fixtures/shop.json", path,
+    if (pipeline_load(&p, test_top_path("tests/fixtures/shop.json", path,
         sizeof(path)), err) != 0) {
         CHECK(0);
         return;

@@ -17,15 +17,6 @@
 static char tmpdir[64];
 
 static const char *
-top_path(const char *rel, char *buf, size_t size)
-{
-    const char *top = getenv("LAMBDA_TOP");
-
-    snprintf(buf, size, "%s/%s", top != NULL ? top : ".", rel);
-    return buf;
-}
-
-static const char *
 tmp_path(const char *name)
 {
     static char path[4][160];
@@ -116,7 +107,7 @@ test_repo_roundtrip(void)
     struct stat sb;
 
     buf_init(&meta);
-    CHECK(pipeline_load(&p, top_path("tests/fixtures/shop.json", path,
+    CHECK(pipeline_load(&p, test_top_path("tests/fixtures/shop.json", path,
         sizeof(path)), err) == 0);
     if (p == NULL)
         return;
@@ -197,7 +188,7 @@ test_repo_refusals(void)
 
     buf_init(&meta);
     snprintf(good, sizeof(good), "%s", tmp_path("good.lkv"));
-    CHECK(pipeline_load(&p, top_path("tests/fixtures/shop.json", path,
+    CHECK(pipeline_load(&p, test_top_path("tests/fixtures/shop.json", path,
         sizeof(path)), err) == 0);
     if (p == NULL || write_version(p, good, err) != 0 ||
         stat(good, &sb) != 0) {
