@@ -20,6 +20,48 @@ status_name(enum dec_status st)
         st == DEC_RANGE ? "range" : "syntax";
 }
 
+/* One table case: prints what came back when it is not what was wanted. */
+static void
+check_case(const char *label, int scale, enum dec_status st, int64_t out,
+    enum dec_status want_st, int64_t want_out)
+{
+    if (st != want_st || out != want_out)
+        printf("  case %s scale %d: %s %lld\n", label, scale,
+            status_name(st), (long long)out);
+    CHECK(st == want_st && out == want_out);
+}
+
+/* A text case: the text in at a scale gives status st and value out. */
+struct text_case {
+    const char     *in;
+    int             scale;
+    enum dec_status st;
+    int64_t         out;
+};
+
+typedef enum dec_status (*text_fn)(const char *in, int scale, int64_t *out);
+
+/* dec_round_text() on a NUL-terminated text. */
+static enum dec_status
+round_text_str(const char *in, int scale, int64_t *out)
+{
+    return dec_round_text(in, strlen(in), scale, out);
+}
+
+/* Runs fn over n cases and checks each one. */
+static void
+run_text_cases(const struct text_case *cases, size_t n, text_fn fn)
+{
+    for (size_t i = 0; i < n; i++) {
+        int64_t out = 0;
+        enum dec_status st = fn(cases[i].in, cases[i].scale, &out);
+        char label[128];
+
+        snprintf(label, sizeof(label), "\"%s\"", cases[i].in);
+        check_case(label, cases[i].scale, st, out, cases[i].st, cases[i].out);
+    }
+}
+
 static void
 test_dec_from_double_table(void)
 {
@@ -59,12 +101,12 @@ test_dec_from_double_table(void)
     };
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char label[64];
         int64_t out = 0;
+
+        snprintf(label, sizeof(label), "%.17g", cases[i].d);
         enum dec_status st = dec_from_double(cases[i].d, cases[i].scale, &out);
-        if (st != cases[i].st || out != cases[i].out)
-            printf("  case %.17g scale %d: %s %lld\n", cases[i].d,
-                cases[i].scale, status_name(st), (long long)out);
-        CHECK(st == cases[i].st && out == cases[i].out);
+        check_case(label, cases[i].scale, st, out, cases[i].st, cases[i].out);
     }
 }
 
@@ -130,12 +172,7 @@ test_dec_from_double_exact(void)
 static void
 test_dec_parse(void)
 {
-    static const struct {
-        const char     *in;
-        int             scale;
-        enum dec_status st;
-        int64_t         out;
-    } cases[] = {
+    static const struct text_case cases[] = {
         {"12.5", 2, DEC_OK, 1250},
         {"12.50", 2, DEC_OK, 1250},
         {"12.500", 2, DEC_OK, 1250},
@@ -179,25 +216,13 @@ test_dec_parse(void)
         {"0x10", 0, DEC_RANGE, 0},
     };
 
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        int64_t out = 0;
-        enum dec_status st = dec_parse(cases[i].in, cases[i].scale, &out);
-        if (st != cases[i].st || out != cases[i].out)
-            printf("  case \"%s\" scale %d: %s %lld\n", cases[i].in,
-                cases[i].scale, status_name(st), (long long)out);
-        CHECK(st == cases[i].st && out == cases[i].out);
-    }
+    run_text_cases(cases, sizeof(cases) / sizeof(cases[0]), dec_parse);
 }
 
 static void
 test_dec_round_text(void)
 {
-    static const struct {
-        const char     *in;
-        int             scale;
-        enum dec_status st;
-        int64_t         out;
-    } cases[] = {
+    static const struct text_case cases[] = {
         /* the seeds' numbers */
         {"43123.12345678", 6, DEC_OK, 43123123457LL},
         {"0.734523", 6, DEC_OK, 734523},
@@ -280,15 +305,7 @@ test_dec_round_text(void)
         {"0x10", 6, DEC_SYNTAX, 0},
     };
 
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        int64_t out = 0;
-        enum dec_status st = dec_round_text(cases[i].in,
-            strlen(cases[i].in), cases[i].scale, &out);
-        if (st != cases[i].st || out != cases[i].out)
-            printf("  case \"%s\" scale %d: %s %lld\n", cases[i].in,
-                cases[i].scale, status_name(st), (long long)out);
-        CHECK(st == cases[i].st && out == cases[i].out);
-    }
+    run_text_cases(cases, sizeof(cases) / sizeof(cases[0]), round_text_str);
     /* the length bounds the text: no NUL needed */
     int64_t out = 0;
     CHECK(dec_round_text("12.3456789", 5, 1, &out) == DEC_OK && out == 123);
