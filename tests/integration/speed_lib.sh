@@ -149,3 +149,21 @@ batch_of() {
         --rejects "$store.rejects.jsonl" --no-progress "$@" \
         >"$store.batch.out" 2>&1
 }
+
+# set_size N RATE SAN_N SAN_RATE: the event count and rate, smaller under sanitizers
+set_size() {
+    N=$1
+    RATE=$2
+    if [ "$SANITIZED" = 1 ]; then
+        N=$3
+        RATE=$4
+    fi
+}
+
+# start_orders SPEC NAME SEED: a broker with topic SPEC, the orders pipeline NAME
+# ($T/NAME.json) on topic NAME, and $N events of SEED in $T/events.jsonl
+start_orders() {
+    start_broker -t "$1"
+    orders_pipeline "$T/$2.json" "$T/$2" "$2" ''
+    gen_orders "$N" "$3" >"$T/events.jsonl"
+}
