@@ -3,16 +3,8 @@
 # logs the outage once, retries, loses and double-counts nothing when the brokers return
 . "$(dirname "$0")/speed_lib.sh"
 
-N=20000
-RATE=2000
-if [ "$SANITIZED" = 1 ]; then
-    N=6000
-    RATE=600
-fi
-
-start_broker -t down:4
-orders_pipeline "$T/down.json" "$T/down" down ''
-gen_orders "$N" 9 >"$T/events.jsonl"
+set_size 20000 2000 6000 600
+start_orders down:4 down 9
 
 "$SPEED" -c "$T/down.json" --brokers "$BROKERS" --group down \
     >"$T/speed.log" 2>&1 &

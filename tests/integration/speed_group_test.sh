@@ -3,16 +3,8 @@
 # one store; one is stopped mid-stream (SIGTERM), the other takes its partitions: totals exact
 . "$(dirname "$0")/speed_lib.sh"
 
-N=20000
-RATE=1500
-if [ "$SANITIZED" = 1 ]; then
-    N=6000
-    RATE=500
-fi
-
-start_broker -t grp:4
-orders_pipeline "$T/grp.json" "$T/grp" grp ''
-gen_orders "$N" 5 >"$T/events.jsonl"
+set_size 20000 1500 6000 500
+start_orders grp:4 grp 5
 
 "$SPEED" -c "$T/grp.json" --brokers "$BROKERS" --group shared >"$T/a.log" 2>&1 &
 a=$!
