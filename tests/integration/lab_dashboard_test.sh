@@ -288,25 +288,20 @@ try:
         after = int(c.evaluate("document.querySelector('.totals [data-view=totals][data-metric=orders]').textContent"))
     check(after > before, "the page updates after new events (orders %d -> %d)" % (before, after))
 
-    # last 7 days: the history from batch, left of the cutoff
-    c.evaluate("document.querySelector('[data-range=\"604800\"]').click()")
-    wait_polls(2)
-    srcs = json.loads(c.evaluate("""JSON.stringify(Array.from(document.querySelectorAll(
-        '#view-totals svg rect')).map(e => e.dataset.source))"""))
-    check("batch" in srcs and "speed" in srcs, "last 7 days: batch and speed buckets (%d batch, %d speed)"
-          % (srcs.count("batch"), srcs.count("speed")))
+    # last 7 and 30 days: the history from batch, left of the cutoff, whatever today is
+    def range_sources(seconds, label):
+        c.evaluate("document.querySelector('[data-range=\"%d\"]').click()" % seconds)
+        wait_polls(2)
+        srcs = json.loads(c.evaluate("""JSON.stringify(Array.from(document.querySelectorAll(
+            '#view-totals svg rect')).map(e => e.dataset.source))"""))
+        check("batch" in srcs and "speed" in srcs, "%s: batch and speed buckets (%d batch, %d speed)"
+              % (label, srcs.count("batch"), srcs.count("speed")))
+    range_sources(604800, "last 7 days")
     check(c.evaluate("Array.from(document.querySelectorAll('#view-totals svg text')).some(t => t.textContent == 'batch cutoff')"),
           "the batch cutoff is marked on the chart")
     shot = c.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)
     open(os.path.join(artifacts, "dashboard-7d.png"), "wb").write(base64.b64decode(shot["data"]))
-
-    # last 30 days: the same history, whatever today is
-    c.evaluate("document.querySelector('[data-range=\"2592000\"]').click()")
-    wait_polls(2)
-    srcs = json.loads(c.evaluate("""JSON.stringify(Array.from(document.querySelectorAll(
-        '#view-totals svg rect')).map(e => e.dataset.source))"""))
-    check("batch" in srcs and "speed" in srcs, "last 30 days: batch and speed buckets (%d batch, %d speed)"
-          % (srcs.count("batch"), srcs.count("speed")))
+    range_sources(2592000, "last 30 days")
 
     # a group without the field (optional country) is selectable: the page asks ?country
     c.evaluate("Array.from(document.querySelectorAll('#view-by_country tbody tr')).find(r => r.dataset.key == '(none)').click()")
