@@ -11,7 +11,8 @@
  * recorded it (the status record, shared/speedmeta.h), is within the bound:
  * records behind, summed over the partitions, or the age of the oldest
  * record not consumed yet, the largest over the partitions. Without a
- * commit of speed the lag is unknown: not ready. Without the setting every
+ * commit of speed the lag is unknown: not ready (speed commits its status
+ * once it has caught up after an assignment, even on an idle topic). Without the setting every
  * store that holds data is ready, as before.
  *
  * ready_check: read what it needs from the snapshot s. Returns 0 when

@@ -128,7 +128,7 @@ speed_commit(struct speed *sp, char *err)
     size_t n;
     int rc;
 
-    if (!has_work(sp) && !(sp->archive != NULL &&
+    if (!has_work(sp) && !sp->status_due && !(sp->archive != NULL &&
         archive_due(sp->archive, now_wall_ms())))
         return 0;
     /* rejects first, outside the writer lock: waiting for a broker must
@@ -209,6 +209,7 @@ speed_commit(struct speed *sp, char *err)
     sp->batch_max_time = INT64_MIN;
     sp->commits++;
     sp->last_commit_ms = now;
+    sp->status_due = 0;
     if (log_enabled(LOG_LEVEL_DEBUG))
         log_debug("%s: %zu rows, %" PRId64 " records in %" PRId64 " ms "
             "(micro-batch open %" PRId64 " ms)", __func__, n,

@@ -110,6 +110,10 @@ speed_run(struct speed *sp)
             if (sp->brokers_down && now >= sp->probe_ms)
                 consume_probe(sp, now);
         }
+        /* caught up after an assignment with nothing to commit (an idle
+         * topic): the status still says where speed stands */
+        if (sp->status_due && sp->npending == 0 && caught_up(sp))
+            consume_commit(sp);
         if (sp->once && caught_up(sp)) {
             log_info("caught up with %s", sp->topic);
             break;

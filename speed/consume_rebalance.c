@@ -135,6 +135,7 @@ on_assign(struct speed *sp, rd_kafka_topic_partition_list_t *l)
             !consume_part(sp, l->elems[i].partition)->assigned) {
             consume_part(sp, l->elems[i].partition)->assigned = 1;
             sp->nassigned++;
+            sp->status_due = 1;
         }
     }
     log_info("assigned %s:%s", sp->topic, desc.data != NULL ? desc.data :

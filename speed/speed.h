@@ -78,6 +78,10 @@ struct speed {
     struct buf              line;           /* scratch: archive lines */
 
     int                     npending;       /* records in the micro-batch */
+    int                     status_due;     /* assigned, no commit since: write
+                                               the status once caught up, so a
+                                               replica on an idle topic knows
+                                               its lag (serving/ready.c) */
     int64_t                 opened_ms;      /* monotonic ms it opened, 0 none */
     int64_t                 batch_max_time; /* newest accepted event time */
     int64_t                *fresh_ts;       /* record timestamps, accepted */
