@@ -135,9 +135,7 @@ struct batch {
     int              npieces;
 
     /* resources */
-    struct store    *st;           /* holds the batch lock (publish_lock()) */
-    int              lockfd;        /* unused: the lock is st's; main.c
-                                     * still sets it */
+    struct store    *st;           /* holds the batch lock for the run */
     struct rejects   rejects;       /* the rejects file (rejects.c) */
     struct queue     queue;         /* the chunk queue (queue.c) */
     struct progress  progress;      /* the progress line (progress.c) */

@@ -70,7 +70,7 @@ resources(struct batch *b, char *err)
 {
     if (!b->dry_run && b->mode != BATCH_SHARD &&
         (store_open(&b->st, b->p->store, 0, err) != 0 ||
-        publish_lock(b, err) != 0))
+        store_batch_lock(b->st, err) != 0))
         return -1;
     if (b->mode == BATCH_PULL)
         return 0;
@@ -145,7 +145,6 @@ main(int argc, char **argv)
 
     memset(&b, 0, sizeof(b));
     b.prog = PROG;
-    b.lockfd = -1;
     (void)pthread_mutex_init(&b.fail_mu, NULL);
     b.started = now_mono_s();
     b.stats.last_before_from = INT64_MIN;
@@ -181,7 +180,7 @@ main(int argc, char **argv)
     rejects_discard(&b);
     work_free(&b);
     queue_reset(&b.queue);
-    publish_unlock(&b);
+    store_batch_unlock(b.st);
     store_free(b.st);
 out:
     shard_free(&b);

@@ -1,4 +1,4 @@
-/* publish.c -- one run at a time; write and publish the new version */
+/* publish.c -- write and publish the new version */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,18 +13,6 @@
 #include "shared/mem.h"
 #include "shared/now.h"
 #include "shared/ts.h"
-
-int
-publish_lock(struct batch *b, char *err)
-{
-    return store_batch_lock(b->st, err);
-}
-
-void
-publish_unlock(struct batch *b)
-{
-    store_batch_unlock(b->st);
-}
 
 static int
 by_name(const void *x, const void *y, void *arg)

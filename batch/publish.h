@@ -1,18 +1,8 @@
-/* publish.h -- one run at a time; write and publish the new version */
+/* publish.h -- write and publish the new version */
 #ifndef BATCH_PUBLISH_H
 #define BATCH_PUBLISH_H
 
 #include "batch/batch.h"
-
-/*
- * Take the store's batch lock (store_batch_lock()) for the whole run, before
- * the inputs are read: a second run fails at once. Returns 0, or -1 with err
- * ("another lambda-batch is running on var/shop (pid 4242)").
- */
-int publish_lock(struct batch *b, char *err);
-
-/* Release the lock (store_free() and exit do it too). */
-void publish_unlock(struct batch *b);
 
 /*
  * Write the merged tables (work.h) as a new batch version: views in strcmp()

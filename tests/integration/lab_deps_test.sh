@@ -57,7 +57,7 @@ def simple_commands(text):
     $(...) and backticks (commands of their own), ${...}, $((...)), comments, heredocs (Python
     heredocs are yielded as ("<<python", body)), case patterns and for/case headers."""
     i, n, line = 0, len(text), 1
-    words, cur, dynamic, start_line = [], [], False, 1
+    words, cur, dynamic = [], [], False
     heredocs, mode = [], []          # pending heredoc delimiters; a stack of "case" / "pattern"
 
     def end_word():
@@ -67,10 +67,9 @@ def simple_commands(text):
         cur, dynamic = [], False
 
     def end_command():
-        nonlocal words, start_line
+        nonlocal words
         end_word()
-        ws = words
-        words, start_line = [], line
+        ws, words = words, []
         return ws
 
     out = []
@@ -206,8 +205,6 @@ def simple_commands(text):
                 cur.append(c)
                 i += 1
                 continue
-            if c == ")" and mode and mode[-1] == "body" and text.startswith(";;", i - 2):
-                pass
             flush()
             if c == ";" and text.startswith(";;", i) and mode and mode[-1] == "body":
                 mode[-1] = "pattern"
@@ -235,11 +232,11 @@ def simple_commands(text):
         cur.append(c)
         i += 1
         # "case WORD in": patterns follow
-        if not cur or len(words) < 2:
+        if len(words) < 2:
             continue
-        if words and words[0] == "case" and "".join(cur) == "in" and (i >= n or text[i] in " \t\n;"):
+        if words[0] == "case" and "".join(cur) == "in" and (i >= n or text[i] in " \t\n;"):
             cur = []
-            flush_words = end_command()
+            end_command()           # the header names no command
             mode += ["case", "pattern"]
     flush()
     return out
@@ -256,7 +253,7 @@ def commands_sh(text, where):
             continue
         if words and words[0] in ("for", "case", "select", "function"):
             continue
-        while words and (words[0] is None and False or words[0] in KEYWORDS or words[0] in WRAPPERS
+        while words and (words[0] in KEYWORDS or words[0] in WRAPPERS
                          or (words[0] or "").startswith("-")
                          or re.match(r"^[A-Za-z_]\w*(\[[^]]*\])?\+?=", words[0] or "")
                          or re.match(r"^[0-9][0-9.]*[smhd]?$", words[0] or "")):
