@@ -63,15 +63,22 @@ static const struct opt opts[] = {
 
 volatile sig_atomic_t batch_signal;
 
-/* Store and lock (unless a dry run or a shard), rejects file (not for a
- * pull). */
+/* Store and lock (unless a dry run or a shard), with the rows a failed run
+ * left deleted first, then the rejects file (not for a pull). */
 static int
 resources(struct batch *b, char *err)
 {
-    if (!b->dry_run && b->mode != BATCH_SHARD &&
-        (store_open(&b->st, b->p->store, 0, err) != 0 ||
-        store_batch_lock(b->st, err) != 0))
-        return -1;
+    int64_t left;
+
+    if (!b->dry_run && b->mode != BATCH_SHARD) {
+        if (store_open(&b->st, b->p->store, 0, err) != 0 ||
+            store_batch_lock(b->st, err) != 0 ||
+            store_batch_reclaim(b->st, &left, err) != 0)
+            return -1;
+        if (left > 0)
+            log_info("deleted %" PRId64 " rows a failed or killed run left "
+                "in store %s", left, b->p->store);
+    }
     if (b->mode == BATCH_PULL)
         return 0;
     return rejects_open(b, b->dry_run, err);

@@ -1,5 +1,6 @@
 /* store.c -- LMDB store: environment, open, transactions, meta, batch info */
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include <assert.h>
 #include <errno.h>
@@ -18,6 +19,7 @@
 #include "shared/now.h"
 #include "shared/store.h"
 #include "shared/store_int.h"
+#include "shared/ts.h"
 
 /*
  * MDB_MAP_RESIZED (another process grew the map past ours) is handled at txn
@@ -31,6 +33,7 @@
 
 #define RESIZE_WAIT_MS 2000
 #define MAP_MIN (64u << 10)
+#define DISK_LOW (16 << 20)     /* an EIO with less free is a full disk */
 
 /* ---- errors ---- */
 
@@ -44,12 +47,98 @@ map_size(struct store *st)
     return info.me_mapsize;
 }
 
+/* Bytes as people read them: "0 bytes", "512 KiB", "6 MiB", "1.5 GiB". */
+static const char *
+size_text(uint64_t n, char *buf, size_t size)
+{
+    static const char *const units[] = {"KiB", "MiB", "GiB", "TiB"};
+    double d = (double)n;
+    int u = -1;
+
+    if (n < 1024) {
+        snprintf(buf, size, "%llu bytes", (unsigned long long)n);
+        return buf;
+    }
+    while (d >= 1024 && u < 3) {
+        d /= 1024;
+        u++;
+    }
+    if (d == (double)(uint64_t)d)
+        snprintf(buf, size, "%llu %s", (unsigned long long)d, units[u]);
+    else
+        snprintf(buf, size, "%.1f %s", d, units[u]);
+    return buf;
+}
+
+/* Bytes free to us on the store's filesystem, or -1 when unknown. */
+static int64_t
+disk_free(struct store *st)
+{
+    struct statvfs vfs;
+
+    if (statvfs(st->dir, &vfs) != 0)
+        return -1;
+    return (int64_t)vfs.f_bavail * (int64_t)vfs.f_frsize;
+}
+
+/*
+ * The disk filled up: say so, how much is left and what to do. LMDB
+ * reports a write that the filesystem cut short as EIO ("short write,
+ * filesystem full?" in its sources), so an EIO with almost nothing free is
+ * named a full disk too.
+ */
+static int
+disk_full(struct store *st, char *err, const char *what, int rc)
+{
+    char free_[32];
+    int64_t avail = disk_free(st);
+
+    if (rc == EIO && (avail < 0 || avail >= DISK_LOW))
+        return 0;
+    if (rc == EDQUOT) {
+        snprintf(err, ERR_LEN, "store %s: disk full: %s: %s: raise the "
+            "quota or free space", st->dir, what, strerror(rc));
+        return 1;
+    }
+    snprintf(err, ERR_LEN, "store %s: disk full: %s: %s (%s free on its "
+        "filesystem): free space there or move the store to a larger disk",
+        st->dir, what, rc == EIO ? "a write was cut short" : strerror(rc),
+        avail < 0 ? "unknown" : size_text((uint64_t)avail, free_,
+        sizeof(free_)));
+    return 1;
+}
+
+/* Twice n as LAMBDA_MAP_SIZE reads it: "2M", "128G". */
+static const char *
+map_hint(uint64_t n, char *buf, size_t size)
+{
+    static const char units[] = "KMGT";
+    int u = 0;
+
+    n = (n * 2 + 1023) >> 10;
+    while (u < 3 && n >= 1024 && n % 1024 == 0) {
+        n >>= 10;
+        u++;
+    }
+    snprintf(buf, size, "%llu%c", (unsigned long long)n, units[u]);
+    return buf;
+}
+
 void
 store_set_err(struct store *st, char *err, const char *what, int rc)
 {
+    char have[32], want[32];
+    uint64_t ms = map_size(st);
+
     if (rc == MDB_MAP_FULL)
-        snprintf(err, ERR_LEN, "store %s: full (map size %llu MiB)", st->dir,
-            (unsigned long long)(map_size(st) >> 20));
+        snprintf(err, ERR_LEN, "store %s: map full: it reached its map size "
+            "of %s; set LAMBDA_MAP_SIZE larger for every program on the "
+            "store, e.g. LAMBDA_MAP_SIZE=%s", st->dir,
+            size_text(ms, have, sizeof(have)),
+            map_hint(ms, want, sizeof(want)));
+    else if ((rc == ENOSPC || rc == EDQUOT || rc == EIO) &&
+        disk_full(st, err, what, rc))
+        return;
     else
         snprintf(err, ERR_LEN, "store %s: %s: %s", st->dir, what,
             mdb_strerror(rc));
@@ -148,6 +237,12 @@ store_txn_begin(struct store *st, int write, struct store_txn **out,
     (*out)->st = st;
     (*out)->txn = txn;
     (*out)->write = write;
+    /* a file cut under us would be a SIGBUS at the first read past its end */
+    if (st->psize != 0 && store_check_file(st, err) != 0) {
+        store_txn_abort(*out);
+        *out = NULL;
+        return -1;
+    }
     return 0;
 }
 
@@ -218,13 +313,45 @@ not_created(const char *dir, char *err)
     return -1;
 }
 
-/* Open the named databases and check (or, new, write) the format. */
+/*
+ * The format number d: 0 when it is this build's, 1 when it is an older one
+ * this build reads (STORE_FORMAT_OLDEST on), or -1 with err.
+ */
+static int
+check_format(struct store *st, const MDB_val *d, char *err)
+{
+    int64_t f = d->mv_size == 8 ? store_le64_get(d->mv_data) : 0;
+
+    if (f < 1)
+        return store_damaged(st, err, "meta format is not a format number");
+    if (f > STORE_FORMAT) {
+        snprintf(err, ERR_LEN, "store %s: format %lld is newer than this "
+            "build reads (formats %d to %d): run a newer lambdakit on it, or "
+            "give the pipeline another store", st->dir, (long long)f,
+            STORE_FORMAT_OLDEST, STORE_FORMAT);
+        return -1;
+    }
+    if (f < STORE_FORMAT_OLDEST) {
+        snprintf(err, ERR_LEN, "store %s: format %lld is older than this "
+            "build reads (formats %d to %d): rebuild it with lambda-batch in "
+            "a new store", st->dir, (long long)f, STORE_FORMAT_OLDEST,
+            STORE_FORMAT);
+        return -1;
+    }
+    return f < STORE_FORMAT;
+}
+
+/*
+ * Open the named databases, check (or, new, write) the format, moving an
+ * older one on in a write transaction, and check the meta values.
+ */
 static int
 open_dbs(struct store *st, char *err)
 {
     int rdonly = (st->flags & STORE_RDONLY) != 0;
     unsigned cflag = rdonly ? 0 : MDB_CREATE;
     struct store_txn *t = NULL;
+    unsigned char v[8];
     MDB_stat ms, bs, ss;
     MDB_val k, d;
     int rc;
@@ -244,13 +371,12 @@ open_dbs(struct store *st, char *err)
     k.mv_size = 6;
     rc = mdb_get(t->txn, st->meta, &k, &d);
     if (rc == 0) {
-        int64_t f = d.mv_size == 8 ? store_le64_get(d.mv_data) : -1;
-
-        if (f != STORE_FORMAT) {
-            snprintf(err, ERR_LEN, "store %s: format %lld, this build reads "
-                "format %d", st->dir, (long long)f, STORE_FORMAT);
+        if ((rc = check_format(st, &d, err)) < 0)
             goto fail;
-        }
+        if (rc == 0 || rdonly)
+            goto meta;
+        /* an older format, whose rows are valid rows of this one: the
+         * first write transaction moves it on */
     } else if (rc != MDB_NOTFOUND) {
         store_set_err(st, err, "get format", rc);
         goto fail;
@@ -258,8 +384,6 @@ open_dbs(struct store *st, char *err)
         not_created(st->dir, err);
         goto fail;
     } else {
-        unsigned char v[8];
-
         if ((rc = mdb_stat(t->txn, st->meta, &ms)) != 0 ||
             (rc = mdb_stat(t->txn, st->batch, &bs)) != 0 ||
             (rc = mdb_stat(t->txn, st->speed, &ss)) != 0) {
@@ -271,14 +395,17 @@ open_dbs(struct store *st, char *err)
                 "lambdakit store", st->dir);
             goto fail;
         }
-        store_le64_put(v, STORE_FORMAT);
-        d.mv_data = v;
-        d.mv_size = 8;
-        if ((rc = mdb_put(t->txn, st->meta, &k, &d, 0)) != 0) {
-            store_set_err(st, err, "put format", rc);
-            goto fail;
-        }
     }
+    store_le64_put(v, STORE_FORMAT);
+    d.mv_data = v;
+    d.mv_size = 8;
+    if ((rc = mdb_put(t->txn, st->meta, &k, &d, 0)) != 0) {
+        store_set_err(st, err, "put format", rc);
+        goto fail;
+    }
+meta:
+    if (store_check_meta(t, err) != 0)
+        goto fail;
     /* commit even a read txn: it keeps the dbi handles opened in it */
     return store_txn_commit(t, err);
 fail:
@@ -295,12 +422,14 @@ store_open(struct store **out, const char *dir, unsigned flags, char *err)
     const char *env;
     struct stat sb;
     char *path = NULL, e[ERR_LEN];
+    MDB_stat ms;
     size_t plen;
     int rc, dead;
 
     st->dir = xstrdup(dir);
     st->flags = flags;
     st->lockfd = -1;
+    st->fd = -1;
     if (*dir == '\0') {
         snprintf(err, ERR_LEN, "store: empty directory name");
         goto fail;
@@ -323,10 +452,10 @@ store_open(struct store **out, const char *dir, unsigned flags, char *err)
     if ((env = getenv("LAMBDA_MAP_SIZE")) != NULL && *env != '\0' &&
         parse_map_size(env, &size, err) != 0)
         goto fail;
+    plen = strlen(dir) + sizeof("/data.mdb");
+    path = xmalloc(plen);
+    snprintf(path, plen, "%s/data.mdb", dir);
     if (flags & STORE_RDONLY) {
-        plen = strlen(dir) + sizeof("/data.mdb");
-        path = xmalloc(plen);
-        snprintf(path, plen, "%s/data.mdb", dir);
         if (stat(path, &sb) != 0 && errno == ENOENT) {
             not_created(dir, err);
             goto fail;
@@ -335,6 +464,8 @@ store_open(struct store **out, const char *dir, unsigned flags, char *err)
         snprintf(err, ERR_LEN, "store %s: %.200s", dir, e);
         goto fail;
     }
+    if (store_check_file_early(st, path, err) != 0)
+        goto fail;
 
     if ((rc = mdb_env_create(&st->env)) != 0) {
         st->env = NULL;
@@ -353,10 +484,27 @@ store_open(struct store **out, const char *dir, unsigned flags, char *err)
         not_created(dir, err);
         goto fail;
     }
+    if (rc == MDB_INVALID) {
+        store_damaged(st, err, "data.mdb is not an LMDB file: its header "
+            "pages are damaged");
+        goto fail;
+    }
+    if (rc == MDB_VERSION_MISMATCH) {
+        snprintf(err, ERR_LEN, "store %s: data.mdb was written by an LMDB "
+            "of another data format than this build's %s", dir,
+            mdb_version(NULL, NULL, NULL));
+        goto fail;
+    }
     if (rc != 0) {
         store_set_err(st, err, "mdb_env_open", rc);
         goto fail;
     }
+    if ((rc = mdb_env_get_fd(st->env, &st->fd)) != 0 ||
+        (rc = mdb_env_stat(st->env, &ms)) != 0) {
+        store_set_err(st, err, "mdb_env_stat", rc);
+        goto fail;
+    }
+    st->psize = ms.ms_psize;
     /* free reader slots of killed processes, or they pin old pages forever */
     (void)mdb_reader_check(st->env, &dead);
     if (open_dbs(st, err) != 0)
@@ -546,9 +694,15 @@ store_batch_current(struct store_txn *t, struct store_batch_info *info,
         (rc = store_meta_get_i64(t, "batch.published_at",
         &info->published_at, err)) == 0 &&
         (rc = store_meta_get_i64(t, "batch.events", &info->events, err)) == 0)
-        return 0;
+        return store_check_i64(t->st, "batch.version", info->version, err) ||
+            store_check_i64(t->st, "batch.cutoff", info->cutoff, err) ||
+            store_check_i64(t->st, "batch.published_at", info->published_at,
+            err) ||
+            store_check_i64(t->st, "batch.events", info->events, err) ? -1 : 0;
     if (rc == STORE_NOTFOUND)
-        snprintf(err, ERR_LEN, "store %s: batch meta incomplete", t->st->dir);
+        store_damaged(t->st, err, "meta batch.version is %lld but the "
+            "version's cutoff, time or events are missing",
+            (long long)info->version);
     return -1;
 }
 
@@ -574,13 +728,14 @@ store_batch_span(struct store_txn *t, int64_t version, const char *view,
         return STORE_NOTFOUND;
     if ((rc = store_meta_get(t, name, &p, &n, err)) != 0)
         return rc;
-    if (n != 16) {
-        snprintf(err, ERR_LEN, "store %s: meta %.100s: %zu bytes, expected 16",
-            t->st->dir, name, n);
-        return -1;
-    }
+    if (n != 16)
+        return store_damaged(t->st, err, "meta %.100s is %zu bytes, not a "
+            "span of buckets", name, n);
     *first = store_le64_get(p);
     *last = store_le64_get((const unsigned char *)p + 8);
+    if (*first > *last || *first < TS_MIN || *last > TS_MAX)
+        return store_damaged(t->st, err, "meta %.100s: not a span of "
+            "buckets", name);
     return 0;
 }
 

@@ -32,15 +32,22 @@
  * - The environment is opened MDB_NOTLS: read transactions are not tied to a
  *   thread and several may run at once in any threads; a write transaction
  *   belongs to the thread that began it.
- * - The on-disk format is versioned (STORE_FORMAT); a store of another
- *   version is refused at open with a message saying so.
+ * - The on-disk format is versioned (STORE_FORMAT). A store of an older
+ *   format this build reads (STORE_FORMAT_OLDEST on) is read as it is and
+ *   moved on to STORE_FORMAT by the first writer that opens it; a newer one
+ *   is refused at open with a message saying what to do. Format 2 added
+ *   metric kinds; rows of the kinds of format 1 kept their layout.
  * - The map size is fixed at open (LAMBDA_MAP_SIZE bytes if set in the
  *   environment, else STORE_MAP_DEFAULT). A write that does not fit fails
- *   with "store DIR: full (map size N MiB)" and is rolled back whole.
+ *   with "store DIR: map full: ..." and is rolled back whole; one the disk
+ *   has no room for with "store DIR: disk full: ...".
+ * - A damaged store is refused, not read (store_open()); damage inside the
+ *   pages, which only a full walk finds, is store_verify()'s.
  */
 
 #define STORE_NOTFOUND 1
-#define STORE_FORMAT 1
+#define STORE_FORMAT 2
+#define STORE_FORMAT_OLDEST 1
 #define STORE_MAP_DEFAULT (64ULL << 30)
 
 enum { STORE_LEVEL_BASE = 0, STORE_LEVEL_DAY = 1, STORE_LEVEL_ALL = 2 };
@@ -54,9 +61,17 @@ struct store_writer;
 
 /*
  * Open the store in dir, creating the directory and the environment unless
- * STORE_RDONLY. Returns 0 and a new store (free with store_free()), or -1
- * with err ("store var/shop: not created yet (run lambda-batch or
- * lambda-speed first)", "... format 7, this build reads format 1").
+ * STORE_RDONLY. Checks, cheaply (no page of the trees is read), what LMDB
+ * does not: that data.mdb holds every page its header says is in use (a
+ * shorter file would be a SIGBUS at the first read past its end), the
+ * format, and the meta values every program relies on (batch version,
+ * cutoff, spans, watermark, offsets). Returns 0 and a new store (free with
+ * store_free()), or -1 with err: "store var/shop: not created yet (run
+ * lambda-batch or lambda-speed first)", "store var/shop: format 7 is newer
+ * than this build reads ...", or for damage "store var/shop: data.mdb is
+ * 1048576 bytes but its last page ends at 2097152: the file is truncated;
+ * restore it from a backup, or move it away and run lambda-batch
+ * (lambda-speed replays Kafka)".
  */
 int store_open(struct store **out, const char *dir, unsigned flags, char *err);
 
@@ -71,14 +86,16 @@ uint64_t store_used_bytes(struct store *st);
 
 /*
  * Begin a transaction: write != 0 for a write transaction (waits for any
- * other writer, in any process). Returns 0 and *out, or -1 with err. End it
- * with store_txn_commit() or store_txn_abort(), which free it.
+ * other writer, in any process). Returns 0 and *out, or -1 with err, also
+ * when data.mdb was cut shorter than its pages since the open. End it with
+ * store_txn_commit() or store_txn_abort(), which free it.
  */
 int store_txn_begin(struct store *st, int write, struct store_txn **out,
     char *err);
 
-/* Commit and free t. On failure (disk or map full) nothing of t is kept:
- * returns -1 with err. */
+/* Commit and free t. On failure nothing of t is kept: returns -1 with err,
+ * "store DIR: disk full: commit: No space left on device (0 bytes free on
+ * its filesystem): ..." or "store DIR: map full: ..." named as such. */
 int store_txn_commit(struct store_txn *t, char *err);
 
 /* Abort and free t. NULL is a no-op. */
@@ -111,7 +128,7 @@ struct store_batch_info {
 };
 
 /* Returns 0 and fills info, STORE_NOTFOUND if nothing was ever published,
- * or -1 with err. */
+ * or -1 with err (also for values out of range: a damaged store). */
 int store_batch_current(struct store_txn *t, struct store_batch_info *info,
     char *err);
 
@@ -241,14 +258,27 @@ int store_writer_put(struct store_writer *w, const struct view *v,
  * and info->events; version and published_at are filled in), then delete
  * the previous version's rows. Readers see the old version or the new one,
  * never a mix. Frees w whatever happens. Returns 0, or -1 with err (the
- * previous version stays current).
+ * previous version stays current and the new one's rows are deleted, as by
+ * store_writer_abort()).
  */
 int store_writer_publish(struct store_writer *w, struct store_batch_info *info,
     char *err);
 
-/* Drop the unpublished version's handle; its rows are deleted by the next
- * store_writer_begin(). NULL is a no-op. */
+/* Drop the unpublished version: delete the rows it wrote (in bounded
+ * transactions; if that fails too, as on a disk still full, the next
+ * store_batch_reclaim() or store_writer_begin() does it) and free w. NULL
+ * is a no-op. */
 void store_writer_abort(struct store_writer *w);
+
+/*
+ * Delete the rows of every batch version but the published one: what a run
+ * that was killed, or whose clean-up failed, left behind. Takes the batch
+ * lock unless the handle holds it (kept until store_batch_unlock()).
+ * lambda-batch calls it before it reads its inputs, so that a run after a
+ * full disk gets that room back first. Returns 0 and the rows deleted in
+ * *rows, or -1 with err.
+ */
+int store_batch_reclaim(struct store *st, int64_t *rows, char *err);
 
 /*
  * (store_pull.c) Make the next store_writer_begin() on st reserve exactly

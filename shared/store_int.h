@@ -13,6 +13,8 @@
  * Private to shared/store*.c; programs and tests use store.h only.
  *
  *     store.c         the environment, transactions, meta, batch info
+ *     store_check.c   checks at open: data.mdb's size, the meta values
+ *     store_verify.c  the full walk of lambda-batch --verify
  *     store_sig.c     view signatures (store_view_check, store_speed_sign)
  *     store_iter.c    cursor scans and row iterators
  *     store_speed.c   speed rows and Kafka offsets
@@ -43,6 +45,8 @@ struct store {
     int              resizing;
     int              lockfd;    /* the batch lock while held, else -1 */
     int              writing;   /* a store_writer is open on this handle */
+    int              fd;        /* LMDB's descriptor of data.mdb */
+    unsigned         psize;     /* LMDB's page size */
 };
 
 struct store_txn {
@@ -167,6 +171,39 @@ int store_need_write(struct store_txn *t, char *err);
  * does not fit in size. */
 int store_span_name(char *buf, size_t size, const char *kind, int64_t version,
     const char *view);
+
+/* ---- store_check.c ---- */
+
+/* What to do about a damaged store, the end of every such message. */
+#define STORE_DAMAGED_FIX "restore it from a backup, or move it away and " \
+    "run lambda-batch (lambda-speed replays Kafka)"
+
+/* Put "store DIR: WHAT; STORE_DAMAGED_FIX" into err (WHAT printf-style,
+ * truncated to fit). Returns -1. */
+int store_damaged(struct store *st, char *err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/*
+ * Before mdb_env_open(): data.mdb at path, if it exists, must be a regular
+ * file of at least two pages (LMDB's headers). A shorter one is given
+ * CREATE_WAIT_MS to grow, as another process may be creating it. Returns 0,
+ * or -1 with err.
+ */
+int store_check_file_early(struct store *st, const char *path, char *err);
+
+/* data.mdb must hold every page LMDB's newest meta says is in use. Cheap
+ * (fstat and LMDB's meta); returns 0, or -1 with err. */
+int store_check_file(struct store *st, char *err);
+
+/* An integer meta value the programs rely on must be in its range: 0, or
+ * -1 with err ("meta batch.version is -5, out of range ..."). Names
+ * without a range pass. */
+int store_check_i64(struct store *st, const char *name, int64_t v, char *err);
+
+/* Every meta value the programs rely on, in t: integers 8 bytes and in
+ * range, a published version's companions present, its spans whole.
+ * Returns 0, or -1 with err. */
+int store_check_meta(struct store_txn *t, char *err);
 
 /* ---- store_iter.c ---- */
 

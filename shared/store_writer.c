@@ -21,6 +21,7 @@ struct store_writer {
     struct store          *st;
     const struct pipeline *p;
     int                    locked;      /* st->writing is ours */
+    int                    begun;       /* version reserved: rows may be in */
     int                    unlock;      /* we took st's batch lock */
     uint32_t               version;
     uint32_t               prev;        /* current version at begin, 0: none */
@@ -111,10 +112,11 @@ done:
 /*
  * Delete every batch row, span and signature of a version other than keep
  * (0: keep none), in transactions of at most CHUNK_ROWS deletes so that a
- * speed writer in another process never waits long.
+ * speed writer in another process never waits long. Adds the rows deleted
+ * to *ndel when ndel is not NULL.
  */
 static int
-purge(struct store *st, uint32_t keep, char *err)
+purge(struct store *st, uint32_t keep, int64_t *ndel, char *err)
 {
     struct store_txn *t = NULL;
     MDB_cursor *cur = NULL;
@@ -160,6 +162,8 @@ purge(struct store *st, uint32_t keep, char *err)
         if (store_txn_commit(t, err) != 0)
             return -1;
         t = NULL;
+        if (ndel != NULL)
+            *ndel += (int64_t)n;
         if (rc == MDB_NOTFOUND)
             return 0;
     }
@@ -169,6 +173,25 @@ fail:
         mdb_cursor_close(cur);
     store_txn_abort(t);
     return -1;
+}
+
+int
+store_batch_reclaim(struct store *st, int64_t *rows, char *err)
+{
+    struct store_txn *t = NULL;
+    int64_t cur = 0;
+    int rc;
+
+    *rows = 0;
+    if (store_batch_lock(st, err) != 0 ||
+        store_txn_begin(st, 0, &t, err) != 0)
+        return -1;
+    rc = store_meta_get_i64(t, "batch.version", &cur, err);
+    store_txn_abort(t);
+    if (rc < 0 ||
+        (rc == 0 && store_check_i64(st, "batch.version", cur, err) != 0))
+        return -1;
+    return purge(st, (uint32_t)cur, rows, err);
 }
 
 /* ---- the batch writer ---- */
@@ -543,6 +566,22 @@ view_advance(struct store_writer *w, int vi, char *err)
     return 0;
 }
 
+/*
+ * Delete what an unpublished writer wrote, every version but the current
+ * one, best effort: if that fails too (the disk is still full), the next
+ * store_batch_reclaim() or store_writer_begin() does it.
+ */
+static void
+writer_discard(struct store_writer *w)
+{
+    char err[ERR_LEN];
+
+    if (w == NULL || !w->begun)
+        return;
+    old_close(w);
+    (void)purge(w->st, w->prev, NULL, err);
+}
+
 static void
 writer_free(struct store_writer *w)
 {
@@ -661,8 +700,9 @@ store_writer_begin(struct store *st, const struct pipeline *p,
         goto fail;
     rc = store_txn_commit(t, err);
     t = NULL;
-    if (rc != 0 || purge(st, w->prev, err) != 0)
+    if (rc != 0 || purge(st, w->prev, NULL, err) != 0)
         goto fail;
+    w->begun = 1;
     *out = w;
     return 0;
 fail:
@@ -798,11 +838,12 @@ store_writer_publish(struct store_writer *w, struct store_batch_info *info,
      * transactions; if this fails or is killed, the next
      * store_writer_begin() finishes it. Not a failure of the publish.
      */
-    (void)purge(st, w->version, cleanup_err);
+    (void)purge(st, w->version, NULL, cleanup_err);
     writer_free(w);
     return 0;
 fail:
     store_txn_abort(t);
+    writer_discard(w);
     writer_free(w);
     return -1;
 }
@@ -810,5 +851,6 @@ fail:
 void
 store_writer_abort(struct store_writer *w)
 {
+    writer_discard(w);
     writer_free(w);
 }

@@ -372,11 +372,308 @@ test_format(void)
     st = NULL;
 
     CHECK(store_open(&st, d, 0, err) == -1);
-    CHECK(strstr(err, "format 7, this build reads format 1") != NULL);
+    CHECK(strstr(err, "format 7 is newer than this build reads (formats 1 "
+        "to 2): run a newer lambdakit") != NULL);
     CHECK(strstr(err, d) != NULL);
     CHECK(store_open(&st, d, STORE_RDONLY, err) == -1);
-    CHECK(strstr(err, "format 7, this build reads format 1") != NULL);
+    CHECK(strstr(err, "format 7 is newer") != NULL);
     CHECK(st == NULL);
+}
+
+/* A store of format 1 is read as it is and moved on by the first writer. */
+static void
+test_format_old(void)
+{
+    struct store *st = NULL, *ro = NULL;
+    struct store_txn *t = NULL;
+    char err[ERR_LEN];
+    const char *d = newdir();
+    int64_t f = 0;
+    int n = -1;
+
+    CHECK(STORE_FORMAT == 2 && STORE_FORMAT_OLDEST == 1);
+    CHECK(store_open(&st, d, 0, err) == 0);
+    if (st == NULL)
+        return;
+    CHECK(publish_simple(st, 1, DAY) == 1);
+    CHECK(store_txn_begin(st, 1, &t, err) == 0);
+    CHECK(store_meta_put_i64(t, "format", 1, err) == 0);
+    CHECK(store_txn_commit(t, err) == 0);
+    store_free(st);
+    st = NULL;
+
+    /* a reader takes it as it is: its rows are rows of format 2 */
+    CHECK(store_open(&ro, d, STORE_RDONLY, err) == 0);
+    if (ro == NULL)
+        return;
+    CHECK(total(ro, 1, by_cust, STORE_LEVEL_ALL, &n) == 12 && n == 3);
+    CHECK(store_txn_begin(ro, 0, &t, err) == 0);
+    CHECK(store_meta_get_i64(t, "format", &f, err) == 0);
+    CHECK_EQ_INT(f, 1);
+    store_txn_abort(t);
+
+    /* the first writer moves it to 2, which the reader then sees too */
+    CHECK(store_open(&st, d, 0, err) == 0);
+    if (st == NULL) {
+        store_free(ro);
+        return;
+    }
+    CHECK(store_txn_begin(ro, 0, &t, err) == 0);
+    CHECK(store_meta_get_i64(t, "format", &f, err) == 0);
+    CHECK_EQ_INT(f, STORE_FORMAT);
+    store_txn_abort(t);
+    CHECK(publish_simple(st, 2, DAY) == 2);
+    CHECK(total(ro, 2, by_cust, STORE_LEVEL_ALL, &n) == 24 && n == 3);
+    store_free(st);
+    store_free(ro);
+}
+
+/* Bytes of the file at path into a new buffer (free()), its size in *n. */
+static char *
+slurp(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    char *p = NULL;
+    long len;
+
+    *n = 0;
+    if (f == NULL)
+        return NULL;
+    if (fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) > 0 &&
+        fseek(f, 0, SEEK_SET) == 0) {
+        p = malloc((size_t)len);
+        if (p != NULL && fread(p, 1, (size_t)len, f) == (size_t)len)
+            *n = (size_t)len;
+    }
+    fclose(f);
+    return p;
+}
+
+static int
+spit(const char *path, const void *p, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    int rc;
+
+    if (f == NULL)
+        return -1;
+    rc = fwrite(p, 1, n, f) == n ? 0 : -1;
+    return fclose(f) == 0 ? rc : -1;
+}
+
+/* A new store directory with version 1 published by publish_simple(). */
+static const char *
+published_dir(void)
+{
+    struct store *st = NULL;
+    const char *d = newdir();
+    char err[ERR_LEN];
+
+    CHECK(store_open(&st, d, 0, err) == 0);
+    if (st != NULL)
+        CHECK(publish_simple(st, 1, DAY) == 1);
+    store_free(st);
+    return d;
+}
+
+/* store_open() of d refuses, both ways, with want in the message. */
+static void
+check_refused(const char *d, const char *want)
+{
+    struct store *st = NULL;
+    char err[ERR_LEN];
+
+    err[0] = '\0';
+    CHECK(store_open(&st, d, 0, err) == -1);
+    CHECK(st == NULL);
+    if (strstr(err, want) == NULL || strstr(err, "restore it from a backup, "
+        "or move it away and run lambda-batch") == NULL) {
+        printf("want \"%s\" in: %s\n", want, err);
+        CHECK(0);
+    }
+    CHECK(store_open(&st, d, STORE_RDONLY, err) == -1);
+    CHECK(strstr(err, want) != NULL);
+}
+
+/* A cut or overwritten data.mdb is refused at open and under an open
+ * handle, never read (a read past the end of the file is a SIGBUS). */
+static void
+test_damaged_file(void)
+{
+    struct store *st = NULL;
+    struct store_txn *t = NULL;
+    char err[ERR_LEN], path[PATH_MAX], want[128], junk[20000];
+    const char *d = published_dir();
+    size_t n = 0, half;
+    char *good;
+
+    snprintf(path, sizeof(path), "%s/data.mdb", d);
+    good = slurp(path, &n);
+    CHECK(good != NULL && n >= 4 * 4096);
+    if (good == NULL)
+        return;
+
+    /* cut in half: the last page LMDB uses ends at the old size */
+    half = n / 2;
+    CHECK(truncate(path, (off_t)half) == 0);
+    snprintf(want, sizeof(want), "data.mdb is %zu bytes but its last page "
+        "ends at %zu: the file is truncated", half, n);
+    check_refused(d, want);
+
+    /* cut under an open handle: the next transaction fails, both kinds */
+    CHECK(spit(path, good, n) == 0);
+    CHECK(store_open(&st, d, STORE_RDONLY, err) == 0);
+    if (st != NULL) {
+        CHECK(store_txn_begin(st, 0, &t, err) == 0);
+        store_txn_abort(t);
+        CHECK(truncate(path, (off_t)half) == 0);
+        CHECK(store_txn_begin(st, 0, &t, err) == -1);
+        CHECK(strstr(err, want) != NULL);
+        store_free(st);
+        st = NULL;
+    }
+
+    /* empty, one byte, a header that is not LMDB's */
+    CHECK(truncate(path, 0) == 0);
+    check_refused(d, "data.mdb is empty: the file was truncated or never "
+        "written");
+    CHECK(spit(path, "x", 1) == 0);
+    check_refused(d, "data.mdb is 1 bytes, shorter than LMDB's two header "
+        "pages");
+    memset(junk, 0x5a, sizeof(junk));
+    CHECK(spit(path, junk, sizeof(junk)) == 0);
+    check_refused(d, "data.mdb is not an LMDB file: its header pages are "
+        "damaged");
+
+    /* whole again: opens, and version 1 is there */
+    CHECK(spit(path, good, n) == 0);
+    CHECK(store_open(&st, d, 0, err) == 0);
+    CHECK(st != NULL && current_version(st) == 1);
+    store_free(st);
+    free(good);
+}
+
+/* Put the raw bytes val under name in d's meta. */
+static int
+meta_poke(const char *d, const char *name, const void *val, size_t len)
+{
+    struct store *st = NULL;
+    struct store_txn *t = NULL;
+    char err[ERR_LEN];
+
+    if (store_open(&st, d, 0, err) != 0 ||
+        store_txn_begin(st, 1, &t, err) != 0 ||
+        store_meta_put(t, name, val, len, err) != 0 ||
+        store_txn_commit(t, err) != 0) {
+        printf("meta_poke %s: %s\n", name, err);
+        store_free(st);
+        return -1;
+    }
+    store_free(st);
+    return 0;
+}
+
+/* Meta values the programs rely on, out of range: refused at open. */
+static void
+test_damaged_meta(void)
+{
+    static const struct {
+        const char *name;
+        int64_t     v;
+        int         len;        /* bytes written; 8 the integer */
+        const char *want;
+    } cases[] = {
+        {"batch.version", -5, 8, "meta batch.version is -5, out of range "
+            "(1 to 4294967294)"},
+        {"batch.version", 1LL << 40, 8, "meta batch.version is "
+            "1099511627776, out of range"},
+        {"batch.version", 1, 3, "meta batch.version is not an 8-byte "
+            "integer"},
+        {"batch.next", -1, 8, "meta batch.next is -1, out of range"},
+        {"batch.cutoff", INT64_MIN, 8, "meta batch.cutoff is "
+            "-9223372036854775808, out of range"},
+        {"batch.cutoff", TS_MAX + 1, 8, "meta batch.cutoff is "
+            "253402300800000, out of range"},
+        {"batch.published_at", -1, 8, "meta batch.published_at is -1"},
+        {"batch.events", -7, 8, "meta batch.events is -7, out of range"},
+        {"speed.watermark", INT64_MIN + 5, 8, "meta speed.watermark is "
+            "-9223372036854775803, out of range"},
+        {"speed.updated_at", 1, 2, "meta speed.updated_at is not an "
+            "8-byte integer"},
+        {"offset/orders/3", -3, 8, "meta offset/orders/3 is -3, out of "
+            "range"},
+        {"sig/1/by_cust", 1, 4, "meta sig/1/by_cust is 4 bytes, not an "
+            "8-byte integer"},
+        {"span/1/by_cust", 0, 16, "meta span/1/by_cust: not a span of "
+            "buckets"},
+    };
+    struct store *ro = NULL;
+    struct store_batch_info info;
+    struct store_txn *t = NULL;
+    unsigned char val[16];
+    char err[ERR_LEN];
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *d = published_dir();
+
+        memset(val, 0, sizeof(val));
+        for (int b = 0; b < 8; b++)
+            val[b] = (unsigned char)((uint64_t)cases[i].v >> (8 * b));
+        if (cases[i].len == 16) {       /* first after last */
+            val[0] = 9;
+            val[8] = 1;
+        }
+        CHECK(meta_poke(d, cases[i].name, val, (size_t)cases[i].len) == 0);
+        check_refused(d, cases[i].want);
+    }
+
+    /* a version without its cutoff */
+    {
+        const char *d = newdir();
+
+        memset(val, 0, 8);
+        val[0] = 1;
+        CHECK(meta_poke(d, "batch.version", val, 8) == 0);
+        check_refused(d, "meta batch.version is 1 but batch.cutoff is "
+            "missing");
+    }
+
+    /* damaged under an open reader: its reads fail, they do not go on */
+    {
+        const char *d = published_dir();
+
+        CHECK(store_open(&ro, d, STORE_RDONLY, err) == 0);
+        memset(val, 0xff, 8);   /* -1 */
+        CHECK(meta_poke(d, "batch.version", val, 8) == 0);
+        if (ro == NULL)
+            return;
+        CHECK(store_txn_begin(ro, 0, &t, err) == 0);
+        CHECK(store_batch_current(t, &info, err) == -1);
+        CHECK(strstr(err, "meta batch.version is -1, out of range") != NULL);
+        store_txn_abort(t);
+        store_free(ro);
+    }
+}
+
+/* Nothing left behind, nothing to delete (test_killed_run: an aborted run
+ * deletes its rows; test_fork_kill: a killed run's go with the next). */
+static void
+test_reclaim(void)
+{
+    struct store *st = NULL;
+    char err[ERR_LEN];
+    int64_t rows = -1;
+
+    CHECK(store_open(&st, newdir(), 0, err) == 0);
+    if (st == NULL)
+        return;
+    CHECK(store_batch_reclaim(st, &rows, err) == 0 && rows == 0);
+    store_batch_unlock(st);
+    CHECK(publish_simple(st, 1, DAY) == 1);
+    CHECK(store_batch_reclaim(st, &rows, err) == 0 && rows == 0);
+    CHECK(current_version(st) == 1);
+    store_free(st);
 }
 
 static void
@@ -580,16 +877,18 @@ test_killed_run(void)
         if (put_tot(w, b, 1, err) != 0)
             break;
     CHECK(put_cust_rows(w, cust_rows, 6, 7, err) == 0);
-    store_writer_abort(w);
-    CHECK(current_version(st) == 1);
-    /* the killed run's version 2 left whole chunks behind, not all rows */
+    /* the run wrote whole chunks of version 2, not all its rows */
     CHECK(total(st, 2, a_tot, STORE_LEVEL_BASE, &n) >= 1000);
     CHECK(n > 0 && n < 60001);
+    store_writer_abort(w);
+    CHECK(current_version(st) == 1);
+    /* aborted: its rows went with it */
+    CHECK(total(st, 2, a_tot, STORE_LEVEL_BASE, &n) == 0 && n == 0);
     CHECK(total(st, 2, by_cust, STORE_LEVEL_ALL, &n) == 0 && n == 0);
     CHECK(total(st, 1, a_tot, STORE_LEVEL_ALL, &n) == 15 && n == 1);
     CHECK(total(st, 1, by_cust, STORE_LEVEL_ALL, &n) == 12 && n == 3);
 
-    /* the next run removes them and never reuses the number */
+    /* the next run never reuses the number */
     CHECK(store_writer_begin(st, &pl, -1, &w, err) == 0);
     CHECK(total(st, 2, a_tot, STORE_LEVEL_BASE, &n) == 0 && n == 0);
     CHECK(total(st, 2, by_cust, STORE_LEVEL_DAY, &n) == 0 && n == 0);
@@ -1057,8 +1356,10 @@ test_map_full(void)
     else
         store_writer_abort(w);
     CHECK(rc == -1);
-    CHECK(strstr(err, "full (map size 1 MiB)") != NULL);
-    if (strstr(err, "full") == NULL)
+    CHECK(strstr(err, "map full: it reached its map size of 1 MiB; set "
+        "LAMBDA_MAP_SIZE larger for every program on the store, e.g. "
+        "LAMBDA_MAP_SIZE=2M") != NULL);
+    if (strstr(err, "map full") == NULL)
         printf("err: %s\n", err);
     /* version 1 is still current and whole */
     CHECK(current_version(st) == 1);
@@ -1079,11 +1380,14 @@ test_map_full(void)
     for (b = 0, rc = 0; rc == 0 && b < 10000000 * HOUR; b += HOUR)
         rc = put_tot(w, b, 1, err);
     CHECK(rc == -1);
-    CHECK(strstr(err, "full (map size 6 MiB)") != NULL);
+    CHECK(strstr(err, "map full: it reached its map size of 6 MiB") != NULL);
+    CHECK(strstr(err, "LAMBDA_MAP_SIZE=12M") != NULL);
+    CHECK(total(st, 2, a_tot, STORE_LEVEL_BASE, &n) >= 50000);
     CHECK(store_writer_publish(w, &info, err) == -1);
     CHECK(strstr(err, "failed earlier") != NULL);
     CHECK(current_version(st) == 1);
-    CHECK(total(st, 2, a_tot, STORE_LEVEL_BASE, &n) >= 50000);
+    /* the failed run's rows are gone: only version 1's are left */
+    CHECK(total(st, 2, a_tot, STORE_LEVEL_BASE, &n) == 0 && n == 0);
     CHECK(total(st, 1, by_cust, STORE_LEVEL_ALL, &n) == 12 && n == 3);
     CHECK(total(st, 1, a_tot, STORE_LEVEL_BASE, &n) == 15 && n == 2);
     CHECK(publish_simple(st, 3, DAY) == 3);
@@ -1116,6 +1420,7 @@ test_fork_kill(void)
     const char *d = newdir();
     char err[ERR_LEN], c;
     int fds[2], status, n;
+    int64_t rows = -1;
     pid_t pid;
 
     CHECK(store_open(&st, d, 0, err) == 0);
@@ -1151,9 +1456,12 @@ test_fork_kill(void)
     CHECK(total(st, 1, a_tot, STORE_LEVEL_BASE, &n) == 15 && n == 2);
     CHECK(total(st, 1, by_cust, STORE_LEVEL_ALL, &n) == 12 && n == 3);
     CHECK(total(st, 2, a_tot, STORE_LEVEL_BASE, &n) >= 100000);
-    /* the flock died with the child: a new run starts and cleans up */
-    CHECK(store_writer_begin(st, &pl, -1, &w, err) == 0);
+    /* the flock died with the child: the next run deletes them first */
+    CHECK(store_batch_reclaim(st, &rows, err) == 0);
+    CHECK_EQ_INT(rows, n);
     CHECK(total(st, 2, a_tot, STORE_LEVEL_BASE, &n) == 0 && n == 0);
+    CHECK(total(st, 1, a_tot, STORE_LEVEL_BASE, &n) == 15 && n == 2);
+    CHECK(store_writer_begin(st, &pl, -1, &w, err) == 0);
     store_writer_abort(w);
     store_free(st);
 }
@@ -1323,6 +1631,10 @@ main(void)
     RUN(test_open);
     RUN(test_map_size_env);
     RUN(test_format);
+    RUN(test_format_old);
+    RUN(test_damaged_file);
+    RUN(test_damaged_meta);
+    RUN(test_reclaim);
     RUN(test_meta);
     RUN(test_publish);
     RUN(test_order);
