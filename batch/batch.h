@@ -85,7 +85,8 @@ enum batch_mode {
     BATCH_RUN,              /* read the inputs, publish */
     BATCH_SHARD,            /* --shard: read a share, write a partial */
     BATCH_MERGE,            /* --merge: fold partials, publish */
-    BATCH_PULL              /* --pull: import a repository version */
+    BATCH_PULL,             /* --pull: import a repository version */
+    BATCH_VERIFY            /* --verify: walk the store, report damage */
 };
 
 struct batch_stats {

@@ -34,17 +34,25 @@ time_flag(const struct batch *b, const struct prog *pg, int i, int64_t *ms)
     return PROG_RUN;
 }
 
-/* --shard, --merge, --pull: which, and what goes with it. */
+/* --shard, --merge, --pull, --verify: which, and what goes with it. */
 static int
 config_mode(struct batch *b, const struct prog *pg)
 {
     const char *shard = pg->res.val[CONFIG_SHARD];
     int merge = opt_on(&pg->res, CONFIG_MERGE);
     const char *pull = pg->res.val[CONFIG_PULL];
+    int verify = opt_on(&pg->res, CONFIG_VERIFY);
 
-    if ((shard != NULL) + merge + (pull != NULL) > 1)
-        return prog_usage(pg, "--shard, --merge and --pull exclude each "
-            "other");
+    if ((shard != NULL) + merge + (pull != NULL) + verify > 1)
+        return prog_usage(pg, "--shard, --merge, --pull and --verify "
+            "exclude each other");
+    if (verify) {
+        if (b->until >= 0 || b->from >= 0 || b->dry_run)
+            return prog_usage(pg, "--verify takes no --until, --from or "
+                "--dry-run: it only reads the store");
+        b->mode = BATCH_VERIFY;
+        return PROG_RUN;
+    }
     if (pg->res.val[CONFIG_PARTIAL] != NULL && shard == NULL)
         return prog_usage(pg, "--partial goes with --shard");
     if (shard != NULL) {
@@ -130,9 +138,10 @@ config_inputs(struct batch *b, const struct prog *pg, int argc, char **argv)
     int argi = pg->res.argi;
     char err[ERR_LEN];
 
-    if (b->mode == BATCH_PULL) {
+    if (b->mode == BATCH_PULL || b->mode == BATCH_VERIFY) {
         if (argi < argc)
-            return prog_usage(pg, "--pull takes no operands");
+            return prog_usage(pg, "%s takes no operands", b->mode ==
+                BATCH_PULL ? "--pull" : "--verify");
         return PROG_RUN;
     }
     if (b->mode == BATCH_MERGE) {

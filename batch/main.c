@@ -18,6 +18,7 @@
 #include "batch/rejects.h"
 #include "batch/repository.h"
 #include "batch/shard.h"
+#include "batch/verify.h"
 #include "batch/work.h"
 #include "shared/err.h"
 #include "shared/log.h"
@@ -32,7 +33,8 @@
     "-c FILE --shard I/N --partial FILE [--until TIME] [--from TIME] " \
     "[options] [INPUT...]\n" \
     "-c FILE --merge [--dry-run] [options] PARTIAL...\n" \
-    "-c FILE --pull DIR [options]"
+    "-c FILE --pull DIR [options]\n" \
+    "-c FILE --verify [options]"
 
 /* after OPT_COMMON, in the order of config.h's CONFIG_* */
 static const struct opt opts[] = {
@@ -58,6 +60,8 @@ static const struct opt opts[] = {
         "every shard", OPT_NOENV},
     {"pull", 0, "DIR", NULL, "import the newest version of the repository "
         "DIR as a publish", OPT_NOENV},
+    {"verify", 0, NULL, NULL, "walk the whole store and report damage; exit "
+        "1 when there is some", OPT_NOENV},
     {NULL, 0, NULL, NULL, NULL, 0}
 };
 
@@ -165,7 +169,13 @@ main(int argc, char **argv)
     log_debug("%s: %d inputs, %d threads, store %s", __func__, b.ninputs,
         b.threads, b.p->store);
 
-    /* Resources, signals, run. */
+    /* Resources, signals, run; --verify only reads the store. */
+    if (b.mode == BATCH_VERIFY) {
+        if ((status = verify_run(&b, err)) < 0)
+            log_warnx("%s", err);
+        status = status != 0;
+        goto out;
+    }
     if ((status = resources(&b, err)) == 0) {
         sig_install(PROG, &batch_signal);
         status = run(&b, err);

@@ -139,6 +139,9 @@ store_set_err(struct store *st, char *err, const char *what, int rc)
     else if ((rc == ENOSPC || rc == EDQUOT || rc == EIO) &&
         disk_full(st, err, what, rc))
         return;
+    else if (rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND)
+        store_damaged(st, err, "%s: %s: a page is damaged (lambda-batch "
+            "--verify says where)", what, mdb_strerror(rc));
     else
         snprintf(err, ERR_LEN, "store %s: %s: %s", st->dir, what,
             mdb_strerror(rc));
@@ -313,6 +316,15 @@ not_created(const char *dir, char *err)
     return -1;
 }
 
+/* The last page in use, as LMDB's newest header says; 0 unknown. */
+static uint64_t
+last_pgno(struct store *st)
+{
+    MDB_envinfo info;
+
+    return mdb_env_info(st->env, &info) == 0 ? info.me_last_pgno : 0;
+}
+
 /*
  * The format number d: 0 when it is this build's, 1 when it is an older one
  * this build reads (STORE_FORMAT_OLDEST on), or -1 with err.
@@ -361,7 +373,11 @@ open_dbs(struct store *st, char *err)
     if ((rc = mdb_dbi_open(t->txn, "meta", cflag, &st->meta)) != 0 ||
         (rc = mdb_dbi_open(t->txn, "batch", cflag, &st->batch)) != 0 ||
         (rc = mdb_dbi_open(t->txn, "speed", cflag, &st->speed)) != 0) {
-        if (rc == MDB_NOTFOUND)
+        if (rc == MDB_NOTFOUND && last_pgno(st) > 1)
+            /* pages in use, yet not ours: LMDB's main database is hit */
+            store_damaged(st, err, "data.mdb holds pages but not the "
+                "store's databases: a page is damaged");
+        else if (rc == MDB_NOTFOUND)
             not_created(st->dir, err);
         else
             store_set_err(st, err, "mdb_dbi_open", rc);
@@ -404,7 +420,7 @@ open_dbs(struct store *st, char *err)
         goto fail;
     }
 meta:
-    if (store_check_meta(t, err) != 0)
+    if (!(st->flags & STORE_NOCHECK) && store_check_meta(t, err) != 0)
         goto fail;
     /* commit even a read txn: it keeps the dbi handles opened in it */
     return store_txn_commit(t, err);
@@ -592,8 +608,10 @@ store_meta_get(struct store_txn *t, const char *name, const void **val,
     if (rc == MDB_NOTFOUND)
         return STORE_NOTFOUND;
     if (rc != 0) {
-        snprintf(err, ERR_LEN, "store %s: get %s: %s", t->st->dir, name,
-            mdb_strerror(rc));
+        char what[128];
+
+        snprintf(what, sizeof(what), "get %.100s", name);
+        store_set_err(t->st, err, what, rc);
         return -1;
     }
     *val = d.mv_data;

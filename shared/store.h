@@ -281,6 +281,45 @@ void store_writer_abort(struct store_writer *w);
 int store_batch_reclaim(struct store *st, int64_t *rows, char *err);
 
 /*
+ * (store_verify.c) Walk the whole store in dir and report its damage: every
+ * database LMDB keeps (the names, its free list: pages in the file), every
+ * meta value decoded, every batch and speed key and row decoded against the
+ * views of p whose definition wrote them (row size, group key, bucket
+ * alignment), each batch version's day and all-time rows against the sum of
+ * its base rows and its span, keys in order, the entries LMDB counts. LMDB
+ * keeps no checksums and may read out of bounds or abort on a damaged page,
+ * so the walk runs in a child process: a crash is reported as damage, with
+ * the database and key where it happened. Read-only; it needs no lock and
+ * may run beside the other programs.
+ *
+ * fn is called, in the caller's process, once per finding: kind
+ * STORE_VERIFY_DAMAGE (damage) or STORE_VERIFY_NOTE (worth knowing, not
+ * damage: rows of an unpublished run, a view changed since a version, a meta
+ * name this build does not know), msg one line valid during the call. Up to
+ * STORE_VERIFY_SHOWN findings of each database are passed on; all are
+ * counted in *out. Returns 0 when the walk ran (damage or not: see
+ * out->damage), or -1 with err when it could not (no store, a newer format,
+ * fork() failed).
+ */
+#define STORE_VERIFY_DAMAGE 1
+#define STORE_VERIFY_NOTE 2
+#define STORE_VERIFY_SHOWN 20
+
+struct store_verify {
+    int64_t damage;         /* damaged places found */
+    int64_t notes;
+    int64_t version;        /* the published batch version; 0: none */
+    int64_t meta;           /* entries read in each database */
+    int64_t batch;
+    int64_t speed;
+    int64_t free_pages;     /* pages on LMDB's free list */
+};
+
+int store_verify(const char *dir, const struct pipeline *p,
+    void (*fn)(void *arg, int kind, const char *msg), void *arg,
+    struct store_verify *out, char *err);
+
+/*
  * (store_pull.c) Make the next store_writer_begin() on st reserve exactly
  * version, which must be above the current one: lambda-batch --pull
  * publishes a repository's version under the number it has there, so that

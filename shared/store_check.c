@@ -12,6 +12,7 @@
 #include <lmdb.h>
 
 #include "shared/err.h"
+#include "shared/segment.h"
 #include "shared/speedmeta.h"
 #include "shared/store.h"
 #include "shared/store_int.h"
@@ -150,106 +151,114 @@ store_check_i64(struct store *st, const char *name, int64_t v, char *err)
     return 0;
 }
 
-/* One integer meta value by name: absent is fine, else 8 bytes in range. */
 static int
-check_named(struct store_txn *t, const char *name, int *present, char *err)
+check_int(struct store *st, const char *name, const void *val, size_t len,
+    int64_t lo, int64_t hi, char *err)
 {
     int64_t v;
-    int rc;
 
-    rc = store_meta_get_i64(t, name, &v, err);
-    if (rc == STORE_NOTFOUND) {
-        *present = 0;
-        return 0;
-    }
-    if (rc != 0) {
-        if (strstr(err, "not an integer") != NULL)
-            return store_damaged(t->st, err, "meta %s is not an 8-byte "
-                "integer", name);
-        return -1;
-    }
-    *present = 1;
-    return store_check_i64(t->st, name, v, err);
+    if (len != 8)
+        return store_damaged(st, err, "meta %.100s is %zu bytes, not an "
+            "8-byte integer", name, len);
+    v = store_le64_get(val);
+    if (v < lo || v > hi)
+        return store_damaged(st, err, "meta %.100s is %lld, out of range "
+            "(%lld to %lld)", name, (long long)v, (long long)lo,
+            (long long)hi);
+    return 0;
 }
 
-struct scan_check {
-    struct store *st;
-    int64_t       lo, hi;
-    int           span;     /* values are spans: 16 bytes, first <= last */
-    int           bad;
-    char         *err;
-};
-
-static int
-scan_value(void *arg, const char *name, const void *val, size_t len)
+int
+store_check_meta_entry(struct store *st, const char *name, const void *val,
+    size_t len, int deep, char *err)
 {
-    struct scan_check *c = arg;
-    int64_t a, b;
+    struct speedmeta_status ss;
+    struct segment seg;
+    size_t i;
+    int rc;
 
-    if (c->span) {
-        if (len == 16) {
-            a = store_le64_get(val);
-            b = store_le64_get((const unsigned char *)val + 8);
-            if (a <= b && a >= TS_MIN && b <= TS_MAX)
-                return 0;
-        }
-        c->bad = 1;
-        store_damaged(c->st, c->err, "meta %.100s: not a span of "
-            "buckets", name);
-        return 1;
-    }
-    if (len == 8) {
-        a = store_le64_get(val);
-        if (a >= c->lo && a <= c->hi)
+    if (strcmp(name, "format") == 0)
+        return check_int(st, name, val, len, 1, INT64_MAX, err);
+    for (i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++)
+        if (strcmp(name, ranges[i].name) == 0)
+            return check_int(st, name, val, len, ranges[i].lo, ranges[i].hi,
+                err);
+    for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+        if (strncmp(name, prefixes[i].prefix,
+            strlen(prefixes[i].prefix)) == 0)
+            return check_int(st, name, val, len, prefixes[i].lo,
+                prefixes[i].hi, err);
+    if (strncmp(name, "span/", 5) == 0) {
+        if (len == 16 && store_le64_get(val) <=
+            store_le64_get((const unsigned char *)val + 8) &&
+            store_le64_get(val) >= TS_MIN &&
+            store_le64_get((const unsigned char *)val + 8) <= TS_MAX)
             return 0;
-        c->bad = 1;
-        store_damaged(c->st, c->err, "meta %.100s is %lld, out of range",
-            name, (long long)a);
-        return 1;
+        return store_damaged(st, err, "meta %.100s: not a span of buckets",
+            name);
     }
-    c->bad = 1;
-    store_damaged(c->st, c->err, "meta %.100s is %zu bytes, not an 8-byte "
-        "integer", name, len);
+    if (strcmp(name, SPEEDMETA_STATUS) == 0) {
+        if (!deep)
+            return 0;
+        speedmeta_status_init(&ss);
+        rc = speedmeta_status_parse(&ss, val, len);
+        speedmeta_status_reset(&ss);
+        return rc == 0 ? 0 : store_damaged(st, err, "meta %s is not a JSON "
+            "object", name);
+    }
+    if (strncmp(name, SEGMENT_KEY_PREFIX, strlen(SEGMENT_KEY_PREFIX)) == 0) {
+        if (!deep || segment_parse(&seg, val, len) == 0)
+            return 0;
+        return store_damaged(st, err, "meta %.100s is not a segment record",
+            name);
+    }
     return 1;
 }
 
-static int
-check_prefix(struct store_txn *t, const char *prefix, int64_t lo, int64_t hi,
-    int span, char *err)
+int
+store_check_version_meta(struct store_txn *t, char *err)
 {
-    struct scan_check c = {t->st, lo, hi, span, 0, err};
+    static const char *const needs[] = {"batch.cutoff", "batch.published_at",
+        "batch.events"};
+    int64_t version;
+    const void *p;
+    size_t i, n;
 
-    if (store_meta_scan(t, prefix, scan_value, &c, err) != 0)
-        return -1;
-    return c.bad ? -1 : 0;
+    if (store_meta_get_i64(t, "batch.version", &version, err) != 0)
+        return 0;
+    for (i = 0; i < sizeof(needs) / sizeof(needs[0]); i++)
+        if (store_meta_get(t, needs[i], &p, &n, err) != 0)
+            return store_damaged(t->st, err, "meta batch.version is %lld "
+                "but %s is missing", (long long)version, needs[i]);
+    return 0;
 }
 
 int
 store_check_meta(struct store_txn *t, char *err)
 {
-    static const char *const needs[] = {"batch.cutoff", "batch.published_at",
-        "batch.events"};
-    char prefix[32];
-    int64_t version = 0;
-    int present;
-    size_t i;
+    char name[STORE_KMAX + 1];
+    MDB_cursor *cur = NULL;
+    MDB_val k, d;
+    int rc;
 
-    for (i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++)
-        if (check_named(t, ranges[i].name, &present, err) != 0)
+    if ((rc = mdb_cursor_open(t->txn, t->st->meta, &cur)) != 0)
+        return store_cursor_done(t, NULL, rc, "meta", err);
+    for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
+        rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+        if (k.mv_size > STORE_KMAX) {
+            mdb_cursor_close(cur);
+            return store_damaged(t->st, err, "a meta name of %zu bytes",
+                k.mv_size);
+        }
+        memcpy(name, k.mv_data, k.mv_size);
+        name[k.mv_size] = '\0';
+        if (store_check_meta_entry(t->st, name, d.mv_data, d.mv_size, 0,
+            err) < 0) {
+            mdb_cursor_close(cur);
             return -1;
-    for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
-        if (check_prefix(t, prefixes[i].prefix, prefixes[i].lo,
-            prefixes[i].hi, 0, err) != 0)
-            return -1;
-    if (store_meta_get_i64(t, "batch.version", &version, err) != 0)
-        return 0;
-    for (i = 0; i < sizeof(needs) / sizeof(needs[0]); i++) {
-        if (check_named(t, needs[i], &present, err) != 0)
-            return -1;
-        if (!present)
-            return store_damaged(t->st, err, "meta batch.version is %lld "
-                "but %s is missing", (long long)version, needs[i]);
+        }
     }
-    snprintf(prefix, sizeof(prefix), "span/%lld/", (long long)version);
-    return check_prefix(t, prefix, 0, 0, 1, err);
+    if (store_cursor_done(t, cur, rc, "meta", err) != 0)
+        return -1;
+    return store_check_version_meta(t, err);
 }

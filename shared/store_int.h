@@ -33,6 +33,10 @@
 
 #define STORE_KMAX 511          /* LMDB's default maximum key size */
 
+/* store_open() flag of store_verify()'s walk: open a store whose meta values
+ * are damaged (the walk reports each); the file is checked all the same. */
+#define STORE_NOCHECK 0x100
+
 struct store {
     MDB_env         *env;
     MDB_dbi          meta, batch, speed;
@@ -200,9 +204,21 @@ int store_check_file(struct store *st, char *err);
  * without a range pass. */
 int store_check_i64(struct store *st, const char *name, int64_t v, char *err);
 
-/* Every meta value the programs rely on, in t: integers 8 bytes and in
- * range, a published version's companions present, its spans whole.
+/*
+ * One meta entry: the names the store and its programs own hold values of
+ * their kind in range (integers of 8 bytes, spans, "format"). With deep, also
+ * the records only some program parses (speed's status, archive segments).
+ * Returns 0, 1 for a name this build does not know, or -1 with err.
+ */
+int store_check_meta_entry(struct store *st, const char *name,
+    const void *val, size_t len, int deep, char *err);
+
+/* A published version's companions are present (cutoff, time, events).
  * Returns 0, or -1 with err. */
+int store_check_version_meta(struct store_txn *t, char *err);
+
+/* Every meta entry of t (store_check_meta_entry(), not deep), and
+ * store_check_version_meta(). Returns 0, or -1 with err. */
 int store_check_meta(struct store_txn *t, char *err);
 
 /* ---- store_iter.c ---- */

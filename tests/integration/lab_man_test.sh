@@ -136,5 +136,8 @@ out=$(cd "$work/run" && "$BUILD/lambda-batch" -c datasets/orders.json --until 20
       datasets/orders/history 2>&1)
 check "example: lambda-batch publishes events=1300 rejects=9 ... cutoff=2026-11-20T00:00:00Z ($out)" \
     sh -c "echo '$out' | grep -q 'info: published version 1: events=1300 rejects=9 (invalid_json=2 .*cutoff=2026-11-20T00:00:00Z'"
+out=$(cd "$work/run" && "$BUILD/lambda-batch" -c datasets/orders.json --verify 2>&1)
+check "example: lambda-batch --verify finds no damage ($out)" \
+    sh -c "echo '$out' | grep -Eqx 'store var/orders: no damage found \(meta [0-9]+ entries, batch version 1: [0-9]+ rows, speed 0 rows, [0-9]+ free pages\)'"
 
 finish

@@ -587,8 +587,8 @@ test_damaged_meta(void)
             "(1 to 4294967294)"},
         {"batch.version", 1LL << 40, 8, "meta batch.version is "
             "1099511627776, out of range"},
-        {"batch.version", 1, 3, "meta batch.version is not an 8-byte "
-            "integer"},
+        {"batch.version", 1, 3, "meta batch.version is 3 bytes, not an "
+            "8-byte integer"},
         {"batch.next", -1, 8, "meta batch.next is -1, out of range"},
         {"batch.cutoff", INT64_MIN, 8, "meta batch.cutoff is "
             "-9223372036854775808, out of range"},
@@ -598,8 +598,8 @@ test_damaged_meta(void)
         {"batch.events", -7, 8, "meta batch.events is -7, out of range"},
         {"speed.watermark", INT64_MIN + 5, 8, "meta speed.watermark is "
             "-9223372036854775803, out of range"},
-        {"speed.updated_at", 1, 2, "meta speed.updated_at is not an "
-            "8-byte integer"},
+        {"speed.updated_at", 1, 2, "meta speed.updated_at is 2 bytes, "
+            "not an 8-byte integer"},
         {"offset/orders/3", -3, 8, "meta offset/orders/3 is -3, out of "
             "range"},
         {"sig/1/by_cust", 1, 4, "meta sig/1/by_cust is 4 bytes, not an "
@@ -1411,24 +1411,16 @@ fork_teller(int fds[2])
     return pid;
 }
 
-/* kill -9 in the middle of a writer's chunked puts. */
-static void
-test_fork_kill(void)
+/* kill -9 a writer on store d once it committed two chunks of version
+ * 2. Returns 0 when it died so. */
+static int
+fork_kill_writer(const char *d)
 {
     struct store_writer *w = NULL;
     struct store *st = NULL;
-    const char *d = newdir();
     char err[ERR_LEN], c;
-    int fds[2], status, n;
-    int64_t rows = -1;
+    int fds[2], status;
     pid_t pid;
-
-    CHECK(store_open(&st, d, 0, err) == 0);
-    if (st == NULL)
-        return;
-    CHECK(publish_simple(st, 1, DAY) == 1);
-    store_free(st);     /* never across fork() */
-    st = NULL;
 
     if ((pid = fork_teller(fds)) == 0) {
         int64_t b;
@@ -1446,8 +1438,29 @@ test_fork_kill(void)
     CHECK(read(fds[0], &c, 1) == 1);    /* >= 2 chunks committed */
     kill(pid, SIGKILL);
     CHECK(waitpid(pid, &status, 0) == pid);
-    CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
     close(fds[0]);
+    CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL ? 0 : -1;
+}
+
+/* kill -9 in the middle of a writer's chunked puts. */
+static void
+test_fork_kill(void)
+{
+    struct store_writer *w = NULL;
+    struct store *st = NULL;
+    const char *d = newdir();
+    char err[ERR_LEN];
+    int64_t rows = -1;
+    int n;
+
+    CHECK(store_open(&st, d, 0, err) == 0);
+    if (st == NULL)
+        return;
+    CHECK(publish_simple(st, 1, DAY) == 1);
+    store_free(st);     /* never across fork() */
+    st = NULL;
+    CHECK(fork_kill_writer(d) == 0);
 
     CHECK(store_open(&st, d, 0, err) == 0);
     if (st == NULL)
@@ -1464,6 +1477,142 @@ test_fork_kill(void)
     CHECK(store_writer_begin(st, &pl, -1, &w, err) == 0);
     store_writer_abort(w);
     store_free(st);
+}
+
+/* What store_verify() said, one finding a line ("D msg" or "N msg"). */
+static char found[8192];
+
+static void
+collect(void *arg, int kind, const char *msg)
+{
+    size_t n = strlen(found);
+
+    (void)arg;
+    snprintf(found + n, sizeof(found) - n, "%c %s\n",
+        kind == STORE_VERIFY_DAMAGE ? 'D' : 'N', msg);
+}
+
+static int
+verify(const char *d, struct store_verify *n, char *err)
+{
+    found[0] = '\0';
+    return store_verify(d, &pl, collect, NULL, n, err);
+}
+
+/* Flip bit 0 of every place in path where the 8 bytes of v are (old copies
+ * of a page stay in the file's free pages). Returns the places. */
+static int
+flip_all(const char *path, int64_t v)
+{
+    unsigned char needle[8];
+    size_t n;
+    char *p = slurp(path, &n);
+    int hits = 0;
+
+    for (int i = 0; i < 8; i++)
+        needle[i] = (unsigned char)((uint64_t)v >> (8 * i));
+    for (size_t i = 0; p != NULL && i + 8 <= n; i++)
+        if (memcmp(p + i, needle, 8) == 0) {
+            p[i] ^= 1;
+            hits++;
+        }
+    if (p == NULL || spit(path, p, n) != 0)
+        hits = 0;
+    free(p);
+    return hits;
+}
+
+/* The full walk: counts of a whole store, its notes and its damage. */
+static void
+test_verify(void)
+{
+    struct store_batch_info info = {0, DAY, 0, 0};
+    struct store_writer *w = NULL;
+    struct store *st = NULL;
+    struct store_txn *t = NULL;
+    struct store_verify n;
+    char err[ERR_LEN], path[PATH_MAX];
+    const int64_t odd = 0x0123456789abLL;
+    const char *d = newdir();
+    int64_t slot[1];
+    size_t len;
+    char *good;
+
+    CHECK(verify(d, &n, err) == -1);
+    CHECK(strstr(err, "not created yet") != NULL);
+
+    /* by_cust: 6 base rows, 5 day rows (c1: 2 days, c2: 1, c3: 2), 3
+     * all-time rows; a_tot (1d): 2 base rows, 1 all-time row */
+    CHECK(store_open(&st, d, 0, err) == 0);
+    if (st == NULL)
+        return;
+    CHECK(store_writer_begin(st, &pl, -1, &w, err) == 0);
+    CHECK(put_tot(w, 0, odd, err) == 0);
+    CHECK(put_tot(w, DAY, 5, err) == 0);
+    CHECK(put_cust_rows(w, cust_rows, 6, 1, err) == 0);
+    CHECK(store_writer_publish(w, &info, err) == 0);
+    CHECK(store_txn_begin(st, 1, &t, err) == 0);
+    CHECK(store_speed_merge(t, by_cust, "\x04" "c9", 4, 3 * HOUR,
+        (int64_t[6]){1, 1, 7, 0, 1, 7}, err) == 0);
+    CHECK(store_speed_merge(t, a_tot, NULL, 0, 3 * DAY, (int64_t[1]){2},
+        err) == 0);
+    CHECK(store_txn_commit(t, err) == 0);
+    CHECK(verify(d, &n, err) == 0);
+    CHECK_EQ_INT(n.damage, 0);
+    CHECK_EQ_INT(n.version, 1);
+    CHECK_EQ_INT(n.batch, 14 + 3);
+    CHECK(n.speed >= 1);
+    CHECK(n.meta >= 6);
+    if (n.damage != 0)
+        printf("%s", found);
+
+    /* a run that died: its rows are a note, not damage */
+    store_free(st);
+    st = NULL;
+    if (fork_kill_writer(d) == 0) {
+        CHECK(verify(d, &n, err) == 0);
+        CHECK_EQ_INT(n.damage, 0);
+        CHECK(strstr(found, "rows of version 2, which is not published")
+            != NULL);
+    }
+    CHECK(store_open(&st, d, 0, err) == 0);
+    CHECK(st != NULL && store_batch_reclaim(st, &slot[0], err) == 0);
+    store_free(st);
+
+    /* a bit of a base row flipped: its all-time row no longer sums */
+    snprintf(path, sizeof(path), "%s/data.mdb", d);
+    good = slurp(path, &len);
+    CHECK(flip_all(path, odd) >= 1);
+    CHECK(verify(d, &n, err) == 0);
+    CHECK_EQ_INT(n.damage, 1);
+    CHECK(strstr(found, "D batch version 1, view a_tot, group {}: the "
+        "all-time row is not the sum of its base rows") != NULL);
+
+    /* a meta value out of range: reported, and the walk goes on */
+    CHECK(spit(path, good, len) == 0);
+    CHECK(meta_poke(d, "batch.events", (int64_t[1]){-3}, 8) == 0);
+    CHECK(verify(d, &n, err) == 0);
+    CHECK_EQ_INT(n.damage, 1);
+    CHECK(strstr(found, "D meta batch.events is -3, out of range") != NULL);
+    CHECK_EQ_INT(n.batch, 17);
+
+    /* the file cut: one finding, no walk */
+    CHECK(spit(path, good, len) == 0);
+    CHECK(truncate(path, (off_t)len / 2) == 0);
+    CHECK(verify(d, &n, err) == 0);
+    CHECK_EQ_INT(n.damage, 1);
+    CHECK(strstr(found, "D data.mdb is ") != NULL &&
+        strstr(found, "the file is truncated") != NULL);
+
+    /* every page's node offsets garbled: LMDB may crash; we report it */
+    for (size_t pg = 2; good != NULL && (pg + 1) * 4096 <= len; pg++)
+        memset(good + pg * 4096 + 12, 0x7f, 4);
+    CHECK(spit(path, good, len) == 0);
+    CHECK(verify(d, &n, err) == 0);
+    CHECK(n.damage >= 1);
+    if (n.damage < 1)
+        printf("err: %s\nfound: %s", err, found);
+    free(good);
 }
 
 /* Another process grows the map past this one's: MDB_MAP_RESIZED. */
@@ -1648,6 +1797,7 @@ main(void)
     RUN(test_exact_group);
     RUN(test_map_full);
     RUN(test_fork_kill);
+    RUN(test_verify);
     RUN(test_map_resized);
     RUN(test_view_signature);
     rc = test_report();
