@@ -32,7 +32,8 @@ SERVING_SRC = $(wildcard serving/*.c)
 TOOLS_SRC   = $(wildcard tools/*.c)
 BENCH_SRC   = $(wildcard bench/*.c)
 UNIT_SRC    = $(wildcard tests/unit/*_test.c)
-INTEG_SRC   = $(wildcard tests/integration/*.c)
+INTEG_SRC   = $(filter-out %_shim.c,$(wildcard tests/integration/*.c))
+SHIM_SRC    = $(wildcard tests/integration/*_shim.c)
 
 LIB      = $(BUILD)/libshared.a
 BATCH_LIB   = $(BUILD)/libbatch.a
@@ -43,6 +44,7 @@ TOOLS    = $(patsubst tools/%.c,$(BUILD)/%,$(TOOLS_SRC))
 BENCHES  = $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 UNITS    = $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 INTEGS   = $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(INTEG_SRC))
+SHIMS    = $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%.so,$(SHIM_SRC))
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 LINK = $(CC) $(FINAL_CFLAGS) $(FINAL_LDFLAGS) -o $@ $^ $(FINAL_LIBS)
@@ -80,6 +82,11 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIB)
 $(BUILD)/tests/integration/%: $(BUILD)/obj/tests/integration/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(LINK)
+# tests/integration/NAME_shim.c is an LD_PRELOAD library (fault injection),
+# built without the sanitizers: it is loaded before their runtime
+$(BUILD)/tests/integration/%_shim.so: tests/integration/%_shim.c
+	@mkdir -p $(dir $@)
+	$(CC) $(STD) $(WARN) $(OPT) -fPIC -shared -o $@ $< -ldl
 
 # tests/unit/MODULE_test.c tests shared/MODULE.c; tests/unit/LAYER_MODULE_test.c
 # (LAYER: batch, speed, serving) tests LAYER/MODULE.c and links lib$(LAYER).a
@@ -97,7 +104,7 @@ $(call unit_of,serving): $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(SE
 	@mkdir -p $(dir $@)
 	$(LINK)
 
-tests: all $(UNITS) $(INTEGS) $(BENCHES)
+tests: all $(UNITS) $(INTEGS) $(SHIMS) $(BENCHES)
 
 # libFuzzer targets, tests/fuzz/NAME_fuzz.c, built by clang in build/fuzz with
 # ASan+UBSan: `make fuzz` runs each for FUZZ_SECONDS; `make test` runs each over

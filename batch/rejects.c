@@ -1,4 +1,7 @@
 /* rejects.c -- the rejects file: one JSON object per rejected record */
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -12,6 +15,35 @@
 #include "shared/err.h"
 #include "shared/fs.h"
 #include "shared/mem.h"
+
+/*
+ * Why the rejects file name could not be written (errno e while doing what),
+ * into buf (ERR_LEN bytes). A full disk is named, with what is left there,
+ * what the last run's rejects took (this run's need about as much) and what
+ * to do.
+ */
+static void
+rj_reason(char *buf, const struct rejects *rj, const char *name,
+    const char *what, int e)
+{
+    struct statvfs v;
+    struct stat sb;
+    long long avail = -1, last = -1;
+
+    if ((e != ENOSPC && e != EDQUOT) || name == NULL) {
+        snprintf(buf, ERR_LEN, "rejects %s: %s: %s", name != NULL ? name :
+            "(shard)", what, strerror(e));
+        return;
+    }
+    if (statvfs(name, &v) == 0)
+        avail = (long long)(v.f_bavail * v.f_frsize / 1024);
+    if (rj->path != NULL && stat(rj->path, &sb) == 0)
+        last = (long long)(sb.st_size + 1023) / 1024;
+    snprintf(buf, ERR_LEN, "disk full: rejects %s: %s: %s (%lld KiB free "
+        "there; the last run's rejects took %lld KiB): free space on its "
+        "filesystem, or give --rejects FILE on another", name, what,
+        strerror(e), avail, last < 0 ? 0 : last);
+}
 
 int
 rejects_open(struct batch *b, int direct, char *err)
@@ -48,7 +80,7 @@ rejects_open(struct batch *b, int direct, char *err)
         name = rj->tmp;
     }
     if ((rj->f = fopen(name, "w")) == NULL) {
-        snprintf(err, ERR_LEN, "rejects %s: %s", name, strerror(errno));
+        rj_reason(err, rj, name, "open", errno);
         free(rj->tmp);
         rj->tmp = NULL;
         return -1;
@@ -128,9 +160,8 @@ put_out(struct batch *b, const struct buf *out)
 
     if (fwrite(out->data, 1, out->len, rj->f) != out->len) {
         rj->failed = 1;
-        snprintf(rj->err, sizeof(rj->err), "rejects %s: write: %s",
-            rj->path != NULL ? rj->path : "(shard)",
-            strerror(errno));
+        rj_reason(rj->err, rj, rj->tmp != NULL ? rj->tmp : rj->path,
+            "write", errno);
         batch_fail(b, "%s", rj->err);
     }
 }
@@ -188,8 +219,7 @@ rejects_take(struct batch *b, const char **mem, size_t *len, char *err)
     rj->f = NULL;
     if (f != NULL && fclose(f) != 0 && !rj->failed) {
         rj->failed = 1;
-        snprintf(rj->err, sizeof(rj->err), "rejects: %s",
-            strerror(errno));
+        rj_reason(rj->err, rj, NULL, "close", errno);
     }
     if (rj->failed) {
         snprintf(err, ERR_LEN, "%s", rj->err);
@@ -205,25 +235,24 @@ rejects_commit(struct batch *b, char *err)
 {
     struct rejects *rj = &b->rejects;
     FILE *f = rj->f;
+    const char *name;
 
     if (f == NULL)
         return 0;
     rj->f = NULL;
+    name = rj->tmp != NULL ? rj->tmp : rj->path;
     if (!rj->failed && (fflush(f) != 0 || fsync(fileno(f)) != 0)) {
         rj->failed = 1;
-        snprintf(rj->err, sizeof(rj->err), "rejects %s: write: %s",
-            rj->path, strerror(errno));
+        rj_reason(rj->err, rj, name, "write", errno);
     }
     if (fclose(f) != 0 && !rj->failed) {
         rj->failed = 1;
-        snprintf(rj->err, sizeof(rj->err), "rejects %s: close: %s",
-            rj->path, strerror(errno));
+        rj_reason(rj->err, rj, name, "close", errno);
     }
     if (!rj->failed && rj->tmp != NULL &&
         rename(rj->tmp, rj->path) != 0) {
         rj->failed = 1;
-        snprintf(rj->err, sizeof(rj->err), "rejects %s: rename: %s",
-            rj->path, strerror(errno));
+        rj_reason(rj->err, rj, rj->path, "rename", errno);
     }
     if (rj->failed) {
         snprintf(err, ERR_LEN, "%s", rj->err);

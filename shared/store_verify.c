@@ -375,6 +375,8 @@ rollup_expect(struct walk *w, int lvl, int64_t bucket)
     MDB_val k, d;
     int rc, c;
 
+    if (s->c[lvl] == NULL)
+        return;
     memcpy(want, s->pre[lvl], s->plen[lvl]);
     store_copy(want + s->plen[lvl], s->grp, s->glen);
     store_bucket_put(want + s->plen[lvl] + s->glen, bucket);
