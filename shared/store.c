@@ -85,7 +85,7 @@ disk_free(struct store *st)
  * The disk filled up: say so, how much is left and what to do. LMDB
  * reports a write that the filesystem cut short as EIO ("short write,
  * filesystem full?" in its sources), so an EIO with almost nothing free is
- * named a full disk too.
+ * named a full disk too, and another says what it may be.
  */
 static int
 disk_full(struct store *st, char *err, const char *what, int rc)
@@ -93,8 +93,13 @@ disk_full(struct store *st, char *err, const char *what, int rc)
     char free_[32];
     int64_t avail = disk_free(st);
 
-    if (rc == EIO && (avail < 0 || avail >= DISK_LOW))
-        return 0;
+    if (rc == EIO && (avail < 0 || avail >= DISK_LOW)) {
+        snprintf(err, ERR_LEN, "store %s: %s: %s (a write was cut short or "
+            "failed: a disk quota reached, or a disk error; %s free on its "
+            "filesystem)", st->dir, what, strerror(rc), avail < 0 ?
+            "unknown" : size_text((uint64_t)avail, free_, sizeof(free_)));
+        return 1;
+    }
     if (rc == EDQUOT) {
         snprintf(err, ERR_LEN, "store %s: disk full: %s: %s: raise the "
             "quota or free space", st->dir, what, strerror(rc));

@@ -1368,6 +1368,23 @@ test_map_full(void)
     CHECK(publish_simple(st, 3, DAY) == 3);
     store_free(st);
 
+    /* below 1 MiB the size is in KiB, and the hint in LAMBDA_MAP_SIZE's
+     * units */
+    st = NULL;
+    setenv("LAMBDA_MAP_SIZE", "256K", 1);
+    CHECK(store_open(&st, newdir(), 0, err) == 0);
+    unsetenv("LAMBDA_MAP_SIZE");
+    if (st == NULL)
+        return;
+    CHECK(store_writer_begin(st, &pl, -1, &w, err) == 0);
+    for (b = 0, rc = 0; rc == 0 && b < 100000 * HOUR; b += HOUR)
+        rc = put_tot(w, b, 1, err);
+    CHECK(rc == -1);
+    CHECK(strstr(err, "map full: it reached its map size of 256 KiB") != NULL);
+    CHECK(strstr(err, "e.g. LAMBDA_MAP_SIZE=512K") != NULL);
+    store_writer_abort(w);
+    store_free(st);
+
     /* 6 MiB: whole chunks commit before the map fills; they are cleaned up */
     st = NULL;
     setenv("LAMBDA_MAP_SIZE", "6M", 1);
