@@ -1327,6 +1327,19 @@ test_exact_group(void)
     store_free(st);
 }
 
+/* A new store of map size (LAMBDA_MAP_SIZE), or NULL. */
+static struct store *
+open_mapped(const char *size)
+{
+    struct store *st = NULL;
+    char err[ERR_LEN];
+
+    setenv("LAMBDA_MAP_SIZE", size, 1);
+    CHECK(store_open(&st, newdir(), 0, err) == 0);
+    unsetenv("LAMBDA_MAP_SIZE");
+    return st;
+}
+
 static void
 test_map_full(void)
 {
@@ -1338,10 +1351,7 @@ test_map_full(void)
     int i, rc = 0, n;
 
     /* 1 MiB: the first chunk of long keys does not fit */
-    setenv("LAMBDA_MAP_SIZE", "1048576", 1);
-    CHECK(store_open(&st, newdir(), 0, err) == 0);
-    unsetenv("LAMBDA_MAP_SIZE");
-    if (st == NULL)
+    if ((st = open_mapped("1048576")) == NULL)
         return;
     CHECK(publish_simple(st, 1, DAY) == 1);
     CHECK(store_writer_begin(st, &pl, -1, &w, err) == 0);
@@ -1370,11 +1380,7 @@ test_map_full(void)
 
     /* below 1 MiB the size is in KiB, and the hint in LAMBDA_MAP_SIZE's
      * units */
-    st = NULL;
-    setenv("LAMBDA_MAP_SIZE", "256K", 1);
-    CHECK(store_open(&st, newdir(), 0, err) == 0);
-    unsetenv("LAMBDA_MAP_SIZE");
-    if (st == NULL)
+    if ((st = open_mapped("256K")) == NULL)
         return;
     CHECK(store_writer_begin(st, &pl, -1, &w, err) == 0);
     for (b = 0, rc = 0; rc == 0 && b < 100000 * HOUR; b += HOUR)
@@ -1386,11 +1392,7 @@ test_map_full(void)
     store_free(st);
 
     /* 6 MiB: whole chunks commit before the map fills; they are cleaned up */
-    st = NULL;
-    setenv("LAMBDA_MAP_SIZE", "6M", 1);
-    CHECK(store_open(&st, newdir(), 0, err) == 0);
-    unsetenv("LAMBDA_MAP_SIZE");
-    if (st == NULL)
+    if ((st = open_mapped("6M")) == NULL)
         return;
     CHECK(publish_simple(st, 1, DAY) == 1);
     CHECK(store_writer_begin(st, &pl, -1, &w, err) == 0);
