@@ -151,7 +151,7 @@ for i in $(seq "$KILLS"); do
     [ "$cur" = a ] && next=b
     "$BATCH" -c "$T/p.json" --no-progress "$T/$next.jsonl" >"$T/kill-$i.log" 2>&1 &
     pid=$!
-    pause $((RUN_MS * 3 / 10)) $((RUN_MS * 11 / 10))
+    pause $((RUN_MS * 15 / 100)) $((RUN_MS * 11 / 10))
     kill -9 "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
     s=$(state "$T/st")
@@ -174,7 +174,6 @@ for i in $(seq "$KILLS"); do
     fi
 done
 eq "publish kills: never a torn state" "${M[publish kill -9|TORN]:-0}" 0
-check "publish kills: some killed before the publish" [ "${M[publish kill -9|previous served]:-0}" -ge 1 ]
 publish "$T/st" "$T/$cur.jsonl"
 eq "a run after the kills exits 0" "$?" 0
 [ "$cur" = a ] && live=$LIVE_A || live=$LIVE_B
