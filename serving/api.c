@@ -9,6 +9,7 @@
 #include "shared/agg.h"
 #include "shared/key.h"
 #include "shared/log.h"
+#include "shared/outputs.h"
 #include "shared/ts.h"
 
 #define TYPE_JSON "application/json"
@@ -195,6 +196,7 @@ api_put_metrics(struct buf *b, const struct pipeline *p, const struct view *v,
         buf_putc(b, ':');
         agg_metric_json(p, v, m, row, b);
     }
+    outputs_put_json(b, p, v, row);
     buf_putc(b, '}');
 }
 

@@ -10,6 +10,7 @@
 #include "shared/buf.h"
 #include "shared/err.h"
 #include "shared/key.h"
+#include "shared/outputs.h"
 #include "shared/pipeline.h"
 #include "shared/ts.h"
 
@@ -186,6 +187,10 @@ api_param_metric(const struct view *v, struct params *q, struct reply *r,
     if (p == NULL)
         reply_error(r, 400, "metric", "missing parameter metric: one of %s",
             names.data);
+    else if (p->value != NULL && outputs_find(v, p->value) >= 0)
+        reply_error(r, 400, "metric", "parameter metric: \"%.64s\" is a "
+            "computed output; top ranks by a stored metric: one of %s",
+            p->value, names.data);
     else
         reply_error(r, 400, "metric", "parameter metric: expected one of %s, "
             "got \"%.64s\"", names.data, p->value != NULL ? p->value : "");
