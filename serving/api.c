@@ -29,6 +29,9 @@ void
 reply_reset(struct reply *r)
 {
     buf_reset(&r->body);
+    if (r->stream != NULL)
+        r->stream->free(r->stream);
+    r->stream = NULL;
 }
 
 /* Append s as a JSON string; bytes that are not UTF-8 (a value cut by

@@ -100,6 +100,11 @@ void api_series_window(struct window *w, const struct view *v,
     int (*emit)(void *arg, int64_t t, const int64_t *row, char *err),
     void *arg);
 
+/* Where the point at t comes from: "batch" (its whole window is below the
+ * snapshot's cutoff), "speed" (it starts at or after it) or "mixed". */
+const char *api_point_source(const struct series_spec *sp, int64_t cutoff,
+    int64_t t);
+
 /* "t":TIME,"source":"batch"|"speed"|"mixed","metrics":{...}, a point at t
  * of the merged row, its source from the snapshot's cutoff. */
 void api_put_point(struct buf *b, const struct series_spec *sp,
@@ -146,6 +151,20 @@ int api_param_range(struct params *q, struct reply *r, int64_t *from,
 /* The group key from the view's group_by parameters, appended to key. */
 int api_param_key(struct serving *sv, const struct view *v, struct params *q,
     struct reply *r, struct buf *key);
+
+/*
+ * The group_by parameters given, as a filter on groups (export): for each
+ * field g given, comp[g] (v->ngroup buffers) gets its key component
+ * (key_encode_text()); *given counts them. -1 with a 400 in r on a bad
+ * value.
+ */
+int api_param_key_filter(struct serving *sv, const struct view *v,
+    struct params *q, struct reply *r, struct buf *comp, int *given);
+
+/* Parameter name, one of the NULL-terminated choices: its index in *out, 0
+ * (the first, the default) when absent. */
+int api_param_choice(struct params *q, struct reply *r, const char *name,
+    const char *const *choices, int *out);
 
 /* The duration parameter name (dflt when absent): a multiple of v's
  * granularity. */

@@ -94,23 +94,25 @@ api_series_window(struct window *w, const struct view *v,
         INT64_MIN : ts_bucket(sp->from, sp->step), emit, arg);
 }
 
+const char *
+api_point_source(const struct series_spec *sp, int64_t cutoff, int64_t t)
+{
+    if (t >= cutoff)
+        return "speed";
+    if (t + sp->width <= cutoff)
+        return "batch";
+    return "mixed";
+}
+
 void
 api_put_point(struct buf *b, const struct series_spec *sp, int64_t cutoff,
     int64_t t, const struct api_mkeys *k, const struct pipeline *p,
     const struct view *v, const int64_t *row)
 {
-    const char *src;
-
-    if (t >= cutoff)
-        src = "speed";
-    else if (t + sp->width <= cutoff)
-        src = "batch";
-    else
-        src = "mixed";
     buf_puts(b, "\"t\":");
     api_put_time(b, 1, t);
     buf_puts(b, ",\"source\":\"");
-    buf_puts(b, src);
+    buf_puts(b, api_point_source(sp, cutoff, t));
     buf_puts(b, "\",\"metrics\":");
     api_put_metrics_k(b, k, p, v, row);
 }
