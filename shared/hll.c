@@ -174,8 +174,10 @@ hll_count(const int64_t *s, int *exact)
         *exact = s[0] >= 0;
     if (s[0] >= 0)
         return (uint64_t)s[0];
-    for (int i = 0; i < HLL_M; i++)
-        c[reg_get(s, i)]++;
+    for (int i = 0; i < HLL_M; i++) {
+        unsigned r = reg_get(s, i);
+        c[r <= Q + 1 ? r : Q + 1]++;    /* more only in a corrupt state */
+    }
     /* Ertl's improved raw estimator (arXiv:1706.07290) */
     z = m * tau(1 - c[Q + 1] / m);
     for (int k = Q; k >= 1; k--)
