@@ -120,13 +120,17 @@ struct field {
     int64_t          min, max;  /* scaled like values */
 };
 
-enum metric_kind { METRIC_COUNT, METRIC_SUM, METRIC_MIN, METRIC_MAX, METRIC_AVG };
+/* metric.h parses them; agg.h keeps their states. */
+enum metric_kind { METRIC_COUNT, METRIC_SUM, METRIC_MIN, METRIC_MAX, METRIC_AVG,
+    METRIC_STDDEV, METRIC_STDDEV_POP, METRIC_DISTINCT, METRIC_QUANTILE };
 
 struct metric {
     char             *name;
     enum metric_kind  kind;
     int               field;    /* index into pipeline.fields; -1 for count */
     int               slot;     /* first slot of its state in a row (agg.h) */
+    enum field_type   type;     /* its field's type (distinct hashes by it) */
+    double            q;        /* quantile: which one, 0..1; else 0 */
 };
 
 enum cond_op { COND_EQ, COND_NE, COND_LT, COND_LE, COND_GT, COND_GE, COND_IN };
