@@ -88,6 +88,7 @@ series_point(void *arg, int64_t t, const int64_t *row, char *err)
     buf_puts(b, src);
     buf_puts(b, "\",\"metrics\":");
     put_metrics_k(b, se->keys, se->sv->p, se->v, row);
+    api_put_approximate(b, se->sv->p, se->v, row);
     buf_putc(b, '}');
     return 0;
 }
