@@ -40,10 +40,19 @@
  *                        a new name adds a field of the result's type. A
  *                        value that cannot be computed is missing.
  *   views.NAME           {"group_by": [field...] ([]), "granularity": "1s".."1d"
- *                        (must divide one day), "metrics": {name: "count" |
- *                        "sum(f)" | "min(f)" | "max(f)" | "avg(f)"}, "where": {...},
+ *                        (must divide one day), "metrics": {...}, "where": {...},
  *                        "explode": field}
- *                        sum/min/max/avg take int, decimal or float fields.
+ *   views.NAME.metrics   object name -> "count" | "sum(f)" | "min(f)" |
+ *                        "max(f)" | "avg(f)" | "stddev(f)" (sample) |
+ *                        "stddev_pop(f)" | "distinct(f)" | "quantile(f, q)"
+ *                        (q from 0 to 1) (metric.h); distinct takes string,
+ *                        int, decimal, float or bool fields, the others int,
+ *                        decimal or float ones. avg and stddev answer at the
+ *                        field's scale + 2, exactly; distinct is exact up to
+ *                        128 values, then HyperLogLog (3.25% standard
+ *                        error); quantile is within 2% of the value at rank
+ *                        floor(q (n - 1)). Estimates say so in the answer
+ *                        ("approximate", agg.h).
  *   views.NAME.explode   string: an array field; the view counts the event
  *                        once per element, with the element in the array's
  *                        place for group_by and where (duplicates count
