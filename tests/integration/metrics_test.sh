@@ -48,7 +48,7 @@ from datetime import datetime, timezone
 from decimal import Decimal, getcontext, ROUND_HALF_UP, ROUND_HALF_EVEN
 from fractions import Fraction
 getcontext().prec = 60
-T, BASE = sys.argv[1], int(sys.argv[2])
+T, BASE, N = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 ALPHA, HLL_ERR = Decimal("0.02"), Decimal("0.0325")
 METRICS = {
     "by_customer": {"n": ("count",), "sd": ("stddev", "amount", 2),
@@ -65,7 +65,7 @@ def gen():
     rnd = random.Random(41)
     items = ["item-%02d" % i for i in range(40)]
     with open(T + "/events.jsonl", "w") as f:
-        for i in range(3000):
+        for i in range(N):
             t = BASE + rnd.randrange(6 * 3600)
             e = {"ts": datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
                  "customer": "c%03d" % int(300 * rnd.random() ** 2),
@@ -223,13 +223,14 @@ def compare(paths):
               checked, "\\n     ".join([""] + bad[:8])))
 
 
-if sys.argv[3] == "gen":
+if sys.argv[4] == "gen":
     gen()
 else:
-    compare(sys.argv[4])
+    compare(sys.argv[5])
 PY
-python3 "$T/metrics.py" "$T" "$BASE" gen
-eq "python3 wrote the events" "$(wc -l <"$T/events.jsonl")" 3000
+set_size 3000 0 1500 0
+python3 "$T/metrics.py" "$T" "$BASE" "$N" gen
+eq "python3 wrote the events" "$(wc -l <"$T/events.jsonl")" "$N"
 
 # ---- batch only, speed only, half and half: the same states ----
 metrics_pipeline "$T/m.json" "$T/none"
@@ -315,7 +316,7 @@ while read -r path; do
     i=$((i + 1))
 done <"$T/paths"
 # each answer the same from the three stores, and the batch-only one as python3 computes it
-python3 "$T/metrics.py" "$T" "$BASE" compare "$T/paths" >"$T/compare.out" 2>&1
+python3 "$T/metrics.py" "$T" "$BASE" "$N" compare "$T/paths" >"$T/compare.out" 2>&1
 eq "python3 compared the answers" "$?" 0
 while IFS='|' read -r verdict desc why; do
     if [ "$verdict" = ok ]; then
