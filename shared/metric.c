@@ -40,6 +40,8 @@ static const struct {
         "an int, decimal or float"},
 };
 #define NKINDS ((int)(sizeof(kinds) / sizeof(kinds[0])))
+_Static_assert(sizeof(kinds) / sizeof(kinds[0]) == METRIC_QUANTILE + 1,
+    "one entry per enum metric_kind, in its order");
 
 /* By enum field_type, for "\"f\" is a string". */
 static const char *const a_type[] = {"a string", "an int", "a decimal",

@@ -106,7 +106,7 @@ moments_defined(const int64_t *s, int pop)
     return s[0] >= (pop ? 1 : 2);
 }
 
-/* ---- integers of LIMBS limbs ---------------------------------------------- */
+/* ---- integers of LIMBS limbs --------------------------------------------- */
 
 static void
 big_set(struct big *r, u128 v)

@@ -40,8 +40,8 @@
  *                        a new name adds a field of the result's type. A
  *                        value that cannot be computed is missing.
  *   views.NAME           {"group_by": [field...] ([]), "granularity": "1s".."1d"
- *                        (must divide one day), "metrics": {...}, "where": {...},
- *                        "explode": field}
+ *                        (must divide one day), "metrics": {...}, "where":
+ *                        {...}, "explode": field}
  *   views.NAME.metrics   object name -> "count" | "sum(f)" | "min(f)" |
  *                        "max(f)" | "avg(f)" | "stddev(f)" (sample) |
  *                        "stddev_pop(f)" | "distinct(f)" | "quantile(f, q)"
