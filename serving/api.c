@@ -203,6 +203,26 @@ api_put_metrics(struct buf *b, const struct pipeline *p, const struct view *v,
     buf_putc(b, '}');
 }
 
+void
+api_put_approximate(struct buf *b, const struct pipeline *p,
+    const struct view *v, const int64_t *row)
+{
+    int n = 0;
+    double e;
+
+    (void)p;
+    for (int m = 0; m < v->nmetrics; m++) {
+        if (!agg_metric_approximate(v, m, row, &e))
+            continue;
+        buf_puts(b, n++ == 0 ? ",\"approximate\":{" : ",");
+        buf_put_json_string(b, v->metrics[m].name,
+            strlen(v->metrics[m].name));
+        buf_printf(b, ":{\"relative_error\":%g}", e);
+    }
+    if (n > 0)
+        buf_putc(b, '}');
+}
+
 /* ,"batch":{"version","cutoff"},"speed":{"watermark"}: where it came from,
  * then the end of the answer */
 void

@@ -50,6 +50,14 @@ void api_put_range(struct buf *b, int64_t from, int64_t to);
 void api_put_metrics(struct buf *b, const struct pipeline *p,
     const struct view *v, const int64_t *row);
 
+/*
+ * ,"approximate":{"METRIC":{"relative_error":E},...} for the metrics of the
+ * row that are estimates (agg_metric_approximate()), or nothing when every
+ * one is exact: written after the "metrics" object it qualifies.
+ */
+void api_put_approximate(struct buf *b, const struct pipeline *p,
+    const struct view *v, const int64_t *row);
+
 /* The end of an answer read from s: ,"batch":{"version","cutoff"},
  * "speed":{"watermark"} (where it came from), then "}" and a newline. */
 void api_put_end(struct buf *b, const struct snap *s);

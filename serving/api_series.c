@@ -115,6 +115,7 @@ api_put_point(struct buf *b, const struct series_spec *sp, int64_t cutoff,
     buf_puts(b, api_point_source(sp, cutoff, t));
     buf_puts(b, "\",\"metrics\":");
     api_put_metrics_k(b, k, p, v, row);
+    api_put_approximate(b, p, v, row);
 }
 
 struct series {

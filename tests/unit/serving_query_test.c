@@ -30,9 +30,12 @@ static struct field fields[] = {
     {.name = "customer", .type = FIELD_STRING, .required = 1},
 };
 static int by_customer[] = {0};
-static struct metric m_hourly[] = {{"n", METRIC_COUNT, -1, 0}};
-static struct metric m_daily[] = {{"n", METRIC_COUNT, -1, 0}};
-static struct metric m_empty[] = {{"n", METRIC_COUNT, -1, 0}};
+static struct metric m_hourly[] = {{.name = "n", .kind = METRIC_COUNT,
+    .field = -1}};
+static struct metric m_daily[] = {{.name = "n", .kind = METRIC_COUNT,
+    .field = -1}};
+static struct metric m_empty[] = {{.name = "n", .kind = METRIC_COUNT,
+    .field = -1}};
 static struct view views[] = {
     {.name = "hourly", .group_by = by_customer, .ngroup = 1,
         .granularity = H, .metrics = m_hourly, .nmetrics = 1, .nslots = 1},
