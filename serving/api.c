@@ -9,6 +9,7 @@
 #include "shared/agg.h"
 #include "shared/key.h"
 #include "shared/log.h"
+#include "shared/outputs.h"
 #include "shared/ts.h"
 
 #define TYPE_JSON "application/json"
@@ -28,6 +29,9 @@ void
 reply_reset(struct reply *r)
 {
     buf_reset(&r->body);
+    if (r->stream != NULL)
+        r->stream->free(r->stream);
+    r->stream = NULL;
 }
 
 /* Append s as a JSON string; bytes that are not UTF-8 (a value cut by
@@ -195,6 +199,7 @@ api_put_metrics(struct buf *b, const struct pipeline *p, const struct view *v,
         buf_putc(b, ':');
         agg_metric_json(p, v, m, row, b);
     }
+    outputs_put_json(b, p, v, row);
     buf_putc(b, '}');
 }
 

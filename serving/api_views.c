@@ -8,6 +8,7 @@
 #include "serving/serving.h"
 #include "shared/buf.h"
 #include "shared/err.h"
+#include "shared/outputs.h"
 #include "shared/pipeline.h"
 #include "shared/speedmeta.h"
 #include "shared/store.h"
@@ -62,6 +63,16 @@ api_views(struct serving *sv, struct params *q, struct reply *r)
             else
                 buf_printf(b, ":\"%s(%s)\"", kind_names[mt->kind],
                     sv->p->fields[mt->field].name);
+        }
+        buf_puts(b, "},\"outputs\":{");
+        for (int o = 0; o < v->noutputs; o++) {
+            const struct output *out = &v->outputs[o];
+
+            if (o > 0)
+                buf_putc(b, ',');
+            buf_put_json_string(b, out->name, strlen(out->name));
+            buf_putc(b, ':');
+            buf_put_json_string(b, out->src, strlen(out->src));
         }
         if (open && s.has_batch)
             buf_printf(b, "},\"batch\":{\"version\":%lld,\"cutoff\":",

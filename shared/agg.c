@@ -1,5 +1,7 @@
 /* agg.c -- metric states: one row per (view, group, bucket), one merge for every layer */
+#include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "shared/agg.h"
@@ -185,6 +187,26 @@ agg_metric_json(const struct pipeline *p, const struct view *v, int m,
             dec_format_ratio(sum_get(st), st[0], scale, 2, num, sizeof(num)));
         return;
     }
+}
+
+int
+agg_metric_value(const struct pipeline *p, const struct view *v, int m,
+    const int64_t *row, long double *out)
+{
+    struct buf b;
+    char *end;
+    int rc = -1;
+
+    buf_init(&b);
+    agg_metric_json(p, v, m, row, &b);
+    if (b.data != NULL && strcmp(b.data, "null") != 0) {
+        errno = 0;
+        *out = strtold(b.data, &end);
+        if (end != b.data && *end == '\0' && errno == 0)
+            rc = 0;
+    }
+    buf_reset(&b);
+    return rc;
 }
 
 static int

@@ -48,6 +48,15 @@ void agg_metric_json(const struct pipeline *p, const struct view *v, int m,
     const int64_t *row, struct buf *out);
 
 /*
+ * The value of metric m of row as a number: what agg_metric_json() prints,
+ * read as a long double, so a computed output (outputs.h) agrees with the
+ * metrics printed beside it whatever the metric's kind. Returns 0 and *out,
+ * or -1 when the metric is null (no values) or prints no number.
+ */
+int agg_metric_value(const struct pipeline *p, const struct view *v, int m,
+    const int64_t *row, long double *out);
+
+/*
  * Compare metric m of two rows for ranking (top): <0, 0, >0 like strcmp, by
  * value; a null (no values) sorts below every value. Exact, no floating point.
  */

@@ -13,6 +13,7 @@
 #include "shared/buf.h"
 #include "shared/dec.h"
 #include "shared/derive.h"
+#include "shared/outputs.h"
 #include "shared/err.h"
 #include "shared/mem.h"
 #include "shared/pipeline.h"
@@ -1196,11 +1197,32 @@ load_where(struct loader *ld, const cJSON *j, struct view *v)
     return 0;
 }
 
+/* views.NAME.outputs: compiled by outputs.c over the view's metrics. */
+static int
+load_outputs(struct loader *ld, const cJSON *j, struct view *v)
+{
+    char at[OUTPUTS_AT], why[ERR_LEN];
+    size_t old;
+
+    if (j == NULL)
+        return 0;
+    old = path_push(ld, "outputs");
+    if (check_object(ld, j, NULL) != 0)
+        return -1;
+    if (outputs_load(v, j, at, why) != 0) {
+        if (at[0] != '\0')
+            path_push(ld, at);
+        return fail(ld, "%s", why);
+    }
+    path_pop(ld, old);
+    return 0;
+}
+
 static int
 load_view(struct loader *ld, const cJSON *j, struct view *v)
 {
     static const char *const keys[] = {"group_by", "granularity", "metrics",
-        "where", "explode", NULL};
+        "where", "explode", "outputs", NULL};
     static const int nslots[] = {1, 3, 2, 2, 3};
     const cJSON *ms;
     int n, i = 0;
@@ -1237,7 +1259,9 @@ load_view(struct loader *ld, const cJSON *j, struct view *v)
         path_pop(ld, o);
     }
     path_pop(ld, old);
-    return load_where(ld, member(j, "where"), v);
+    if (load_where(ld, member(j, "where"), v) != 0)
+        return -1;
+    return load_outputs(ld, member(j, "outputs"), v);
 }
 
 static int
@@ -1610,6 +1634,7 @@ free_view(struct view *v)
         free(v->where[i].vals);
     }
     free(v->where);
+    outputs_free(v->outputs, v->noutputs);
 }
 
 void

@@ -42,7 +42,7 @@
  *   views.NAME           {"group_by": [field...] ([]), "granularity": "1s".."1d"
  *                        (must divide one day), "metrics": {name: "count" |
  *                        "sum(f)" | "min(f)" | "max(f)" | "avg(f)"}, "where": {...},
- *                        "explode": field}
+ *                        "explode": field, "outputs": {...}}
  *                        sum/min/max/avg take int, decimal or float fields.
  *   views.NAME.explode   string: an array field; the view counts the event
  *                        once per element, with the element in the array's
@@ -50,6 +50,13 @@
  *                        twice, a missing or empty array nowhere). An array
  *                        field can be grouped by or filtered on only in the
  *                        view that explodes it; metrics never take one.
+ *   views.NAME.outputs   object name -> expression over the view's metrics
+ *                        and the outputs before it, computed by serving on
+ *                        each merged row: + - * /, comparisons, case(c1,
+ *                        v1, ..., default), numbers, 'strings' (outputs.h).
+ *                        "low": "avg_price - volatility"; a division by zero
+ *                        or a null metric gives null. Names differ from the
+ *                        metrics'; outputs never change the stored rows.
  *   views.NAME.where     object field -> condition, all must hold; a condition
  *                        is a value (equality) or an object of operators
  *                        "eq","ne","lt","lte","gt","gte" (value) and "in"
@@ -155,9 +162,12 @@ struct view {
     int            nwhere;
     int            explodes;    /* 1: the view explodes an array field, */
     int            explode;     /* that one (index into pipeline.fields) */
+    struct output *outputs;     /* "outputs", in file order (outputs.h) */
+    int            noutputs;
 };
 
 struct derive;                  /* derive.h */
+struct output;                  /* outputs.h */
 
 struct pipeline {
     char          *path;        /* the file it was loaded from */

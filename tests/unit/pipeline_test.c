@@ -7,44 +7,24 @@
 
 #include "shared/dec.h"
 #include "shared/err.h"
+#include "shared/outputs.h"
 #include "shared/pipeline.h"
 #include "shared/ts.h"
+#include "tests/fixture.h"
 #include "tests/test.h"
 
 static char tmpdir[64];
 
-/* Write text to TMPDIR/name; returns the path in a static buffer. */
 static const char *
 write_tmp(const char *name, const char *text)
 {
-    static char path[128];
-    FILE *fp;
-
-    snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
-    fp = fopen(path, "w");
-    if (fp == NULL) {
-        perror(path);
-        exit(1);
-    }
-    fputs(text, fp);
-    fclose(fp);
-    return path;
+    return write_in(tmpdir, name, text);
 }
 
-/* Load text as TMPDIR/shop.json; returns rc, err holds the message with the
- * temporary directory cut off so it reads "shop.json: ...". */
 static int
 load_text(const char *text, struct pipeline **p, char *err)
 {
-    const char *path = write_tmp("shop.json", text);
-    size_t n = strlen(tmpdir) + 1;
-    int rc;
-
-    err[0] = '\0';
-    rc = pipeline_load(p, path, err);
-    if (rc != 0 && strncmp(err, tmpdir, n - 1) == 0)
-        memmove(err, err + n, strlen(err + n) + 1);
-    return rc;
+    return load_text_in(tmpdir, text, p, err);
 }
 
 static void
@@ -642,6 +622,55 @@ test_pipeline_array(void)
     pipeline_free(p);
 }
 
+/* views.NAME.outputs: compiled by outputs.c; the stored rows keep their
+ * signature. */
+#define OUT_VIEW(outputs) VIEW("{\"granularity\":\"1h\",\"metrics\":" \
+    "{\"c\":\"count\",\"avg_price\":\"avg(amount)\"},\"outputs\":" \
+    outputs "}")
+
+static void
+test_pipeline_outputs(void)
+{
+    static const struct load_case cases[] = {
+        {OUT_VIEW("{}"), NULL},
+        {OUT_VIEW("{\"low\":\"avg_price - 1\",\"label\":\"case(low > 0, "
+            "'up', 'down')\"}"), NULL},
+        {OUT_VIEW("{\"low\":\"avg_prce - 1\"}"),
+            "shop.json: views.v.outputs.low: unknown metric \"avg_prce\""},
+        {OUT_VIEW("\"c + 1\""),
+            "shop.json: views.v.outputs: expected an object, got \"c + 1\""},
+        {OUT_VIEW("{\"c\":\"c + 1\"}"),
+            "shop.json: views.v.outputs.c: \"c\" is also a metric of the "
+            "view: outputs need names of their own"},
+        {OUT_VIEW("{\"x\":\"c >\"}"),
+            "shop.json: views.v.outputs.x: expected a value, a name or a "
+            "call, got the end at column 4"},
+        {VIEW("{\"granularity\":\"1h\",\"metrics\":{\"c\":\"count\"},"
+            "\"outputs\":{\"x\":\"c\"},\"where\":{\"n\":\"a\"}}"),
+            "shop.json: views.v.where.n: expected a number, got \"a\""},
+    };
+    char err[ERR_LEN];
+    struct pipeline *p = NULL, *q = NULL;
+
+    check_loads(cases, sizeof(cases) / sizeof(cases[0]));
+    CHECK(load_text(OUT_VIEW("{\"low\":\"avg_price - 1\",\"label\":"
+        "\"case(low > 0, 'up', 'down')\"}"), &p, err) == 0);
+    CHECK(load_text(OUT_VIEW("{}"), &q, err) == 0);
+    if (p != NULL && q != NULL) {
+        const struct view *v = &p->views[0];
+
+        CHECK_EQ_INT(v->noutputs, 2);
+        CHECK_EQ_STR(v->outputs[0].name, "low");
+        CHECK_EQ_STR(v->outputs[0].src, "avg_price - 1");
+        CHECK_EQ_STR(v->outputs[1].name, "label");
+        CHECK_EQ_INT(q->views[0].noutputs, 0);
+        CHECK(pipeline_view_signature(p, v) ==
+            pipeline_view_signature(q, &q->views[0]));
+    }
+    pipeline_free(p);
+    pipeline_free(q);
+}
+
 /* batch.default_time: in the file, and as an override. */
 static void
 test_pipeline_default_time(void)
@@ -871,6 +900,7 @@ main(void)
     RUN(test_pipeline_errors);
     RUN(test_pipeline_float);
     RUN(test_pipeline_array);
+    RUN(test_pipeline_outputs);
     RUN(test_pipeline_default_time);
     RUN(test_pipeline_file_errors);
     RUN(test_pipeline_set);
