@@ -5,7 +5,7 @@
 # optional string; last, bid, ask, volume_24h optional and >= 0, sentiment.score optional
 # in [-1, 1], each once rounded half to even to 6 decimals; cryptocurrencies_mentioned
 # absent or an array of strings. Numbers are rounded from their text and summed as
-# integers of millionths (datasets/decimal.jq).
+# integers of millionths (datasets/decimal.jq). The sentiment view's output: its label.
 include "decimal" {search: "../"};
 def micro: units(6);
 def flt(lo; hi): type == "number" and (micro | . >= lo * 1000000 and . <= hi * 1000000);
@@ -20,10 +20,12 @@ def ms: .timestamp | units(3);
 def articles:   # one row per crypto named, as the sentiment view explodes them
   [.[] | select(.kind == "article") | . as $a | (.cryptocurrencies_mentioned // [])[]
    | {crypto: ., score: ($a.sentiment.score | micro), ms: ($a | ms)}];
+def label_of_score: .avg_score | tonumber
+  | if . > 0.6 then "positive" elif . < 0.4 then "negative" else "neutral" end;
 def sentiment:
-  group_by(.crypto) | map({key: .[0].crypto, value: {
+  group_by(.crypto) | map({key: .[0].crypto, value: ({
     articles: length, score_sum: (map(.score) | add | fixed(6)),
-    avg_score: (map(.score) | mean(6; 2))}}) | from_entries;
+    avg_score: (map(.score) | mean(6; 2))} | .label = label_of_score)}) | from_entries;
 def ticks:
   [.[] | select(.kind == "ticker")
    | {symbol: (.pair | split("/")[0]), last: (.last | micro), ms: ms}];
