@@ -5,7 +5,8 @@
 # optional string; last, bid, ask, volume_24h optional and >= 0, sentiment.score optional
 # in [-1, 1], each once rounded half to even to 6 decimals; cryptocurrencies_mentioned
 # absent or an array of strings. Numbers are rounded from their text and summed as
-# integers of millionths (datasets/decimal.jq). The sentiment view's output: its label.
+# integers of millionths (datasets/decimal.jq). The views' outputs: the sentiment label,
+# and the band avg_price -/+ 2 volatility, exact (serving prints it at 6 decimals).
 include "decimal" {search: "../"};
 def micro: units(6);
 def flt(lo; hi): type == "number" and (micro | . >= lo * 1000000 and . <= hi * 1000000);
@@ -29,10 +30,20 @@ def sentiment:
 def ticks:
   [.[] | select(.kind == "ticker")
    | {symbol: (.pair | split("/")[0]), last: (.last | micro), ms: ms}];
+# the sample standard deviation of millionths as text with 8 decimals, half away from
+# zero (null for fewer than two), in doubles: about 1e-13 off the exact root, relatively,
+# so the last digit is right unless the root lies that close to a half (python3's Decimal
+# agrees on every value of this history)
+def stddev: length as $n | if $n < 2 then null else (add / $n) as $m
+  | map((. - $m) * (. - $m)) | add / ($n - 1) | sqrt * 100 | round | fixed(8) end;
+# the confidence band avg_price -/+ 2 volatility, exact at 8 decimals (serving prints it
+# rounded to 6)
+def band: (.avg_price | tonumber | units(8)) as $a | (.volatility | tonumber | units(8)) as $v
+  | .band_low = ($a - 2 * $v | fixed(8)) | .band_high = ($a + 2 * $v | fixed(8));
 def prices:
   {ticks: length, price_sum: (map(.last) | add | fixed(6)),
-   avg_price: (map(.last) | mean(6; 2)),
-   min_price: (map(.last) | min | fixed(6)), max_price: (map(.last) | max | fixed(6))};
+   avg_price: (map(.last) | mean(6; 2)), volatility: (map(.last) | stddev),
+   min_price: (map(.last) | min | fixed(6)), max_price: (map(.last) | max | fixed(6))} | band;
 
 1795179600000 as $t1300        # 2026-11-20T13:00:00Z in ms
 | [inputs | select(length > 0) | (try fromjson catch "invalid")] as $all
