@@ -107,6 +107,7 @@ main(int argc, char **argv)
     memset(&sp, 0, sizeof(sp));
     sp.watermark = INT64_MIN;
     sp.pruned_cutoff = INT64_MIN;
+    sp.batch_cutoff = INT64_MIN;
     sp.batch_max_time = INT64_MIN;
 
     /* Options and pipeline: flags over environment over the file. */

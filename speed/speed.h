@@ -31,6 +31,12 @@
  * - The watermark used to reject late events only moves at a commit (as in
  *   Spark's micro-batches), so whether an event is late does not depend on
  *   where a micro-batch was cut inside it.
+ * - Events before the published batch cutoff are late too: batch answers
+ *   for their buckets, so a speed row there would never be read (DESIGN.md
+ *   invariant 7: rejected with a reason, archived, counted by the next
+ *   batch run, never silently dropped). When a batch publishes a later
+ *   cutoff while the micro-batch holds events before it, the commit is
+ *   dropped as when fenced and the records re-read against the new cutoff.
  */
 
 struct delta;
@@ -91,6 +97,9 @@ struct speed {
 
     int64_t                 watermark;      /* INT64_MIN: none yet */
     int64_t                 pruned_cutoff;  /* batch cutoff already pruned */
+    int64_t                 batch_cutoff;   /* the published batch cutoff as
+                                               last read (INT64_MIN: none):
+                                               events before it are late */
     int64_t                 commits;
     int64_t                 last_commit_ms; /* wall clock */
     int64_t                 last_group_commit; /* monotonic ms */
@@ -141,7 +150,8 @@ int speed_consumer_close(struct speed *sp);
  * Commit the open micro-batch: rejects and archive files first, then one
  * LMDB write transaction with the deltas, offsets, watermark, status and
  * pruning. Returns 0 (also when there was nothing to commit), SPEED_FENCED
- * when another process moved one of our partitions' offsets (nothing was
+ * when another process moved one of our partitions' offsets, or when a
+ * batch published a cutoff past events of the micro-batch (nothing was
  * written; the caller must discard and re-seek), or -1 with err.
  */
 int speed_commit(struct speed *sp, char *err);
@@ -149,7 +159,7 @@ int speed_commit(struct speed *sp, char *err);
 /* Forget the open micro-batch (deltas, counts, archive lines). */
 void speed_discard(struct speed *sp);
 
-/* Load the watermark and status counters from the store, and record the
+/* Load the watermark and the batch cutoff from the store, and record the
  * views' definitions for the speed rows, refusing a view whose rows were
  * written under another (store_speed_sign()). Returns 0 or -1 with err. */
 int speed_load_state(struct speed *sp, char *err);
