@@ -128,15 +128,13 @@ behind_cutoff(struct speed *sp, int64_t cutoff)
     return 0;
 }
 
-/* Offsets to the group too, asynchronously, so lag tools see progress; the
- * store stays the truth. */
-static void
-group_commit(struct speed *sp)
+void
+speed_group_commit(struct speed *sp, int force)
 {
     rd_kafka_topic_partition_list_t *l;
     int64_t mono = now_mono_ms();
 
-    if (mono - sp->last_group_commit < GROUP_COMMIT_MS)
+    if (!force && mono - sp->last_group_commit < GROUP_COMMIT_MS)
         return;
     sp->last_group_commit = mono;
     l = rd_kafka_topic_partition_list_new(sp->nassigned > 0 ?
@@ -247,7 +245,7 @@ speed_commit(struct speed *sp, char *err)
             "(micro-batch open %" PRId64 " ms)", __func__, n,
             sp->total.consumed - consumed0, now_mono_ms() - t0,
             opened > 0 ? t0 - opened : 0);
-    group_commit(sp);
+    speed_group_commit(sp, 0);
     return 0;
 abort:
     store_txn_abort(t);

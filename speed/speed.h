@@ -64,6 +64,15 @@ struct speed_part {
 
 #define SPEED_FRESH_BUCKETS 10001   /* freshness histogram in ms; last: 10 s+ */
 
+/* A broker that could not be reached, and why, as last logged: each
+ * broker's reason is logged once per change, not once per retry. */
+#define SPEED_UNREACHABLE_MAX 16
+struct speed_unreachable {
+    char broker[96];        /* "127.0.0.1:9092/1", "host:9092/bootstrap" */
+    char why[256];          /* the reason, without librdkafka's "(after
+                               ...)" suffix */
+};
+
 struct speed {
     struct pipeline        *p;
     struct store           *st;
@@ -110,8 +119,18 @@ struct speed {
 
     int                     brokers_down;   /* logged "all brokers down" */
     int64_t                 probe_ms;       /* next reachability probe */
+    struct speed_unreachable unreachable[SPEED_UNREACHABLE_MAX];
+    int                     nunreachable;   /* brokers logged unreachable */
+    char                    kafka_why[256]; /* the last connection error */
     int                     topic_err_logged;
     int                     fatal;          /* stop: exit 1 */
+
+    int64_t                 once_wait_ms;   /* --once: give up after this
+                                               long without progress */
+    int64_t                 progress_ms;    /* --once: monotonic ms of the
+                                               last progress (a record, a
+                                               partition end, partitions) */
+    int                     once_assigned;  /* --once: partitions taken */
 };
 
 extern volatile sig_atomic_t speed_stop;    /* set by SIGTERM, SIGINT, SIGHUP */
@@ -155,6 +174,10 @@ int speed_consumer_close(struct speed *sp);
  * written; the caller must discard and re-seek), or -1 with err.
  */
 int speed_commit(struct speed *sp, char *err);
+
+/* Offsets to the group too, asynchronously, so lag tools see progress (the
+ * store stays the truth): at most once a second unless force. */
+void speed_group_commit(struct speed *sp, int force);
 
 /* Forget the open micro-batch (deltas, counts, archive lines). */
 void speed_discard(struct speed *sp);
