@@ -176,7 +176,7 @@ check "  ... warning what leaves the answers" has "$T/force.log" \
 check "  ... and why" has "$T/force.log" "warn: --force: the cutoff $typo is past the wall clock"
 
 # ---- lambda-speed after the forced cutoff: an event before it is late, not lost
-start_broker -t guard:1
+start_broker -t guard:1 -t guard4:1
 late_t=$((now - 600))
 printf '{"customer":"late","amount":9.50,"ts":%d}\n' "$late_t" >"$T/late.jsonl"
 "$PRODUCE" -c "$T/p.json" -b "$BROKERS" "$T/late.jsonl" >"$T/produce.log" 2>&1
@@ -189,5 +189,29 @@ check "  ... rejected with the reason" sh -c \
 check "  ... and archived, for the next batch run" sh -c \
     "cat '$T'/archive/guard/p0/*.jsonl | jq -e 'select(.customer == \"late\")' >/dev/null"
 eq "  ... speed's rows before the cutoff are pruned" "$("$VIEWDUMP" "$T/p.json" "$T/s1" speed | grep -c .)" 0
+
+# ---- a forced cutoff published while speed holds such an event uncommitted
+guard_pipeline "$T/p4.json" "$T/s4"
+jq --arg a "$T/archive4" '.speed.topic = "guard4" | .speed.commit_ms = 4000 |
+    .speed.archive = $a' "$T/p4.json" >"$T/p4.tmp" && mv "$T/p4.tmp" "$T/p4.json"
+"$BATCH" -c "$T/p4.json" --no-progress --until "$(iso $D)" "$T/hist" >"$T/v4.log" 2>&1
+"$SPEED" -c "$T/p4.json" --brokers "$BROKERS" --group guard-4 >"$T/speed4.log" 2>&1 &
+speed=$!
+bg $speed
+has_status() { [ -n "$(status "$T/s4" .commits)" ]; }
+wait_until 30 has_status
+"$PRODUCE" -c "$T/p4.json" -b "$BROKERS" "$T/late.jsonl" >"$T/produce4.log" 2>&1
+sleep 1     # read into the micro-batch, committed 4 s after it opened
+run "$T/force4.log" --store "$T/s4" --until "$typo" --force "$T/hist"
+late_in() { [ "$(status "$T/s4" .late)" = 1 ]; }
+check "a cutoff published over an open micro-batch: its event turns late" wait_until 30 late_in
+eq "  ... and is not counted" "$(status "$T/s4" .accepted)" 0
+check "  ... speed says it re-read it" grep -q \
+    "lambda-batch published the cutoff $typo while the micro-batch held events before it; re-reading them, as late events" \
+    "$T/speed4.log"
+kill -TERM $speed
+wait $speed
+check "  ... and archived it" sh -c \
+    "cat '$T'/archive4/guard4/p0/*.jsonl | jq -e 'select(.customer == \"late\")' >/dev/null"
 
 finish
