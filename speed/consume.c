@@ -1,4 +1,4 @@
-/* consume.c -- the group consumer: open, the poll loop, close */
+/* consume.c -- the consumer (a group member; --once on its own): open, the poll loop, close */
 #include <stdio.h>
 
 #include "shared/buf.h"

@@ -144,13 +144,14 @@ extern volatile sig_atomic_t speed_stop;    /* set by SIGTERM, SIGINT, SIGHUP */
  */
 rd_kafka_conf_t *speed_kafka_conf(struct speed *sp, int consumer, char *err);
 
-/* Create the consumer and subscribe to the topic. Returns 0 or -1 with err. */
+/* Create the consumer and subscribe to the topic (with --once, speed_run()
+ * assigns the partitions instead). Returns 0 or -1 with err. */
 int speed_consumer_open(struct speed *sp, char *err);
 
 /*
  * Poll, apply and commit until speed_stop is set, or with --once until
- * every assigned partition is at its end. Returns 0, or -1 on a fatal error
- * (logged).
+ * every partition of the topic is at its end. Returns 0, or -1 on a fatal
+ * error (logged), --once's wait without progress (--wait) included.
  */
 int speed_run(struct speed *sp);
 
