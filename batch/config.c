@@ -41,6 +41,7 @@ config_mode(struct batch *b, const struct prog *pg)
     const char *shard = pg->res.val[CONFIG_SHARD];
     int merge = opt_on(&pg->res, CONFIG_MERGE);
     const char *pull = pg->res.val[CONFIG_PULL];
+    const char *forced = b->force ? "--force" : "--allow-shrink";
 
     if ((shard != NULL) + merge + (pull != NULL) > 1)
         return prog_usage(pg, "--shard, --merge and --pull exclude each "
@@ -56,6 +57,9 @@ config_mode(struct batch *b, const struct prog *pg)
                 "states go)");
         if (b->dry_run)
             return prog_usage(pg, "--shard publishes nothing: no --dry-run");
+        if (b->force || b->allow_shrink)
+            return prog_usage(pg, "--shard publishes nothing: give %s to "
+                "the --merge", forced);
         b->mode = BATCH_SHARD;
         b->rejects_path = NULL;     /* the rejects go into the partial */
     }
@@ -70,6 +74,9 @@ config_mode(struct batch *b, const struct prog *pg)
     if (pull != NULL) {
         if (b->dry_run)
             return prog_usage(pg, "--pull: no --dry-run");
+        if (b->force || b->allow_shrink)
+            return prog_usage(pg, "--pull: no %s (the version was checked "
+                "where it was published)", forced);
         if (*pull == '\0')
             return prog_usage(pg, "--pull: expected a directory");
         b->pull = pull;
@@ -116,6 +123,8 @@ config_check(struct batch *b, const struct prog *pg)
         return prog_usage(pg, "batch.default_time %s: expected \"mtime\" or "
             "a time", b->p->batch.default_time);
     b->dry_run = opt_on(&pg->res, CONFIG_DRY_RUN);
+    b->force = opt_on(&pg->res, CONFIG_FORCE);
+    b->allow_shrink = opt_on(&pg->res, CONFIG_ALLOW_SHRINK);
     progress_init(&b->progress, !opt_on(&pg->res, CONFIG_NO_PROGRESS) &&
         isatty(STDERR_FILENO));
     /* a dry run writes rejects only where it is told to */

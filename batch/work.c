@@ -391,6 +391,7 @@ work_finish(struct batch *b)
     }
     if (b->fail[0] != '\0')
         return -1;
+    s->last_unit = last;
     if (b->mode == BATCH_SHARD) {
         b->cutoff = 0;      /* the merge's to say */
     } else if (b->until >= 0) {
