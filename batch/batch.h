@@ -97,7 +97,9 @@ struct batch_stats {
     int64_t held;           /* of those, at or after the hold (hold.c) */
     int64_t before_from;    /* accepted but before --from: kept rows */
     int64_t accepted;       /* every valid event seen */
-    int64_t last_unit;      /* start of the latest cutoff-unit bucket seen */
+    int64_t last_unit;      /* start of the latest cutoff-unit bucket seen
+                               (of the run: set by work_finish() or the
+                               merge; INT64_MIN when no event) */
     int64_t last_unit_events; /* counted events in that bucket */
     int64_t last_before_from; /* start of the latest cutoff-unit bucket
                                  of the events before --from */
@@ -121,6 +123,9 @@ struct batch {
     int              default_mtime; /* their file's mtime instead */
     int              threads;
     int              dry_run;
+    int              force;         /* --force: a cutoff past the inputs,
+                                       the clock or speed (guard.h) */
+    int              allow_shrink;  /* --allow-shrink (guard.h) */
     enum batch_mode  mode;
     int              shard, nshards;    /* --shard I/N */
     const char      *partial;       /* --shard: the file to write */

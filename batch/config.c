@@ -42,14 +42,17 @@ config_mode(struct batch *b, const struct prog *pg)
     int merge = opt_on(&pg->res, CONFIG_MERGE);
     const char *pull = pg->res.val[CONFIG_PULL];
     int verify = opt_on(&pg->res, CONFIG_VERIFY);
+    const char *forced = b->force ? "--force" : "--allow-shrink";
 
     if ((shard != NULL) + merge + (pull != NULL) + verify > 1)
         return prog_usage(pg, "--shard, --merge, --pull and --verify "
             "exclude each other");
     if (verify) {
-        if (b->until >= 0 || b->from >= 0 || b->dry_run)
-            return prog_usage(pg, "--verify takes no --until, --from or "
-                "--dry-run: it only reads the store");
+        if (b->until >= 0 || b->from >= 0 || b->dry_run || b->force ||
+            b->allow_shrink)
+            return prog_usage(pg, "--verify takes no --until, --from, "
+                "--dry-run, --force or --allow-shrink: it only reads the "
+                "store");
         b->mode = BATCH_VERIFY;
         return PROG_RUN;
     }
@@ -64,6 +67,9 @@ config_mode(struct batch *b, const struct prog *pg)
                 "states go)");
         if (b->dry_run)
             return prog_usage(pg, "--shard publishes nothing: no --dry-run");
+        if (b->force || b->allow_shrink)
+            return prog_usage(pg, "--shard publishes nothing: give %s to "
+                "the --merge", forced);
         b->mode = BATCH_SHARD;
         b->rejects_path = NULL;     /* the rejects go into the partial */
     }
@@ -78,6 +84,9 @@ config_mode(struct batch *b, const struct prog *pg)
     if (pull != NULL) {
         if (b->dry_run)
             return prog_usage(pg, "--pull: no --dry-run");
+        if (b->force || b->allow_shrink)
+            return prog_usage(pg, "--pull: no %s (the version was checked "
+                "where it was published)", forced);
         if (*pull == '\0')
             return prog_usage(pg, "--pull: expected a directory");
         b->pull = pull;
@@ -124,6 +133,8 @@ config_check(struct batch *b, const struct prog *pg)
         return prog_usage(pg, "batch.default_time %s: expected \"mtime\" or "
             "a time", b->p->batch.default_time);
     b->dry_run = opt_on(&pg->res, CONFIG_DRY_RUN);
+    b->force = opt_on(&pg->res, CONFIG_FORCE);
+    b->allow_shrink = opt_on(&pg->res, CONFIG_ALLOW_SHRINK);
     progress_init(&b->progress, !opt_on(&pg->res, CONFIG_NO_PROGRESS) &&
         isatty(STDERR_FILENO));
     /* a dry run writes rejects only where it is told to */

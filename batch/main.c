@@ -6,6 +6,7 @@
 
 #include "batch/batch.h"
 #include "batch/config.h"
+#include "batch/guard.h"
 #include "batch/hold.h"
 #include "batch/input.h"
 #include "batch/merge.h"
@@ -29,10 +30,11 @@
 
 #define PROG "lambda-batch"
 #define SYNOPSIS "-c FILE [--until TIME] [--from TIME] [--threads N] " \
-    "[--dry-run] [options] [INPUT...]\n" \
+    "[--dry-run] [--force] [--allow-shrink] [options] [INPUT...]\n" \
     "-c FILE --shard I/N --partial FILE [--until TIME] [--from TIME] " \
     "[options] [INPUT...]\n" \
-    "-c FILE --merge [--dry-run] [options] PARTIAL...\n" \
+    "-c FILE --merge [--dry-run] [--force] [--allow-shrink] [options] " \
+    "PARTIAL...\n" \
     "-c FILE --pull DIR [options]\n" \
     "-c FILE --verify [options]"
 
@@ -60,6 +62,10 @@ static const struct opt opts[] = {
         "every shard", OPT_NOENV},
     {"pull", 0, "DIR", NULL, "import the newest version of the repository "
         "DIR as a publish", OPT_NOENV},
+    {"force", 0, NULL, NULL, "publish even with --until past the inputs, "
+        "the clock or lambda-speed's watermark", OPT_NOENV},
+    {"allow-shrink", 0, NULL, NULL, "publish even a version with less than "
+        "half the published one's rows or events", OPT_NOENV},
     {"verify", 0, NULL, NULL, "walk the whole store and report damage; exit "
         "1 when there is some", OPT_NOENV},
     {NULL, 0, NULL, NULL, NULL, 0}
@@ -67,13 +73,16 @@ static const struct opt opts[] = {
 
 volatile sig_atomic_t batch_signal;
 
-/* Store and lock (unless a dry run or a shard), with the rows a failed run
- * left deleted first, then the rejects file (not for a pull). */
+/* Store and lock (a dry run reads the store if there is one; a shard has
+ * none), with the rows a failed run left deleted first, then the rejects
+ * file (not for a pull). */
 static int
 resources(struct batch *b, char *err)
 {
     int64_t left;
 
+    if (b->dry_run && guard_open(b, err) != 0)
+        return -1;
     if (!b->dry_run && b->mode != BATCH_SHARD) {
         if (store_open(&b->st, b->p->store, 0, err) != 0 ||
             store_batch_lock(b->st, err) != 0 ||
@@ -110,11 +119,13 @@ compute(struct batch *b, char *err)
 }
 
 /* Read, aggregate (or fold the partials), then publish (or count, for a
- * dry run, or write the partial, for a shard); or pull. */
+ * dry run, or write the partial, for a shard); or pull. Returns 0, -1 with
+ * err, or GUARD_REFUSED with err. */
 static int
 run(struct batch *b, char *err)
 {
     char a[TS_BUFSZ], c[TS_BUFSZ];
+    int rc;
 
     if (b->mode == BATCH_PULL)
         return pull_run(b, err);
@@ -133,12 +144,16 @@ run(struct batch *b, char *err)
             ts_format(b->from, c, sizeof(c)));
         return -1;
     }
+    if (publish_check(b, err) != 0)
+        return -1;
+    if (b->dry_run)
+        publish_count(b);
+    if ((rc = guard_check(b, err)) != 0)
+        return rc;
     if (rejects_commit(b, err) != 0)
         return -1;
-    if (b->dry_run) {
-        publish_count(b);
+    if (b->dry_run)
         return 0;
-    }
     if (publish_run(b, err) != 0)
         return -1;
     b->published = 1;
@@ -172,7 +187,7 @@ main(int argc, char **argv)
     /* Resources, signals, run; --verify only reads the store. */
     if (b.mode == BATCH_VERIFY) {
         if ((status = verify_run(&b, err)) < 0)
-            log_warnx("%s", err);
+            log_errorx("%s", err);
         status = status != 0;
         goto out;
     }
@@ -181,14 +196,16 @@ main(int argc, char **argv)
         status = run(&b, err);
     }
     progress_clear(&b.progress);
+    if (status == GUARD_REFUSED && b.dry_run)
+        progress_summary(&b);   /* what it computed, then why it refuses */
     if (status != 0) {
         if (b.published)
             log_warnx("version %" PRId64 " is published in the store, but "
                 "not in the repository: %s", b.version, err);
         else
-            log_warnx("%s; nothing %s", err, b.mode == BATCH_SHARD ?
+            log_errorx("%s; nothing %s", err, b.mode == BATCH_SHARD ?
                 "written" : "published");
-        status = 1;
+        status = status == GUARD_REFUSED ? 2 : 1;
     } else if (b.mode != BATCH_PULL) {
         progress_summary(&b);
     }

@@ -134,6 +134,7 @@ merge_counts(struct merge *m)
     }
     s->held += beyond;
     s->after_cutoff += beyond;
+    s->last_unit = last;
     s->events = counted;        /* the shards' counts were before any hold */
     if (b->until >= 0) {
         b->cutoff = b->until;

@@ -35,26 +35,24 @@ publish_order(const struct pipeline *p)
     return order;
 }
 
-/*
- * Refuse what would leave buckets that neither layer answers: --from without
- * a published version to keep rows from, and --from after the published
- * cutoff. Warn about an empty run and a cutoff moved back (speed pruned the
- * buckets before the published cutoff). Returns 0, or -1 with err.
- */
-static int
-check_current(struct batch *b, char *err)
+int
+publish_check(struct batch *b, char *err)
 {
     struct store_txn *t = NULL;
     struct store_batch_info cur;
     char a[TS_BUFSZ], c[TS_BUFSZ];
     int rc;
 
-    if (store_txn_begin(b->st, 0, &t, err) != 0)
-        return -1;
-    rc = store_batch_current(t, &cur, err);
-    store_txn_abort(t);
-    if (rc < 0)
-        return -1;
+    if (b->st == NULL) {
+        rc = STORE_NOTFOUND;    /* a dry run before the store exists */
+    } else {
+        if (store_txn_begin(b->st, 0, &t, err) != 0)
+            return -1;
+        rc = store_batch_current(t, &cur, err);
+        store_txn_abort(t);
+        if (rc < 0)
+            return -1;
+    }
     if (rc == STORE_NOTFOUND) {
         if (b->from < 0)
             return 0;
@@ -70,10 +68,6 @@ check_current(struct batch *b, char *err)
             ts_format(cur.cutoff, c, sizeof(c)), c);
         return -1;
     }
-    if (b->stats.accepted == 0)
-        log_warnx("no valid event in the inputs: version %lld had %lld; "
-            "the new version is empty", (long long)cur.version,
-            (long long)cur.events);
     if (b->cutoff < cur.cutoff)
         log_warnx("the cutoff %s is before the published version's %s "
             "(inputs missing?): speed has pruned the buckets in between, "
@@ -92,8 +86,6 @@ publish_run(struct batch *b, char *err)
     int *order = publish_order(b->p);
     int rc = -1;
 
-    if (check_current(b, err) != 0)
-        goto done;
     if (store_writer_begin(b->st, b->p, b->from, &w, err) != 0)
         goto done;
     b->stats.rows = 0;

@@ -5,11 +5,22 @@
 #include "batch/batch.h"
 
 /*
- * Write the merged tables (work.h) as a new batch version: views in strcmp()
- * order of their names, rows of buckets before b->cutoff in (group key,
- * bucket) order, rows before b->from kept from the current version, then
- * publish it in one transaction. Sets b->version and b->stats.rows.
- * Stops with nothing published on a signal. Returns 0, or -1 with err.
+ * Before publish_run() or a dry run's publish_count() (b->st NULL: no store
+ * yet): refuse what would leave buckets that neither layer answers:
+ * --from without a published version to keep rows from, and --from after
+ * the published cutoff. Warn about a cutoff moved back (speed pruned the
+ * buckets before the published cutoff); an empty or shrunken version is
+ * guard.h's. Returns 0, or -1 with err.
+ */
+int publish_check(struct batch *b, char *err);
+
+/*
+ * After publish_check(): write the merged tables (work.h) as a new batch
+ * version: views in strcmp() order of their names, rows of buckets before
+ * b->cutoff in (group key, bucket) order, rows before b->from kept from the
+ * current version, then publish it in one transaction. Sets b->version and
+ * b->stats.rows. Stops with nothing published on a signal. Returns 0, or -1
+ * with err.
  */
 int publish_run(struct batch *b, char *err);
 

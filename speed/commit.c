@@ -18,18 +18,21 @@
 int
 speed_load_state(struct speed *sp, char *err)
 {
+    struct store_batch_info info;
     struct store_txn *t = NULL;
     int64_t wm;
-    int rc;
+    int rc, rc2;
 
     if (store_txn_begin(sp->st, 1, &t, err) != 0)
         return -1;
     if ((rc = store_meta_get_i64(t, SPEEDMETA_WATERMARK, &wm, err)) < 0 ||
+        (rc2 = store_batch_current(t, &info, err)) < 0 ||
         store_speed_sign(t, sp->p, err) != 0) {
         store_txn_abort(t);
         return -1;
     }
     sp->watermark = rc == 0 ? wm : INT64_MIN;
+    sp->batch_cutoff = rc2 == 0 ? info.cutoff : INT64_MIN;
     return store_txn_commit(t, err);
 }
 
@@ -95,15 +98,43 @@ counters_add(struct speed_counters *dst, const struct speed_counters *src)
         dst->rejects[i] += src->rejects[i];
 }
 
-/* Offsets to the group too, asynchronously, so lag tools see progress; the
- * store stays the truth. */
-static void
-group_commit(struct speed *sp)
+/*
+ * The micro-batch holds rows before the published batch cutoff: a batch
+ * published a later cutoff since its events were read (they were checked
+ * against sp->batch_cutoff, consume_record.c). Writing them would lose them
+ * (batch answers there, and does not hold them), so the commit is dropped
+ * and the records re-read: then they are late, rejected and archived.
+ */
+static int
+behind_cutoff(struct speed *sp, int64_t cutoff)
+{
+    const struct delta_entry *e;
+    size_t n;
+    char a[TS_BUFSZ];
+
+    if (cutoff <= sp->batch_cutoff)
+        return 0;
+    n = delta_count(sp->delta);
+    e = delta_sorted(sp->delta);
+    sp->batch_cutoff = cutoff;
+    for (size_t i = 0; i < n; i++) {
+        if (e[i].bucket < cutoff) {
+            log_warnx("lambda-batch published the cutoff %s while the "
+                "micro-batch held events before it; re-reading them, as "
+                "late events", ts_format(cutoff, a, sizeof(a)));
+            return SPEED_FENCED;
+        }
+    }
+    return 0;
+}
+
+void
+speed_group_commit(struct speed *sp, int force)
 {
     rd_kafka_topic_partition_list_t *l;
     int64_t mono = now_mono_ms();
 
-    if (mono - sp->last_group_commit < GROUP_COMMIT_MS)
+    if (!force && mono - sp->last_group_commit < GROUP_COMMIT_MS)
         return;
     sp->last_group_commit = mono;
     l = rd_kafka_topic_partition_list_new(sp->nassigned > 0 ?
@@ -140,22 +171,21 @@ speed_commit(struct speed *sp, char *err)
         return -1;
     if ((rc = fence(sp, t, err)) != 0)
         goto abort;
-    rc = -1;
-    now = now_wall_ms();
-    if (sp->archive != NULL && archive_write(sp->archive, t, now, err) != 0)
-        goto abort;
     if ((rc = store_batch_current(t, &info, err)) < 0)
         goto abort;
     if (rc == 0)
         cutoff = info.cutoff;
+    if ((rc = behind_cutoff(sp, cutoff)) != 0)
+        goto abort;
     rc = -1;
+    now = now_wall_ms();
+    if (sp->archive != NULL && archive_write(sp->archive, t, now, err) != 0)
+        goto abort;
 
     n = delta_count(sp->delta);
     e = delta_sorted(sp->delta);
     for (size_t i = 0; i < n; i++) {
-        /* rows before the batch cutoff are answered by batch and pruned */
-        if (e[i].bucket < cutoff)
-            continue;
+        /* none is before the batch cutoff (behind_cutoff()) */
         if (store_speed_merge(t, &sp->p->views[e[i].view], e[i].gkey,
             e[i].gklen, e[i].bucket, e[i].row, err) != 0)
             goto abort;
@@ -215,7 +245,7 @@ speed_commit(struct speed *sp, char *err)
             "(micro-batch open %" PRId64 " ms)", __func__, n,
             sp->total.consumed - consumed0, now_mono_ms() - t0,
             opened > 0 ? t0 - opened : 0);
-    group_commit(sp);
+    speed_group_commit(sp, 0);
     return 0;
 abort:
     store_txn_abort(t);

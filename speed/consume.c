@@ -1,6 +1,7 @@
-/* consume.c -- the group consumer: open, the poll loop, close */
+/* consume.c -- the consumer (a group member; --once on its own): open, the poll loop, close */
 #include <stdio.h>
 
+#include "shared/buf.h"
 #include "shared/err.h"
 #include "shared/log.h"
 #include "shared/now.h"
@@ -31,6 +32,8 @@ speed_consumer_open(struct speed *sp, char *err)
     }
     (void)rd_kafka_poll_set_consumer(sp->rk);
     sp->q = rd_kafka_queue_get_consumer(sp->rk);
+    if (sp->once)
+        return 0;   /* no group: consume_assign_all() in speed_run() */
     l = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(l, sp->topic, RD_KAFKA_PARTITION_UA);
     rc = rd_kafka_subscribe(sp->rk, l);
@@ -56,6 +59,52 @@ caught_up(const struct speed *sp)
     return 1;
 }
 
+/*
+ * --once: take the partitions, and give up (exit 1, saying why) after
+ * sp->once_wait_ms without progress: no broker answering, or partitions
+ * that do not reach their end. Returns 0 to go on, -1 to stop.
+ */
+static int
+once_step(struct speed *sp, int64_t now)
+{
+    struct buf parts;
+    double secs = (double)sp->once_wait_ms / 1000;
+
+    if (!sp->once_assigned) {
+        int rc = consume_assign_all(sp);
+
+        if (rc < 0)
+            return -1;
+        if (rc > 0) {
+            sp->once_assigned = 1;
+            sp->progress_ms = now_mono_ms();
+            return 0;
+        }
+    }
+    if (now - sp->progress_ms < sp->once_wait_ms)
+        return 0;
+    if (!sp->once_assigned && sp->kafka_why[0] != '\0') {
+        log_errorx("--once: no broker answered in %.0f s (cannot reach %s); "
+            "giving up", secs, sp->kafka_why);
+    } else if (!sp->once_assigned) {
+        log_errorx("--once: the partitions of %s were not known after %.0f "
+            "s; giving up", sp->topic, secs);
+    } else {
+        buf_init(&parts);
+        for (int i = 0; i < sp->nparts; i++)
+            if (sp->parts[i].assigned && !sp->parts[i].eof)
+                buf_printf(&parts, " [%d]", i);
+        log_errorx("--once: no progress in %.0f s: %s%s not at its end%s%s%s; "
+            "giving up", secs, sp->topic, parts.data != NULL ? parts.data : "",
+            sp->brokers_down ? " (cannot reach " : "",
+            sp->brokers_down ? sp->kafka_why : "",
+            sp->brokers_down ? ")" : "");
+        buf_reset(&parts);
+    }
+    sp->fatal = 1;
+    return -1;
+}
+
 static int
 commit_due(const struct speed *sp, int64_t now)
 {
@@ -73,7 +122,10 @@ speed_run(struct speed *sp)
     int timeout, room;
 
     now = now_mono_ms();
+    sp->progress_ms = now;
     while (!speed_stop) {
+        if (sp->once && once_step(sp, now) != 0)
+            break;
         timeout = POLL_MS;
         if (sp->opened_ms != 0) {
             int64_t left = sp->opened_ms + sp->p->speed.commit_ms - now;
@@ -89,7 +141,12 @@ speed_run(struct speed *sp)
         if (n == 0 && (ms[0] = rd_kafka_consumer_poll(sp->rk, timeout)) !=
             NULL)
             n = 1;
+        if (n > 0)
+            now = now_mono_ms();
         for (ssize_t i = 0; i < n; i++) {
+            if (ms[i]->err == RD_KAFKA_RESP_ERR_NO_ERROR ||
+                ms[i]->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                sp->progress_ms = now;
             if (ms[i]->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
                 consume_stream_error(sp, ms[i]);
             } else {
@@ -142,6 +199,10 @@ speed_consumer_close(struct speed *sp)
         if (sp->fatal && !fatal)
             rc = -1;
     }
+    /* the last offsets reach the group too (closing waits for the commit),
+     * unless no broker answers: that wait would only delay the exit */
+    if (!sp->brokers_down)
+        speed_group_commit(sp, 1);
     /* leave the group within a bound, even with the brokers away */
     q = rd_kafka_queue_new(sp->rk);
     if ((e = rd_kafka_consumer_close_queue(sp->rk, q)) != NULL) {

@@ -67,7 +67,7 @@ data_loss(struct speed *sp, const rd_kafka_message_t *m)
     rc = rd_kafka_query_watermark_offsets(sp->rk, sp->topic, m->partition,
         &lo, &hi, 5000);
     if (!sp->p->speed.skip_data_loss) {
-        log_warnx("data loss: %s [%" PRId32 "]: offset %" PRId64 " is no "
+        log_errorx("data loss: %s [%" PRId32 "]: offset %" PRId64 " is no "
             "longer in the topic (%s%" PRId64 "): records deleted by "
             "retention before they were consumed; stopping "
             "(speed.on_data_loss=fail; set it to skip to go on without "
@@ -120,7 +120,8 @@ consume_stream_error(struct speed *sp, const rd_kafka_message_t *m)
     case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
     case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
         if (!sp->topic_err_logged++)
-            log_warnx("topic %s: %s", sp->topic, rd_kafka_message_errstr(m));
+            log_at(sp->once ? LOG_LEVEL_ERROR : LOG_LEVEL_WARN, "topic %s: %s",
+                sp->topic, rd_kafka_message_errstr(m));
         if (sp->once) {
             sp->fatal = 1;
             speed_stop = 1;

@@ -53,6 +53,19 @@ void consume_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     rd_kafka_topic_partition_list_t *l, void *opaque);
 
 /*
+ * --once: take every partition of the topic with rd_kafka_assign(), without
+ * joining the group. A one-shot run needs no group: the store says where
+ * each partition resumes and its fence keeps the counts exact beside any
+ * other consumer, while a group join costs 3 s, and on the development
+ * broker the session timeout (45 s by default) after the group's last
+ * member left. Offsets still go to the group for lag tools (brokers accept
+ * them from a consumer outside an empty group). Returns 1 when assigned, 0
+ * when no broker answered within a short wait (try again), -1 on a fatal
+ * error (consume_fail(): the topic is unknown or the store unreadable).
+ */
+int consume_assign_all(struct speed *sp);
+
+/*
  * speed_commit(), then: when fenced, drop the micro-batch and seek every
  * assigned partition back to its offset in the store; on failure, stop
  * (consume_fail()).

@@ -29,8 +29,9 @@ kafka_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 
     /*
      * Connection failures repeat for as long as a broker is away; error_cb
-     * reports the state change once, so the details go to debug. So do the
-     * rejects producer's notes on consumer-only properties of speed.kafka.
+     * names the broker and the reason once per change (unreachable()), so
+     * the details go to debug. So do the rejects producer's notes on
+     * consumer-only properties of speed.kafka.
      */
     if (strcmp(fac, "FAIL") == 0 || strstr(buf, "will be ignored by this") !=
         NULL)
@@ -44,9 +45,54 @@ kafka_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 void
 consume_fail(struct speed *sp, const char *what, const char *err)
 {
-    log_warnx("%s: %s", what, err);
+    log_errorx("%s: %s", what, err);
     sp->fatal = 1;
     speed_stop = 1;
+}
+
+/*
+ * A connection to a broker failed: refused, timed out, a name that does not
+ * resolve, TLS or SASL. librdkafka retries with a backoff and says so at
+ * every retry, with a tail that changes each time ("(after 0ms in state
+ * CONNECT, 3 identical error(s) suppressed)"); the broker and the reason
+ * without that tail are logged once per change, so the log names what is
+ * unreachable and why without repeating it. A connection closed in state
+ * UP (idle, a broker restarting) is only debug: it reconnects by itself.
+ */
+static void
+unreachable(struct speed *sp, const char *reason)
+{
+    struct speed_unreachable *u = NULL;
+    const char *tail = strstr(reason, " (after "), *sep;
+    size_t n = tail != NULL ? (size_t)(tail - reason) : strlen(reason);
+    size_t blen;
+
+    if (strstr(reason, "in state UP") != NULL) {
+        log_debug("%s: %s", __func__, reason);
+        return;
+    }
+    if (n >= sizeof(sp->kafka_why))
+        n = sizeof(sp->kafka_why) - 1;
+    memcpy(sp->kafka_why, reason, n);
+    sp->kafka_why[n] = '\0';
+    sep = strstr(sp->kafka_why, ": ");
+    blen = sep != NULL ? (size_t)(sep - sp->kafka_why) : 0;
+    if (blen >= sizeof(u->broker))
+        blen = sizeof(u->broker) - 1;
+    for (int i = 0; i < sp->nunreachable && u == NULL; i++)
+        if (strncmp(sp->unreachable[i].broker, sp->kafka_why, blen) == 0 &&
+            sp->unreachable[i].broker[blen] == '\0')
+            u = &sp->unreachable[i];
+    if (u != NULL && strcmp(u->why, sp->kafka_why) == 0)
+        return;
+    if (u == NULL) {
+        u = &sp->unreachable[sp->nunreachable < SPEED_UNREACHABLE_MAX ?
+            sp->nunreachable++ : SPEED_UNREACHABLE_MAX - 1];
+        memcpy(u->broker, sp->kafka_why, blen);
+        u->broker[blen] = '\0';
+    }
+    snprintf(u->why, sizeof(u->why), "%s", sp->kafka_why);
+    log_warnx("cannot reach %s", sp->kafka_why);
 }
 
 static void
@@ -65,11 +111,13 @@ error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
         break;
     case RD_KAFKA_RESP_ERR__TRANSPORT:
     case RD_KAFKA_RESP_ERR__RESOLVE:
-        log_debug("%s: %s: %s", __func__, rd_kafka_err2name(err), reason);
+    case RD_KAFKA_RESP_ERR__SSL:
+    case RD_KAFKA_RESP_ERR__AUTHENTICATION:
+        unreachable(sp, reason);
         break;
     case RD_KAFKA_RESP_ERR__FATAL:
         (void)rd_kafka_fatal_error(rk, errstr, sizeof(errstr));
-        log_warnx("kafka fatal error: %s", errstr);
+        log_errorx("kafka fatal error: %s", errstr);
         sp->fatal = 1;
         speed_stop = 1;
         break;
@@ -158,6 +206,7 @@ consume_brokers_up(struct speed *sp)
 {
     if (sp->brokers_down) {
         sp->brokers_down = 0;
+        sp->nunreachable = 0;   /* the next outage is logged again */
         log_info("brokers reachable again");
     }
 }

@@ -207,6 +207,50 @@ consume_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     }
 }
 
+#define METADATA_MS 500         /* one try at the topic's partitions */
+
+int
+consume_assign_all(struct speed *sp)
+{
+    const struct rd_kafka_metadata *md = NULL;
+    const struct rd_kafka_metadata_topic *mt;
+    rd_kafka_topic_partition_list_t *l;
+    rd_kafka_topic_t *rkt;
+    rd_kafka_resp_err_t rc;
+
+    if ((rkt = rd_kafka_topic_new(sp->rk, sp->topic, NULL)) == NULL) {
+        consume_fail(sp, sp->topic, rd_kafka_err2str(rd_kafka_last_error()));
+        return -1;
+    }
+    rc = rd_kafka_metadata(sp->rk, 0, rkt, &md, METADATA_MS);
+    rd_kafka_topic_destroy(rkt);
+    if (rc != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        log_debug("%s: metadata: %s", __func__, rd_kafka_err2str(rc));
+        return 0;       /* no broker answered yet: the caller retries */
+    }
+    consume_brokers_up(sp);
+    mt = md->topic_cnt == 1 ? &md->topics[0] : NULL;
+    if (mt == NULL || (mt->err != RD_KAFKA_RESP_ERR_NO_ERROR &&
+        mt->err != RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE)) {
+        consume_fail(sp, sp->topic, rd_kafka_err2str(mt != NULL ? mt->err :
+            RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC));
+        rd_kafka_metadata_destroy(md);
+        return -1;
+    }
+    if (mt->partition_cnt == 0) {       /* being created */
+        rd_kafka_metadata_destroy(md);
+        return 0;
+    }
+    l = rd_kafka_topic_partition_list_new(mt->partition_cnt);
+    for (int i = 0; i < mt->partition_cnt; i++)
+        rd_kafka_topic_partition_list_add(l, sp->topic,
+            mt->partitions[i].id);
+    rd_kafka_metadata_destroy(md);
+    on_assign(sp, l);
+    rd_kafka_topic_partition_list_destroy(l);
+    return sp->fatal ? -1 : 1;
+}
+
 /* After a fence: forget the micro-batch and go back to the store offsets. */
 static void
 reseek(struct speed *sp)

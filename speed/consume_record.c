@@ -133,6 +133,12 @@ consume_record(struct speed *sp, const rd_kafka_message_t *m)
         snprintf(msg, sizeof(msg), "event time %s is before the watermark "
             "%s", ts_format(sp->ev.time, t1, sizeof(t1)),
             ts_format(sp->watermark, t2, sizeof(t2)));
+    } else if (r == REJECT_NONE && sp->ev.time < sp->batch_cutoff) {
+        /* batch answers for its bucket: a speed row would never be read */
+        r = REJECT_LATE;
+        snprintf(msg, sizeof(msg), "event time %s is before the batch "
+            "cutoff %s", ts_format(sp->ev.time, t1, sizeof(t1)),
+            ts_format(sp->batch_cutoff, t2, sizeof(t2)));
     }
     if (r == REJECT_NONE)
         r = apply(sp, msg);

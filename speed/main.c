@@ -1,4 +1,5 @@
 /* main.c -- lambda-speed: Kafka events into the speed view, exactly once */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +19,7 @@
 
 #define PROG "lambda-speed"
 #define SYNOPSIS "-c FILE [--brokers LIST] [--topic TOPIC] [--group ID] " \
-    "[--once] [options]"
+    "[--once [--wait SECONDS]] [options]"
 
 volatile sig_atomic_t speed_stop;
 
@@ -35,8 +36,13 @@ static const struct opt opts[] = {
         "accept events this far behind the newest event time", 0},
     {"once", 0, NULL, NULL,
         "process what is in the topic now, then exit", 0},
+    {"wait", 0, "SECONDS", NULL, "with --once: give up (exit 1) after "
+        "SECONDS without progress, such as no broker answering (default "
+        "30)", 0},
     {NULL, 0, NULL, NULL, NULL, 0}
 };
+
+#define ONCE_WAIT_DEFAULT 30
 
 /* What the pipeline must say for speed; speed.kafka is configuration too, so
  * a bad property is exit 2. Returns PROG_RUN or 2. */
@@ -44,10 +50,25 @@ static int
 configure(struct speed *sp, const struct prog *pg)
 {
     rd_kafka_conf_t *conf;
-    char err[ERR_LEN];
+    const char *wait;
+    char err[ERR_LEN], *end;
+    long n;
 
     sp->p = pg->p;
     sp->once = prog_on(pg, "once");
+    sp->once_wait_ms = ONCE_WAIT_DEFAULT * 1000;
+    if ((wait = prog_val(pg, "wait")) != NULL) {
+        errno = 0;
+        n = strtol(wait, &end, 10);
+        if (errno != 0 || end == wait || *end != '\0' || n < 1 ||
+            n > 86400)
+            return prog_usage(pg, "--wait %s: expected seconds from 1 to "
+                "86400", wait);
+        if (!sp->once)
+            return prog_usage(pg, "--wait goes with --once (a running "
+                "lambda-speed waits for its brokers as long as it runs)");
+        sp->once_wait_ms = (int64_t)n * 1000;
+    }
     if ((sp->topic = sp->p->speed.topic) == NULL)
         return prog_error(pg, "%s: speed.topic: not set (or use --topic)",
             sp->p->path);
@@ -107,6 +128,7 @@ main(int argc, char **argv)
     memset(&sp, 0, sizeof(sp));
     sp.watermark = INT64_MIN;
     sp.pruned_cutoff = INT64_MIN;
+    sp.batch_cutoff = INT64_MIN;
     sp.batch_max_time = INT64_MIN;
 
     /* Options and pipeline: flags over environment over the file. */
@@ -119,7 +141,7 @@ main(int argc, char **argv)
 
     /* Resources: store, rejects, archive, consumer. */
     if (setup(&sp, err) != 0) {
-        log_warnx("%s", err);
+        log_errorx("%s", err);
         teardown(&sp);
         prog_end(&pg);
         return 1;

@@ -31,6 +31,12 @@
  * - The watermark used to reject late events only moves at a commit (as in
  *   Spark's micro-batches), so whether an event is late does not depend on
  *   where a micro-batch was cut inside it.
+ * - Events before the published batch cutoff are late too: batch answers
+ *   for their buckets, so a speed row there would never be read (DESIGN.md
+ *   invariant 7: rejected with a reason, archived, counted by the next
+ *   batch run, never silently dropped). When a batch publishes a later
+ *   cutoff while the micro-batch holds events before it, the commit is
+ *   dropped as when fenced and the records re-read against the new cutoff.
  */
 
 struct delta;
@@ -57,6 +63,15 @@ struct speed_part {
 };
 
 #define SPEED_FRESH_BUCKETS 10001   /* freshness histogram in ms; last: 10 s+ */
+
+/* A broker that could not be reached, and why, as last logged: each
+ * broker's reason is logged once per change, not once per retry. */
+#define SPEED_UNREACHABLE_MAX 16
+struct speed_unreachable {
+    char broker[96];        /* "127.0.0.1:9092/1", "host:9092/bootstrap" */
+    char why[256];          /* the reason, without librdkafka's "(after
+                               ...)" suffix */
+};
 
 struct speed {
     struct pipeline        *p;
@@ -91,6 +106,9 @@ struct speed {
 
     int64_t                 watermark;      /* INT64_MIN: none yet */
     int64_t                 pruned_cutoff;  /* batch cutoff already pruned */
+    int64_t                 batch_cutoff;   /* the published batch cutoff as
+                                               last read (INT64_MIN: none):
+                                               events before it are late */
     int64_t                 commits;
     int64_t                 last_commit_ms; /* wall clock */
     int64_t                 last_group_commit; /* monotonic ms */
@@ -101,8 +119,18 @@ struct speed {
 
     int                     brokers_down;   /* logged "all brokers down" */
     int64_t                 probe_ms;       /* next reachability probe */
+    struct speed_unreachable unreachable[SPEED_UNREACHABLE_MAX];
+    int                     nunreachable;   /* brokers logged unreachable */
+    char                    kafka_why[256]; /* the last connection error */
     int                     topic_err_logged;
     int                     fatal;          /* stop: exit 1 */
+
+    int64_t                 once_wait_ms;   /* --once: give up after this
+                                               long without progress */
+    int64_t                 progress_ms;    /* --once: monotonic ms of the
+                                               last progress (a record, a
+                                               partition end, partitions) */
+    int                     once_assigned;  /* --once: partitions taken */
 };
 
 extern volatile sig_atomic_t speed_stop;    /* set by SIGTERM, SIGINT, SIGHUP */
@@ -116,13 +144,14 @@ extern volatile sig_atomic_t speed_stop;    /* set by SIGTERM, SIGINT, SIGHUP */
  */
 rd_kafka_conf_t *speed_kafka_conf(struct speed *sp, int consumer, char *err);
 
-/* Create the consumer and subscribe to the topic. Returns 0 or -1 with err. */
+/* Create the consumer and subscribe to the topic (with --once, speed_run()
+ * assigns the partitions instead). Returns 0 or -1 with err. */
 int speed_consumer_open(struct speed *sp, char *err);
 
 /*
  * Poll, apply and commit until speed_stop is set, or with --once until
- * every assigned partition is at its end. Returns 0, or -1 on a fatal error
- * (logged).
+ * every partition of the topic is at its end. Returns 0, or -1 on a fatal
+ * error (logged), --once's wait without progress (--wait) included.
  */
 int speed_run(struct speed *sp);
 
@@ -141,15 +170,20 @@ int speed_consumer_close(struct speed *sp);
  * Commit the open micro-batch: rejects and archive files first, then one
  * LMDB write transaction with the deltas, offsets, watermark, status and
  * pruning. Returns 0 (also when there was nothing to commit), SPEED_FENCED
- * when another process moved one of our partitions' offsets (nothing was
+ * when another process moved one of our partitions' offsets, or when a
+ * batch published a cutoff past events of the micro-batch (nothing was
  * written; the caller must discard and re-seek), or -1 with err.
  */
 int speed_commit(struct speed *sp, char *err);
 
+/* Offsets to the group too, asynchronously, so lag tools see progress (the
+ * store stays the truth): at most once a second unless force. */
+void speed_group_commit(struct speed *sp, int force);
+
 /* Forget the open micro-batch (deltas, counts, archive lines). */
 void speed_discard(struct speed *sp);
 
-/* Load the watermark and status counters from the store, and record the
+/* Load the watermark and the batch cutoff from the store, and record the
  * views' definitions for the speed rows, refusing a view whose rows were
  * written under another (store_speed_sign()). Returns 0 or -1 with err. */
 int speed_load_state(struct speed *sp, char *err);

@@ -78,6 +78,8 @@ enum { PR_BROKERS = OPT_TOOL_NCOMMON, PR_TOPIC, PR_KEY, PR_PARTITION,
 
 static volatile sig_atomic_t got_stop;
 
+#define STOP_FLUSH_MS 1000      /* a stopped run's last wait for delivery */
+
 /* A node of the generated document: an object of children, or a field. */
 struct gen_node {
     char             *name;
@@ -295,9 +297,11 @@ send_one(struct produce *pr, const char *val, size_t len, const char *key,
         rd_kafka_resp_err_t err = rd_kafka_last_error();
 
         if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-            log_warnx("produce to %s: %s", pr->topic, rd_kafka_err2str(err));
+            log_errorx("produce to %s: %s", pr->topic, rd_kafka_err2str(err));
             return -1;
         }
+        if (got_stop)
+            return -1;      /* the queue is full and nobody takes it */
         (void)rd_kafka_poll(pr->rk, 10);
     }
     pr->sent++;
@@ -696,6 +700,27 @@ generate(struct produce *pr)
 
 /* ---- main ---- */
 
+/*
+ * Stopped by a signal: a last, bounded flush, then the rest is purged (its
+ * delivery reports count it as failed) and named. Without it, a broker that
+ * is gone would keep the program for message.timeout.ms (5 minutes).
+ */
+static void
+undelivered(struct produce *pr)
+{
+    int64_t before = pr->failed;
+
+    (void)rd_kafka_flush(pr->rk, STOP_FLUSH_MS);
+    if (rd_kafka_outq_len(pr->rk) == 0)
+        return;
+    (void)rd_kafka_purge(pr->rk, RD_KAFKA_PURGE_F_QUEUE |
+        RD_KAFKA_PURGE_F_INFLIGHT | RD_KAFKA_PURGE_F_NON_BLOCKING);
+    pr->err_logged = 1;     /* one line for them all, below */
+    (void)rd_kafka_poll(pr->rk, 100);   /* their delivery reports */
+    log_errorx("stopped by signal %d: %" PRId64 " events not delivered",
+        (int)got_stop, pr->failed - before);
+}
+
 /* The key field's path, and its index for --generate. Returns 0, or -1 when
  * --generate keys by a field the pipeline does not have. */
 static int
@@ -830,7 +855,7 @@ main(int argc, char **argv)
 
     /* Resources: the producer. */
     if (kafka_open(&pr, err) != 0) {
-        log_warnx("%s", err);
+        log_errorx("%s", err);
         rc = 2;
         goto out;
     }
@@ -838,16 +863,18 @@ main(int argc, char **argv)
     /* Signals. */
     sig_install(PROG, &got_stop);
 
-    /* Run: generate or replay, then deliver what is queued (Ctrl-C again
-     * gives up at once). */
+    /* Run: generate or replay, then deliver what is queued; a stop signal
+     * ends the wait (Ctrl-C again gives up at once). */
     pr.start_ns = now_mono_ns();
     rc = 0;
     if (pr.generate)
         rc = generate(&pr);
     for (int i = pg.res.argi; i < argc && rc == 0 && !done(&pr); i++)
         rc = replay_file(&pr, argv[i]);
-    while (rd_kafka_outq_len(pr.rk) > 0 && pr.failed == 0)
-        (void)rd_kafka_flush(pr.rk, 1000);
+    while (rd_kafka_outq_len(pr.rk) > 0 && pr.failed == 0 && !got_stop)
+        (void)rd_kafka_flush(pr.rk, 100);
+    if (got_stop)
+        undelivered(&pr);
     secs = (double)(now_mono_ns() - pr.start_ns) / 1e9;
     log_info("produced %" PRId64 " events to %s in %.2f s (%.0f/s), "
         "%" PRId64 " failed", pr.sent - pr.failed, pr.topic, secs,

@@ -179,15 +179,16 @@ test_threads() {
 
 test_long_keys() {
     # keys longer than the inline 16 bytes take the other sort and compare
+    # (three days from 2026-11-16: the 19th is the end of the inputs)
     awk 'BEGIN { for (i = 0; i < 3000; i++)
         printf "{\"customer\":\"%s%d\",\"amount\":1,\"ts\":%d}\n",
             (i % 3 ? "a-rather-long-customer-name-" : "c"), i % 97,
             1794787200 + (i * 997) % 259200 }' >"$T/long.jsonl"
     run "$T/long1.log" -c "$SHOP" --store "$T/long1" --threads 1 \
-        --until 2026-11-20T00:00:00Z "$T/long.jsonl"
+        --until 2026-11-19T00:00:00Z "$T/long.jsonl"
     local rc1=$rc
     run "$T/long2.log" -c "$SHOP" --store "$T/long2" --threads 2 \
-        --until 2026-11-20T00:00:00Z "$T/long.jsonl"
+        --until 2026-11-19T00:00:00Z "$T/long.jsonl"
     dump "$T/long1" "$T/long1.txt"
     dump "$T/long2" "$T/long2.txt"
     [ "$rc1" = 0 ] && [ "$rc" = 0 ] && same "$T/long1.txt" "$T/long2.txt"
@@ -204,8 +205,9 @@ test_long_keys() {
 
 test_bad() {
     local s=$T/bad
+    # a cutoff past the inputs and the clock: every valid event counts
     run "$T/bad.log" -c "$SHOP" --store "$s" --until 2027-01-01T00:00:00Z \
-        datasets/bad
+        --force datasets/bad
     check "bad inputs: exit 0" [ "$rc" = 0 ]
     ! grep -qi 'sanitizer\|abort' "$T/bad.log"
     expect "bad inputs: no crash message"
@@ -244,7 +246,7 @@ with open(T + "/huge.json", "w") as f:
     f.write("[\n" + ok + ",\n" + big(2000000) + ",\n" + ok + ",\n"
             + big(6000000).replace(", ", ",\n ") + ",\n" + ok + "\n]")
 EOF
-    run "$T/huge.log" -c "$SHOP" --store "$T/huge" \
+    run "$T/huge.log" -c "$SHOP" --store "$T/huge" --force \
         --until 2027-01-01T00:00:00Z "$T/huge.jsonl" "$T/huge.json"
     jq -r '[(.source | sub(".*/"; "")), .line, .reason] | @tsv' \
         "$T/huge/rejects/batch.jsonl" >"$T/huge.rejects"
@@ -292,12 +294,13 @@ test_time() {
     printf '%s\n' '{"customer":"Zoe","amount":7.5,"ts":"2026-11-18T08:00:00Z"}' \
         '{"customer":"Zoe","amount":1,"ts":"2026-11-14T08:00:00Z"}' \
         >"$T/fix/fix.jsonl"
-    run "$T/from1.log" -c "$SHOP" --store "$T/from" \
+    # the new inputs end on the 18th: --force drops the 19th on purpose
+    run "$T/from1.log" -c "$SHOP" --store "$T/from" --force \
         --from 2026-11-18T00:00:00Z --until 2026-11-20T00:00:00Z \
         "$T/fix/fix.jsonl" datasets/shop/transactions.json
     dump "$T/from" "$T/from1.txt"
     # expected: old rows before the 18th + a fresh run over the new inputs
-    run "$T/from2.log" -c "$SHOP" --store "$T/from_ref" \
+    run "$T/from2.log" -c "$SHOP" --store "$T/from_ref" --force \
         --until 2026-11-20T00:00:00Z "$T/fix/fix.jsonl" \
         datasets/shop/transactions.json
     dump "$T/from_ref" "$T/from_ref.txt"

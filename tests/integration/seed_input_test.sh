@@ -289,7 +289,8 @@ cat >"$T/tx.json" <<EOF
 EOF
 printf '{"customer":"Ali","amount":50}\n{"customer":"Sara","amount":20.125}\n' >"$T/transactions.json"
 touch -d 2026-11-19T10:00:00Z "$T/transactions.json"
-"$BATCH" -c "$T/tx.json" --no-progress --dry-run --until 2026-11-20T00:00:00Z \
+# (no --until: with no valid event any cutoff is past the inputs, refused)
+"$BATCH" -c "$T/tx.json" --no-progress --dry-run \
     "$T/transactions.json" >"$T/tx-none.out" 2>&1
 check "without batch.default_time, events without time are bad_time" \
     grep -q "events=0 rejects=2 (bad_time=2)" "$T/tx-none.out"
@@ -300,10 +301,10 @@ eq "--default-time mtime: they take their file's time" \
        sed -E 's/\t.*"customer":"([^"]*)".*"total":([-0-9.]+).*/ \1 \2/' | tr '\n' ' ')" \
     "2026-11-19T00:00:00Z Ali 50.000000 2026-11-19T00:00:00Z Sara 20.125000 "
 jq '.batch = {"default_time": "2026-11-18T12:00:00Z"}' "$T/tx.json" >"$T/tx2.json"
-"$BATCH" -c "$T/tx2.json" --no-progress --dry-run --until 2026-11-20T00:00:00Z \
+"$BATCH" -c "$T/tx2.json" --no-progress --dry-run --until 2026-11-19T00:00:00Z \
     "$T/transactions.json" >"$T/tx-fixed.out" 2>&1
 check "batch.default_time TIME: they take that time" \
-    grep -q "events=2 rejects=0 .*cutoff=2026-11-20T00:00:00Z" "$T/tx-fixed.out"
+    grep -q "events=2 rejects=0 .*cutoff=2026-11-19T00:00:00Z" "$T/tx-fixed.out"
 "$BATCH" -c "$T/tx.json" --default-time soon --check-config >"$T/tx-bad.out" 2>&1
 eq "--default-time takes mtime, none or a time (exit 2)" "$?" 2
 

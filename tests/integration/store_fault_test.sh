@@ -190,7 +190,7 @@ disk_case() {   # NAME WANT RECOVER ENV...: a failed run; with RECOVER, one with
     cp -a "$T/pristine" "$d"
     publish "$d" "$T/b.jsonl" "$@"
     local rc=$? msg
-    msg=$(grep 'warn:' "$T/last.log" | tail -n 1)
+    msg=$(grep -E 'warn:|error:' "$T/last.log" | tail -n 1)
     eq "$name: the run fails" "$rc" 1
     check "$name: named: $want ($msg)" grep -q "$want" <<<"$msg"
     eq "$name: version 1 still served" "$(state "$d")" "$HA"
@@ -227,12 +227,12 @@ if [ "$(id -u)" = 0 ] && mkdir -p "$T/mnt" &&
     cp -a "$T/pristine" "$T/mnt/st"
     publish "$T/mnt/st" "$T/b.jsonl"
     eq "tmpfs: a run on a full disk fails" "$?" 1
-    msg=$(grep 'warn:' "$T/last.log" | tail -n 1)
+    msg=$(grep -E 'warn:|error:' "$T/last.log" | tail -n 1)
     check "tmpfs: named a full disk ($msg)" grep -q "disk full: " <<<"$msg"
     eq "tmpfs: version 1 still served" "$(state "$T/mnt/st")" "$HA"
     # the disk is still full: the next run says what to free
     publish "$T/mnt/st" "$T/b.jsonl"
-    msg=$(grep 'warn:' "$T/last.log" | tail -n 1)
+    msg=$(grep -E 'warn:|error:' "$T/last.log" | tail -n 1)
     check "tmpfs: the next run on the full disk says what to free ($msg)" \
         grep -Eq "disk full: .*free (space|on)" <<<"$msg"
     verify "$T/mnt/st"
