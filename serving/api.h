@@ -27,6 +27,16 @@ struct params {
     int          n;
 };
 
+/*
+ * Add one decoded parameter of a query string to q, borrowing key and
+ * value (NULL when given without '='); klen and vlen are their lengths.
+ * An empty segment ("a=1&&b=2", a leading '&') is skipped. Returns 0, or
+ * -1 when q is full or a NUL byte is inside a name or value: q->n is then
+ * PARAMS_MAX + 1, and every later call fails too.
+ */
+int api_params_add(struct params *q, const char *key, size_t klen,
+    const char *value, size_t vlen);
+
 struct reply {
     int          status;
     struct buf   body;      /* JSON or text; owned */

@@ -206,21 +206,9 @@ static enum MHD_Result
 on_arg(void *cls, enum MHD_ValueKind kind, const char *key, size_t klen,
     const char *value, size_t vlen)
 {
-    struct params *q = cls;
-
     (void)kind;
-    if (q->n == PARAMS_MAX + 1)
-        return MHD_NO;
-    if (q->n == PARAMS_MAX || strlen(key) != klen ||
-        (value != NULL && strlen(value) != vlen)) {
-        q->n = PARAMS_MAX + 1;  /* too many, or a NUL byte inside */
-        return MHD_NO;
-    }
-    q->v[q->n].name = key;
-    q->v[q->n].value = value;
-    q->v[q->n].used = 0;
-    q->n++;
-    return MHD_YES;
+    return api_params_add(cls, key, klen, value, vlen) == 0 ? MHD_YES :
+        MHD_NO;
 }
 
 /* Compare the whole given token with the whole configured one, in time
