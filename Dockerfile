@@ -40,8 +40,9 @@ COPY datasets/ /opt/lambdakit/datasets/
 # repository of batch versions.
 RUN mkdir -p /opt/lambdakit/var/orders/archive /opt/lambdakit/var/orders/incoming \
       /opt/lambdakit/var/rides/archive /opt/lambdakit/var/iot/archive \
-      /opt/lambdakit/var/orders/history /opt/lambdakit/var/rides/history \
-      /opt/lambdakit/var/iot/history /opt/lambdakit/repository \
+      /opt/lambdakit/var/crypto/archive /opt/lambdakit/var/orders/history \
+      /opt/lambdakit/var/rides/history /opt/lambdakit/var/iot/history \
+      /opt/lambdakit/var/crypto/history /opt/lambdakit/repository \
  && chown -R lambdakit:lambdakit /opt/lambdakit/var /opt/lambdakit/repository
 WORKDIR /opt/lambdakit
 USER lambdakit

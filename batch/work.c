@@ -91,11 +91,12 @@ ring_drain(struct worker *w)
 }
 
 /*
- * Rows of views that explode an array: as many as the event has elements,
- * so they skip the ring and are added at once, without prefetching.
+ * Rows of views that explode an array (as many as the event has elements)
+ * or read the event's strings (which die with it): they skip the ring and
+ * are added at once, without prefetching.
  */
 static int
-count_exploded(struct worker *w, const struct event *ev)
+count_direct(struct worker *w, const struct event *ev)
 {
     const struct pipeline *p = w->b->p;
 
@@ -105,7 +106,7 @@ count_exploded(struct worker *w, const struct event *ev)
         const char *key = w->fo.keys.data + r->off;
         int64_t bucket, *row;
 
-        if (!v->explodes)
+        if (!w->direct[r->view])
             continue;
         bucket = ts_bucket(ev->time, v->granularity);
         row = table_row(&w->tables[r->view], key, r->len, bucket,
@@ -127,7 +128,7 @@ count_event(struct worker *w, const struct event *ev)
 
     if (w->nin - w->nout == WORK_RING && ring_update(w) != 0)
         return -1;
-    if (w->exploding && count_exploded(w, ev) != 0)
+    if (w->exploding && count_direct(w, ev) != 0)
         return -1;
     slot = (size_t)(w->nin % WORK_RING);
     x = slot * (size_t)p->nviews;
@@ -205,13 +206,13 @@ do_record(struct worker *w, struct chunk *c, const char *text, size_t len,
         note_reject(w, c, line, REJECT_RANGE, err, text, len);
         return 0;
     }
-    /* a view without explode has at most one row: it goes through the ring */
+    /* the other views have at most one row: it goes through the ring */
     for (int k = 0; k < p->nviews; k++)
         w->koff[k] = SIZE_MAX;
     for (int k = 0; k < w->fo.nrows; k++) {
         const struct fanout_row *row = &w->fo.rows[k];
 
-        if (p->views[row->view].explodes)
+        if (w->direct[row->view])
             continue;
         w->koff[row->view] = row->off;
         w->klen[row->view] = row->len;
@@ -290,8 +291,12 @@ worker_setup(struct worker *w)
     fanout_init(&w->fo);
     csv_fields_init(&w->csvf);
     buf_init(&w->csvjson);
-    for (int k = 0; k < p->nviews; k++)
-        w->exploding |= p->views[k].explodes;
+    w->direct = xcalloc(nv, 1);
+    for (int k = 0; k < p->nviews; k++) {
+        w->direct[k] = p->views[k].explodes ||
+            agg_view_reads_text(&p->views[k]);
+        w->exploding |= w->direct[k];
+    }
     w->koff = xcalloc(nv, sizeof(*w->koff));
     w->klen = xcalloc(nv, sizeof(*w->klen));
     w->pkeys = xmalloc(WORK_RING * nv * KEY_MAX);
@@ -459,6 +464,7 @@ work_free(struct batch *b)
         free(w->tables);
         free(w->koff);
         free(w->klen);
+        free(w->direct);
         fanout_reset(&w->fo);
         csv_fields_reset(&w->csvf);
         buf_reset(&w->csvjson);

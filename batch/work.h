@@ -41,7 +41,10 @@ struct worker {
     struct fanout       fo;         /* the rows of one event (fanout.h) */
     struct csv_fields   csvf;       /* a CSV row's fields */
     struct buf          csvjson;    /* and the row as JSON */
-    int                 exploding;  /* a view explodes an array */
+    int                 exploding;  /* some view is added at once: */
+    unsigned char      *direct;     /* per view: 1 when its rows skip the
+                                       ring, as it explodes an array or
+                                       reads strings (agg_view_reads_text) */
     size_t             *koff;       /* per view without explode: its key's
                                        offset in fo.keys, or SIZE_MAX when
                                        the view's where fails */

@@ -7,7 +7,7 @@
 # everything it started. lambda-speed is restarted if it dies (try kill -9).
 #
 # Settings (environment, or `make demo VAR=value`):
-#   DEMO_PIPELINE  orders (default), rides, iot, or a pipeline file
+#   DEMO_PIPELINE  orders (default), rides, iot, crypto, or a pipeline file
 #   DEMO_PORT      port of the dashboard and API [8080]; 0 picks a free one
 #   DEMO_RATE      live events per second [20]
 #   DEMO_SECONDS   run non-interactively for about this long: stream one pass of

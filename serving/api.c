@@ -9,6 +9,7 @@
 #include "shared/agg.h"
 #include "shared/key.h"
 #include "shared/log.h"
+#include "shared/outputs.h"
 #include "shared/ts.h"
 
 #define TYPE_JSON "application/json"
@@ -28,6 +29,9 @@ void
 reply_reset(struct reply *r)
 {
     buf_reset(&r->body);
+    if (r->stream != NULL)
+        r->stream->free(r->stream);
+    r->stream = NULL;
 }
 
 /* Append s as a JSON string; bytes that are not UTF-8 (a value cut by
@@ -195,7 +199,28 @@ api_put_metrics(struct buf *b, const struct pipeline *p, const struct view *v,
         buf_putc(b, ':');
         agg_metric_json(p, v, m, row, b);
     }
+    outputs_put_json(b, p, v, row);
     buf_putc(b, '}');
+}
+
+void
+api_put_approximate(struct buf *b, const struct pipeline *p,
+    const struct view *v, const int64_t *row)
+{
+    int n = 0;
+    double e;
+
+    (void)p;
+    for (int m = 0; m < v->nmetrics; m++) {
+        if (!agg_metric_approximate(v, m, row, &e))
+            continue;
+        buf_puts(b, n++ == 0 ? ",\"approximate\":{" : ",");
+        buf_put_json_string(b, v->metrics[m].name,
+            strlen(v->metrics[m].name));
+        buf_printf(b, ":{\"relative_error\":%g}", e);
+    }
+    if (n > 0)
+        buf_putc(b, '}');
 }
 
 /* ,"batch":{"version","cutoff"},"speed":{"watermark"}: where it came from,

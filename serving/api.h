@@ -1,4 +1,4 @@
-/* api.h -- the answers of DESIGN §4: views, total, series, top, health, metrics */
+/* api.h -- the answers of DESIGN §4: views, total, series, top, export, health, metrics */
 #ifndef SERVING_API_H
 #define SERVING_API_H
 
@@ -37,15 +37,30 @@ struct params {
 int api_params_add(struct params *q, const char *key, size_t klen,
     const char *value, size_t vlen);
 
+/*
+ * A body made while it is sent (an export): http.c calls read for the
+ * next bytes as the client takes them, then free once, at the end or
+ * when the connection goes. read writes up to max bytes (max > 0) at buf
+ * and returns how many, 0 at the end of the body, or -1 to cut the answer
+ * short (the client sees the transfer fail). Embed it first in the
+ * producer's state.
+ */
+struct reply_stream {
+    long  (*read)(struct reply_stream *st, char *buf, size_t max);
+    void  (*free)(struct reply_stream *st);
+};
+
 struct reply {
     int          status;
     struct buf   body;      /* JSON or text; owned */
     const char  *type;      /* Content-Type (static) */
     const char  *page;      /* static body instead of body (the dashboard) */
     size_t       pagelen;
+    struct reply_stream *stream;    /* streamed body instead of body;
+                                       owned until http.c takes it */
 };
 
-/* Embedded lifecycle. */
+/* Embedded lifecycle; reply_reset() frees a stream nobody took. */
 void reply_init(struct reply *r);
 void reply_reset(struct reply *r);
 
@@ -70,6 +85,8 @@ void api_series(struct serving *sv, const struct view *v, struct params *q,
     struct snap *pre, struct reply *r);
 void api_top(struct serving *sv, const struct view *v, struct params *q,
     struct snap *pre, struct reply *r);
+void api_export(struct serving *sv, const struct view *v, struct params *q,
+    struct reply *r);
 void api_healthz(struct serving *sv, struct params *q, struct reply *r);
 void api_readyz(struct serving *sv, struct params *q, struct reply *r);
 void api_metrics(struct serving *sv, struct params *q, struct reply *r);

@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "shared/buf.h"
+
 /*
  * Private to serving/api*.c; http.c uses api.h only.
  *
@@ -14,6 +16,7 @@
  *     api_total.c     GET /v1/views/NAME/total
  *     api_series.c    GET /v1/views/NAME/series
  *     api_top.c       GET /v1/views/NAME/top
+ *     api_export.c    GET /v1/views/NAME/export
  *     api_health.c    GET /healthz, /readyz
  *     api_metrics.c   GET /metrics
  *
@@ -21,13 +24,14 @@
  * answer (reply_error()) when they fail, so a handler only stops.
  */
 
-struct buf;
 struct params;
 struct pipeline;
+struct plan;
 struct reply;
 struct serving;
 struct snap;
 struct view;
+struct window;
 
 /* ---- replies (api.c) ---- */
 
@@ -41,8 +45,17 @@ void api_put_time(struct buf *b, int present, int64_t ms);
 /* ,"from":TIME,"to":TIME (null for INT64_MIN and INT64_MAX). */
 void api_put_range(struct buf *b, int64_t from, int64_t to);
 
-/* {"METRIC":value,...} of the decoded row of v. */
+/* {"METRIC":value,...,"OUTPUT":value,...} of the decoded row of v: its
+ * metrics, then its computed outputs (outputs.h). */
 void api_put_metrics(struct buf *b, const struct pipeline *p,
+    const struct view *v, const int64_t *row);
+
+/*
+ * ,"approximate":{"METRIC":{"relative_error":E},...} for the metrics of the
+ * row that are estimates (agg_metric_approximate()), or nothing when every
+ * one is exact: written after the "metrics" object it qualifies.
+ */
+void api_put_approximate(struct buf *b, const struct pipeline *p,
     const struct view *v, const int64_t *row);
 
 /* The end of an answer read from s: ,"batch":{"version","cutoff"},
@@ -56,6 +69,55 @@ int api_put_key(struct buf *b, struct serving *sv, const struct view *v,
 
 /* {"view":NAME, the opening of the answers about one view. */
 void api_put_head(struct buf *b, const struct view *v);
+
+/* ---- series and export (api_series.c) ---- */
+
+/* The metric and output names of a view as JSON object keys ("orders":),
+ * escaped once for the many rows of a series or an export. */
+struct api_mkeys {
+    struct buf  text;
+    size_t     *off;    /* nmetrics + noutputs + 1 offsets into text */
+};
+
+void api_mkeys_init(struct api_mkeys *k, const struct view *v);
+void api_mkeys_reset(struct api_mkeys *k);
+
+/* As api_put_metrics(), with the keys of k. */
+void api_put_metrics_k(struct buf *b, const struct api_mkeys *k,
+    const struct pipeline *p, const struct view *v, const int64_t *row);
+
+/* What a series reads: buckets [from, to), points every step, each over
+ * width (the window). */
+struct series_spec {
+    int64_t from, to, step, width;
+};
+
+/* from, to, step (default the granularity) and window (default step);
+ * -1 with a 400 in r. */
+int api_series_spec(const struct view *v, struct params *q, struct reply *r,
+    struct series_spec *sp);
+
+/* The plan of the read for sp in s (plan_make()), the same for every
+ * group. Returns 0, or -1 with err. */
+int api_series_plan(struct snap *s, const struct view *v,
+    const struct series_spec *sp, struct plan *pl, char *err);
+
+/* window_init() for sp: the points of one group, emitted to emit(arg). */
+void api_series_window(struct window *w, const struct view *v,
+    const struct series_spec *sp,
+    int (*emit)(void *arg, int64_t t, const int64_t *row, char *err),
+    void *arg);
+
+/* Where the point at t comes from: "batch" (its whole window is below the
+ * snapshot's cutoff), "speed" (it starts at or after it) or "mixed". */
+const char *api_point_source(const struct series_spec *sp, int64_t cutoff,
+    int64_t t);
+
+/* "t":TIME,"source":"batch"|"speed"|"mixed","metrics":{...}, a point at t
+ * of the merged row, its source from the snapshot's cutoff. */
+void api_put_point(struct buf *b, const struct series_spec *sp,
+    int64_t cutoff, int64_t t, const struct api_mkeys *k,
+    const struct pipeline *p, const struct view *v, const int64_t *row);
 
 /* ---- snapshots (api.c) ---- */
 
@@ -97,6 +159,20 @@ int api_param_range(struct params *q, struct reply *r, int64_t *from,
 /* The group key from the view's group_by parameters, appended to key. */
 int api_param_key(struct serving *sv, const struct view *v, struct params *q,
     struct reply *r, struct buf *key);
+
+/*
+ * The group_by parameters given, as a filter on groups (export): for each
+ * field g given, comp[g] (v->ngroup buffers) gets its key component
+ * (key_encode_text()); *given counts them. -1 with a 400 in r on a bad
+ * value.
+ */
+int api_param_key_filter(struct serving *sv, const struct view *v,
+    struct params *q, struct reply *r, struct buf *comp, int *given);
+
+/* Parameter name, one of the NULL-terminated choices: its index in *out, 0
+ * (the first, the default) when absent. */
+int api_param_choice(struct params *q, struct reply *r, const char *name,
+    const char *const *choices, int *out);
 
 /* The duration parameter name (dflt when absent): a multiple of v's
  * granularity. */

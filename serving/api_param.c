@@ -10,6 +10,7 @@
 #include "shared/buf.h"
 #include "shared/err.h"
 #include "shared/key.h"
+#include "shared/outputs.h"
 #include "shared/pipeline.h"
 #include "shared/ts.h"
 
@@ -134,32 +135,42 @@ api_param_range(struct params *q, struct reply *r, int64_t *from, int64_t *to)
     return 0;
 }
 
+/* Field f's key component from its parameter p (NULL: absent), appended
+ * to key; -1 with a 400 in r. */
+static int
+param_key_field(const struct view *v, const struct field *f,
+    const struct param *p, struct reply *r, struct buf *key)
+{
+    char err[ERR_LEN];
+
+    if (p == NULL && f->required) {
+        reply_error(r, 400, f->name, "missing parameter %s: view %s "
+            "groups by it", f->name, v->name);
+        return -1;
+    }
+    if (p == NULL) {
+        reply_error(r, 400, f->name, "missing parameter %s: view %s "
+            "groups by it (give \"%s\" without \"=\" for events "
+            "without the field)", f->name, v->name, f->name);
+        return -1;
+    }
+    if (key_encode_text(key, f, p->value, err) != 0) {
+        reply_error(r, 400, f->name, "parameter %s", err);
+        return -1;
+    }
+    return 0;
+}
+
 /* The group key from the view's group_by parameters. */
 int
 api_param_key(struct serving *sv, const struct view *v, struct params *q,
     struct reply *r, struct buf *key)
 {
-    char err[ERR_LEN];
-
     for (int g = 0; g < v->ngroup; g++) {
         const struct field *f = &sv->p->fields[v->group_by[g]];
-        struct param *p = param_get(q, f->name);
 
-        if (p == NULL && f->required) {
-            reply_error(r, 400, f->name, "missing parameter %s: view %s "
-                "groups by it", f->name, v->name);
+        if (param_key_field(v, f, param_get(q, f->name), r, key) != 0)
             return -1;
-        }
-        if (p == NULL) {
-            reply_error(r, 400, f->name, "missing parameter %s: view %s "
-                "groups by it (give \"%s\" without \"=\" for events "
-                "without the field)", f->name, v->name, f->name);
-            return -1;
-        }
-        if (key_encode_text(key, f, p->value, err) != 0) {
-            reply_error(r, 400, f->name, "parameter %s", err);
-            return -1;
-        }
     }
     if (key->len > KEY_MAX) {
         reply_error(r, 400, NULL, "the group key is longer than %d bytes",
@@ -167,6 +178,48 @@ api_param_key(struct serving *sv, const struct view *v, struct params *q,
         return -1;
     }
     return 0;
+}
+
+int
+api_param_key_filter(struct serving *sv, const struct view *v,
+    struct params *q, struct reply *r, struct buf *comp, int *given)
+{
+    *given = 0;
+    for (int g = 0; g < v->ngroup; g++) {
+        const struct field *f = &sv->p->fields[v->group_by[g]];
+        struct param *p = param_get(q, f->name);
+
+        if (p != NULL && param_key_field(v, f, p, r, &comp[g]) != 0)
+            return -1;
+        *given += p != NULL;
+    }
+    return 0;
+}
+
+int
+api_param_choice(struct params *q, struct reply *r, const char *name,
+    const char *const *choices, int *out)
+{
+    struct param *p = param_opt(q, name);
+    struct buf names;
+
+    *out = 0;
+    if (p == NULL)
+        return 0;
+    for (int i = 0; p->value != NULL && choices[i] != NULL; i++) {
+        if (strcmp(p->value, choices[i]) == 0) {
+            *out = i;
+            return 0;
+        }
+    }
+    buf_init(&names);
+    for (int i = 0; choices[i] != NULL; i++)
+        buf_printf(&names, "%s%s", i == 0 ? "" : choices[i + 1] == NULL ?
+            " or " : ", ", choices[i]);
+    reply_error(r, 400, name, "parameter %s: expected %s, got \"%.64s\"",
+        name, names.data, p->value != NULL ? p->value : "");
+    buf_reset(&names);
+    return -1;
 }
 
 int
@@ -211,6 +264,10 @@ api_param_metric(const struct view *v, struct params *q, struct reply *r,
     if (p == NULL)
         reply_error(r, 400, "metric", "missing parameter metric: one of %s",
             names.data);
+    else if (p->value != NULL && outputs_find(v, p->value) >= 0)
+        reply_error(r, 400, "metric", "parameter metric: \"%.64s\" is a "
+            "computed output; top ranks by a stored metric: one of %s",
+            p->value, names.data);
     else
         reply_error(r, 400, "metric", "parameter metric: expected one of %s, "
             "got \"%.64s\"", names.data, p->value != NULL ? p->value : "");

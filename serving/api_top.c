@@ -146,6 +146,7 @@ api_top(struct serving *sv, const struct view *v, struct params *q,
             goto end;
         buf_puts(b, ",\"metrics\":");
         api_put_metrics(b, sv->p, v, t.h[i]->row);
+        api_put_approximate(b, sv->p, v, t.h[i]->row);
         buf_putc(b, '}');
     }
     buf_putc(b, ']');

@@ -41,6 +41,7 @@ api_total(struct serving *sv, const struct view *v, struct params *q,
     api_put_range(b, from, to);
     buf_puts(b, ",\"metrics\":");
     api_put_metrics(b, sv->p, v, row);
+    api_put_approximate(b, sv->p, v, row);
     api_put_end(b, s);
 end:
     api_snap_done(s, &own);

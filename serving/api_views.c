@@ -8,12 +8,12 @@
 #include "serving/serving.h"
 #include "shared/buf.h"
 #include "shared/err.h"
+#include "shared/outputs.h"
+#include "shared/metric.h"
 #include "shared/pipeline.h"
 #include "shared/speedmeta.h"
 #include "shared/store.h"
 #include "shared/ts.h"
-
-static const char *const kind_names[] = {"count", "sum", "min", "max", "avg"};
 
 void
 api_views(struct serving *sv, struct params *q, struct reply *r)
@@ -23,7 +23,7 @@ api_views(struct serving *sv, struct params *q, struct reply *r)
     struct snap s;
     int open = 0, has_upd = 0;
     int64_t upd = 0;
-    char err[ERR_LEN], g[32];
+    char err[ERR_LEN], g[32], text[METRIC_TEXT_MAX];
 
     if (api_params_dups(q, r) != 0 ||
         api_params_rest(sv, NULL, q, r, "none") != 0)
@@ -57,11 +57,19 @@ api_views(struct serving *sv, struct params *q, struct reply *r)
             if (m > 0)
                 buf_putc(b, ',');
             buf_put_json_string(b, mt->name, strlen(mt->name));
-            if (mt->field < 0)
-                buf_printf(b, ":\"%s\"", kind_names[mt->kind]);
-            else
-                buf_printf(b, ":\"%s(%s)\"", kind_names[mt->kind],
-                    sv->p->fields[mt->field].name);
+            buf_putc(b, ':');
+            metric_text(sv->p, mt, text, sizeof(text));
+            buf_put_json_string(b, text, strlen(text));
+        }
+        buf_puts(b, "},\"outputs\":{");
+        for (int o = 0; o < v->noutputs; o++) {
+            const struct output *out = &v->outputs[o];
+
+            if (o > 0)
+                buf_putc(b, ',');
+            buf_put_json_string(b, out->name, strlen(out->name));
+            buf_putc(b, ':');
+            buf_put_json_string(b, out->src, strlen(out->src));
         }
         if (open && s.has_batch)
             buf_printf(b, "},\"batch\":{\"version\":%lld,\"cutoff\":",

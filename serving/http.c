@@ -110,6 +110,29 @@ gzip_body(struct buf *body)
     return 0;
 }
 
+#define STREAM_BLOCK (32 * 1024)    /* bytes asked of a stream at a time */
+
+static ssize_t
+stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    struct reply_stream *st = cls;
+    long n;
+
+    (void)pos;
+    n = st->read(st, buf, max);
+    if (n == 0)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    return n < 0 ? MHD_CONTENT_READER_END_WITH_ERROR : (ssize_t)n;
+}
+
+static void
+stream_free(void *cls)
+{
+    struct reply_stream *st = cls;
+
+    st->free(st);
+}
+
 /* A response for r, with our headers; NULL if libmicrohttpd has no memory. */
 static struct MHD_Response *
 make_response(struct serving *sv, struct reply *r, int gzip, size_t *bytes)
@@ -117,10 +140,17 @@ make_response(struct serving *sv, struct reply *r, int gzip, size_t *bytes)
     struct MHD_Response *resp;
     const char *origin = sv->p->serving.cors_origin;
 
-    gzip = gzip && r->page == NULL && r->body.len >= GZIP_MIN &&
-        gzip_body(&r->body) == 0;
+    gzip = gzip && r->page == NULL && r->stream == NULL &&
+        r->body.len >= GZIP_MIN && gzip_body(&r->body) == 0;
     *bytes = r->page != NULL ? r->pagelen : r->body.len;
-    if (r->page != NULL) {
+    if (r->stream != NULL) {
+        /* the response frees the stream; without one, we do */
+        resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN,
+            STREAM_BLOCK, stream_read, r->stream, stream_free);
+        if (resp == NULL)
+            r->stream->free(r->stream);
+        r->stream = NULL;
+    } else if (r->page != NULL) {
         resp = MHD_create_response_from_buffer(r->pagelen, (void *)r->page,
             MHD_RESPMEM_PERSISTENT);
     } else if (r->body.len == 0) {
@@ -261,6 +291,8 @@ route_view(struct serving *sv, const char *rest, const struct view **v)
         return ROUTE_SERIES;
     if (strcmp(slash + 1, "top") == 0)
         return ROUTE_TOP;
+    if (strcmp(slash + 1, "export") == 0)
+        return ROUTE_EXPORT;
     return ROUTE_OTHER;
 }
 
@@ -390,6 +422,11 @@ dispatch(struct serving *sv, struct MHD_Connection *c, struct req *rq,
         if (v == NULL)
             goto unknown;
         api_total(sv, v, &q, NULL, r);
+        break;
+    case ROUTE_EXPORT:
+        if (v == NULL)
+            goto unknown;
+        api_export(sv, v, &q, r);
         break;
     case ROUTE_SERIES:
     case ROUTE_TOP:

@@ -5,8 +5,8 @@
 #include "shared/now.h"
 
 static const char *const route_names[ROUTE_N] = {
-    "views", "total", "series", "top", "healthz", "readyz", "metrics",
-    "dashboard", "other"
+    "views", "total", "series", "top", "export", "healthz", "readyz",
+    "metrics", "dashboard", "other"
 };
 
 /* The last entry stands for any status not listed. */

@@ -220,6 +220,17 @@ struct head {
     int                live;
 };
 
+struct query_cursor {
+    const struct view *v;
+    struct head        h[PLAN_MAX];
+    int                n;           /* segments open */
+    unsigned char      key[KEY_MAX];    /* the current group's */
+    size_t             klen;
+    int                open;        /* a group is current */
+    int                seg;         /* the segment its rows come from now */
+    int                handed;      /* h[seg]'s row went out: step past it */
+};
+
 static int
 head_next(struct head *h, char *err)
 {
@@ -239,61 +250,142 @@ key_cmp(const void *a, size_t alen, const void *b, size_t blen)
     return (alen > blen) - (alen < blen);
 }
 
+/* Nonzero when head h is live on the current group. */
+static int
+head_on(const struct query_cursor *c, const struct head *h)
+{
+    return h->live && key_cmp(h->row.gkey, h->row.gklen, c->key,
+        c->klen) == 0;
+}
+
+int
+query_cursor_open(struct snap *s, const struct view *v,
+    const struct plan *pl, const void *gkey, size_t gklen,
+    struct query_cursor **out, char *err)
+{
+    struct query_cursor *c = xcalloc(1, sizeof(*c));
+
+    c->v = v;
+    /* Each segment is in (group key, bucket) order: merge them by key. */
+    for (; c->n < pl->n; c->n++) {
+        if (seg_open(s, v, &pl->seg[c->n], gkey, gklen, &c->h[c->n].it,
+            err) != 0)
+            goto fail;
+        if (head_next(&c->h[c->n], err) != 0) {
+            c->n++;
+            goto fail;
+        }
+    }
+    *out = c;
+    return 0;
+fail:
+    query_cursor_free(c);
+    return -1;
+}
+
+/* Step past the row handed out last, if one was. */
+static int
+cursor_settle(struct query_cursor *c, char *err)
+{
+    if (!c->handed)
+        return 0;
+    c->handed = 0;
+    return head_next(&c->h[c->seg], err);
+}
+
+int
+query_cursor_group(struct query_cursor *c, const void **gkey, size_t *gklen,
+    char *err)
+{
+    const struct store_row *min = NULL;
+
+    if (cursor_settle(c, err) != 0)
+        return -1;
+    for (int i = 0; c->open && i < c->n; i++)  /* rows left unread */
+        while (head_on(c, &c->h[i]))
+            if (head_next(&c->h[i], err) != 0)
+                return -1;
+    c->open = 0;
+    for (int i = 0; i < c->n; i++)
+        if (c->h[i].live && (min == NULL || key_cmp(c->h[i].row.gkey,
+            c->h[i].row.gklen, min->gkey, min->gklen) < 0))
+            min = &c->h[i].row;
+    if (min == NULL)
+        return QUERY_END;
+    if (min->gklen > sizeof(c->key)) {
+        snprintf(err, ERR_LEN, "view %s: group key of %zu bytes",
+            c->v->name, min->gklen);
+        return -1;
+    }
+    memcpy(c->key, min->gkey, min->gklen);
+    c->klen = min->gklen;
+    c->open = 1;
+    c->seg = 0;
+    *gkey = c->key;
+    *gklen = c->klen;
+    return 0;
+}
+
+int
+query_cursor_row(struct query_cursor *c, int64_t *bucket,
+    const int64_t **row, char *err)
+{
+    if (cursor_settle(c, err) != 0)
+        return -1;
+    for (; c->open && c->seg < c->n; c->seg++) {
+        struct head *h = &c->h[c->seg];
+
+        if (head_on(c, h)) {
+            *bucket = h->row.bucket;
+            *row = h->row.slots;
+            c->handed = 1;
+            return 0;
+        }
+    }
+    return QUERY_END;
+}
+
+void
+query_cursor_free(struct query_cursor *c)
+{
+    if (c == NULL)
+        return;
+    for (int i = 0; i < c->n; i++)
+        store_iter_free(c->h[i].it);
+    free(c);
+}
+
 int
 query_groups(struct snap *s, const struct view *v, const struct plan *pl,
     int (*fn)(void *arg, const void *gkey, size_t gklen, const int64_t *row,
         char *err),
     void *arg, char *err)
 {
-    struct head h[PLAN_MAX];
-    unsigned char cur[KEY_MAX];
-    int64_t *acc = xmalloc(agg_row_size(v));
-    int n, rc = -1;
+    struct query_cursor *c;
+    int64_t *acc, bucket;
+    const int64_t *row;
+    const void *gkey;
+    size_t gklen;
+    int rc;
 
-    /* Each segment is in (group key, bucket) order: merge them by key. */
-    for (n = 0; n < pl->n; n++) {
-        if (seg_open(s, v, &pl->seg[n], NULL, 0, &h[n].it, err) != 0)
-            goto done;
-        if (head_next(&h[n], err) != 0) {
-            n++;
-            goto done;
-        }
-    }
-    for (;;) {
-        const struct store_row *min = NULL;
-        size_t len;
-
-        for (int i = 0; i < n; i++)
-            if (h[i].live && (min == NULL || key_cmp(h[i].row.gkey,
-                h[i].row.gklen, min->gkey, min->gklen) < 0))
-                min = &h[i].row;
-        if (min == NULL)
-            break;
-        if ((len = min->gklen) > sizeof(cur)) {
-            snprintf(err, ERR_LEN, "view %s: group key of %zu bytes",
-                v->name, len);
-            goto done;
-        }
-        memcpy(cur, min->gkey, len);
+    if (query_cursor_open(s, v, pl, NULL, 0, &c, err) != 0)
+        return -1;
+    acc = xmalloc(agg_row_size(v));
+    while ((rc = query_cursor_group(c, &gkey, &gklen, err)) == 0) {
         agg_row_init(v, acc);
-        for (int i = 0; i < n; i++) {
-            while (h[i].live && key_cmp(h[i].row.gkey, h[i].row.gklen, cur,
-                len) == 0) {
-                if (agg_row_merge(v, acc, h[i].row.slots) != 0) {
-                    snprintf(err, ERR_LEN, "view %s: sum overflow", v->name);
-                    goto done;
-                }
-                if (head_next(&h[i], err) != 0)
-                    goto done;
+        while ((rc = query_cursor_row(c, &bucket, &row, err)) == 0) {
+            if (agg_row_merge(v, acc, row) != 0) {
+                snprintf(err, ERR_LEN, "view %s: sum overflow", v->name);
+                rc = -1;
+                break;
             }
         }
-        if (fn(arg, cur, len, acc, err) != 0)
-            goto done;
+        if (rc < 0 || fn(arg, gkey, gklen, acc, err) != 0) {
+            rc = -1;
+            break;
+        }
     }
-    rc = 0;
-done:
-    for (int i = 0; i < n; i++)
-        store_iter_free(h[i].it);
+    query_cursor_free(c);
     free(acc);
-    return rc;
+    return rc < 0 ? -1 : 0;
 }

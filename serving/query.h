@@ -99,4 +99,43 @@ int query_groups(struct snap *s, const struct view *v, const struct plan *pl,
         char *err),
     void *arg, char *err);
 
+/*
+ * A cursor over the groups of a plan: group after group in ascending key
+ * order, each group's rows in plan order (ascending bucket), the rows
+ * query_key_rows() gives for that group. It holds one iterator per segment,
+ * so its memory does not grow with the rows or the groups (an export of a
+ * whole view). Free it before the snapshot ends.
+ */
+struct query_cursor;
+
+#define QUERY_END 1     /* no more groups, or no more rows in the group */
+
+/*
+ * Open a cursor over the groups of plan pl (gkey NULL, 0: every group; else
+ * only that one). Returns 0 and *out (free with query_cursor_free()), or
+ * -1 with err.
+ */
+int query_cursor_open(struct snap *s, const struct view *v,
+    const struct plan *pl, const void *gkey, size_t gklen,
+    struct query_cursor **out, char *err);
+
+/*
+ * Move to the next group, past the rows of the current one left unread.
+ * Returns 0 and its key (valid until the next call), QUERY_END after the
+ * last group, or -1 with err.
+ */
+int query_cursor_group(struct query_cursor *c, const void **gkey,
+    size_t *gklen, char *err);
+
+/*
+ * The next row of the current group: 0 with its bucket and slots (valid
+ * until the next call), QUERY_END when the group has no more, or -1 with
+ * err.
+ */
+int query_cursor_row(struct query_cursor *c, int64_t *bucket,
+    const int64_t **row, char *err);
+
+/* Free c and its iterators. NULL is a no-op. */
+void query_cursor_free(struct query_cursor *c);
+
 #endif

@@ -1,9 +1,15 @@
 /* agg.c -- metric states: one row per (view, group, bucket), one merge for every layer */
+#include <errno.h>
+#include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "shared/agg.h"
+#include "shared/ddsketch.h"
 #include "shared/dec.h"
+#include "shared/hll.h"
+#include "shared/moments.h"
 
 __extension__ typedef unsigned __int128 agg_u128;
 
@@ -28,6 +34,51 @@ agg_row_init(const struct view *v, int64_t *row)
 }
 
 /*
+ * The hash distinct keeps for a value of a field of type t: a type tag, then
+ * the string's bytes or the value's scaled integer (little-endian), so equal
+ * values hash alike in every layer and strings never collide with numbers
+ * by construction. Part of the stored states: never change it.
+ */
+static uint64_t
+value_hash(enum field_type t, const struct event_value *val)
+{
+    unsigned char b[9];
+    uint64_t u = (uint64_t)val->num;
+    struct buf s;
+    uint64_t h;
+
+    if (t == FIELD_STRING) {
+        if (val->len < 256) {
+            unsigned char small[257];
+
+            small[0] = 'S';
+            memcpy(small + 1, val->str, val->len);
+            return hll_hash(small, val->len + 1);
+        }
+        buf_init(&s);
+        buf_putc(&s, 'S');
+        buf_append(&s, val->str, val->len);
+        h = hll_hash(s.data, s.len);
+        buf_reset(&s);
+        return h;
+    }
+    b[0] = t == FIELD_BOOL ? 'B' : 'N';
+    for (int i = 1; i < 9; i++, u >>= 8)
+        b[i] = (unsigned char)(u & 0xff);
+    return hll_hash(b, 9);
+}
+
+int
+agg_view_reads_text(const struct view *v)
+{
+    for (int i = 0; i < v->nmetrics; i++)
+        if (v->metrics[i].kind == METRIC_DISTINCT &&
+            v->metrics[i].type == FIELD_STRING)
+            return 1;
+    return 0;
+}
+
+/*
  * Both agg_row_add() and agg_row_merge() check every sum first and write
  * second, so a row is never left half updated by an overflow.
  */
@@ -39,10 +90,17 @@ agg_row_add(const struct view *v, int64_t *row, const struct event *ev)
     int i;
 
     for (i = 0, m = v->metrics; i < v->nmetrics; i++, m++) {
+        const int64_t *st = row + m->slot;
+        int64_t x;
+
+        if (m->kind == METRIC_COUNT || !ev->vals[m->field].present)
+            continue;
+        x = ev->vals[m->field].num;
         if ((m->kind == METRIC_SUM || m->kind == METRIC_AVG) &&
-            ev->vals[m->field].present &&
-            __builtin_add_overflow(sum_get(row + m->slot),
-            (dec_i128)ev->vals[m->field].num, &s))
+            __builtin_add_overflow(sum_get(st), (dec_i128)x, &s))
+            return -1;
+        if ((m->kind == METRIC_STDDEV || m->kind == METRIC_STDDEV_POP) &&
+            !moments_fits(st, NULL, x))
             return -1;
     }
     for (i = 0, m = v->metrics; i < v->nmetrics; i++, m++) {
@@ -68,6 +126,17 @@ agg_row_add(const struct view *v, int64_t *row, const struct event *ev)
             if (st[0] == 0 || x > st[1])
                 st[1] = x;
             break;
+        case METRIC_STDDEV:
+        case METRIC_STDDEV_POP:
+            (void)moments_add(st, x);       /* checked above */
+            continue;
+        case METRIC_DISTINCT:
+            hll_add(st, value_hash(m->type, &ev->vals[m->field]));
+            continue;
+        case METRIC_QUANTILE:
+            if (ddsketch_add(st, x) != 0)
+                return -1;
+            continue;
         case METRIC_COUNT:
             break;
         }
@@ -76,32 +145,65 @@ agg_row_add(const struct view *v, int64_t *row, const struct event *ev)
     return 0;
 }
 
+/* Nonzero when metric m's states a and b merge without overflow. */
+static int
+merge_fits(const struct metric *m, const int64_t *a, const int64_t *b)
+{
+    dec_i128 s;
+    int64_t n;
+
+    switch (m->kind) {
+    case METRIC_STDDEV:
+    case METRIC_STDDEV_POP:
+        return moments_fits(a, b, 0);
+    case METRIC_DISTINCT:
+        return 1;
+    case METRIC_QUANTILE:
+        return !__builtin_add_overflow(ddsketch_count(a), ddsketch_count(b),
+            &n);
+    case METRIC_SUM:
+    case METRIC_AVG:
+        if (__builtin_add_overflow(sum_get(a), sum_get(b), &s))
+            return 0;
+        /* FALLTHROUGH */
+    case METRIC_COUNT:
+    case METRIC_MIN:
+    case METRIC_MAX:
+        break;
+    }
+    return !__builtin_add_overflow(a[0], b[0], &n);
+}
+
 int
 agg_row_merge(const struct view *v, int64_t *dst, const int64_t *src)
 {
     const struct metric *m;
-    dec_i128 s;
-    int64_t n;
     int i;
 
-    for (i = 0, m = v->metrics; i < v->nmetrics; i++, m++) {
-        const int64_t *a = dst + m->slot, *b = src + m->slot;
-
-        if (__builtin_add_overflow(a[0], b[0], &n))
+    for (i = 0, m = v->metrics; i < v->nmetrics; i++, m++)
+        if (!merge_fits(m, dst + m->slot, src + m->slot))
             return -1;
-        if ((m->kind == METRIC_SUM || m->kind == METRIC_AVG) &&
-            __builtin_add_overflow(sum_get(a), sum_get(b), &s))
-            return -1;
-    }
     for (i = 0, m = v->metrics; i < v->nmetrics; i++, m++) {
         int64_t *a = dst + m->slot;
         const int64_t *b = src + m->slot;
 
+        switch (m->kind) {
+        case METRIC_STDDEV:
+        case METRIC_STDDEV_POP:
+            (void)moments_merge(a, b);      /* checked above */
+            continue;
+        case METRIC_DISTINCT:
+            hll_merge(a, b);
+            continue;
+        case METRIC_QUANTILE:
+            (void)ddsketch_merge(a, b);     /* checked above */
+            continue;
+        default:
+            break;
+        }
         if (b[0] == 0)
             continue;
         switch (m->kind) {
-        case METRIC_COUNT:
-            break;
         case METRIC_SUM:
         case METRIC_AVG:
             sum_set(a, sum_get(a) + sum_get(b));
@@ -113,6 +215,8 @@ agg_row_merge(const struct view *v, int64_t *dst, const int64_t *src)
         case METRIC_MAX:
             if (a[0] == 0 || b[1] > a[1])
                 a[1] = b[1];
+            break;
+        default:
             break;
         }
         a[0] += b[0];
@@ -167,6 +271,8 @@ agg_metric_json(const struct pipeline *p, const struct view *v, int m,
     const int64_t *st = row + mt->slot;
     int scale = mt->field >= 0 ? p->fields[mt->field].scale : 0;
     char num[DEC_BUFSZ];
+    const char *text;
+    double q;
 
     switch (mt->kind) {
     case METRIC_COUNT:
@@ -184,7 +290,62 @@ agg_metric_json(const struct pipeline *p, const struct view *v, int m,
         buf_puts(out, st[0] == 0 ? "null" :
             dec_format_ratio(sum_get(st), st[0], scale, 2, num, sizeof(num)));
         return;
+    case METRIC_STDDEV:
+    case METRIC_STDDEV_POP:
+        text = moments_format(st, mt->kind == METRIC_STDDEV_POP, scale, num,
+            sizeof(num));
+        buf_puts(out, text != NULL ? text : "null");
+        return;
+    case METRIC_DISTINCT:
+        buf_printf(out, "%llu", (unsigned long long)hll_count(st, NULL));
+        return;
+    case METRIC_QUANTILE:
+        /* q * 100 is exact in a long double (53 + 7 bits): one rounding */
+        buf_puts(out, ddsketch_quantile(st, mt->q, &q) != 0 ? "null" :
+            dec_format_ratio((dec_i128)roundl((long double)q * 100), 100,
+            scale, 2, num, sizeof(num)));
+        return;
     }
+}
+
+int
+agg_metric_value(const struct pipeline *p, const struct view *v, int m,
+    const int64_t *row, long double *out)
+{
+    struct buf b;
+    char *end;
+    int rc = -1;
+
+    buf_init(&b);
+    agg_metric_json(p, v, m, row, &b);
+    if (b.data != NULL && strcmp(b.data, "null") != 0) {
+        errno = 0;
+        *out = strtold(b.data, &end);
+        if (end != b.data && *end == '\0' && errno == 0)
+            rc = 0;
+    }
+    buf_reset(&b);
+    return rc;
+}
+
+int
+agg_metric_approximate(const struct view *v, int m, const int64_t *row,
+    double *rel_err)
+{
+    const struct metric *mt = &v->metrics[m];
+    int exact = 1;
+
+    if (mt->kind == METRIC_QUANTILE) {
+        *rel_err = DDSKETCH_ALPHA;
+        return 1;
+    }
+    if (mt->kind != METRIC_DISTINCT)
+        return 0;
+    (void)hll_count(row + mt->slot, &exact);
+    if (exact)
+        return 0;
+    *rel_err = hll_error();
+    return 1;
 }
 
 static int
@@ -224,10 +385,31 @@ agg_metric_cmp(const struct view *v, int m, const int64_t *a,
     const struct metric *mt = &v->metrics[m];
     const int64_t *x = a + mt->slot, *y = b + mt->slot;
 
-    if (mt->kind == METRIC_COUNT)
+    uint64_t cx, cy;
+    double qx, qy;
+    int hx, hy;
+
+    switch (mt->kind) {
+    case METRIC_COUNT:
         return (x[0] > y[0]) - (x[0] < y[0]);
-    if (mt->kind == METRIC_SUM)
+    case METRIC_SUM:
         return cmp_i128(sum_get(x), sum_get(y));
+    case METRIC_STDDEV:
+    case METRIC_STDDEV_POP:
+        return moments_cmp(x, y, mt->kind == METRIC_STDDEV_POP);
+    case METRIC_DISTINCT:
+        cx = hll_count(x, NULL);
+        cy = hll_count(y, NULL);
+        return (cx > cy) - (cx < cy);
+    case METRIC_QUANTILE:
+        hx = ddsketch_quantile(x, mt->q, &qx) == 0;
+        hy = ddsketch_quantile(y, mt->q, &qy) == 0;
+        if (!hx || !hy)
+            return hx - hy;
+        return (qx > qy) - (qx < qy);
+    default:
+        break;
+    }
     if (x[0] == 0 || y[0] == 0)         /* null sorts below every value */
         return (x[0] != 0) - (y[0] != 0);
     if (mt->kind == METRIC_AVG)

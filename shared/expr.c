@@ -451,6 +451,17 @@ expr_free(struct expr *e)
     free(e);
 }
 
+int
+expr_refuse(char *why, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    (void)vsnprintf(why, ERR_LEN, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
 const char *
 expr_op_name(enum expr_op op)
 {

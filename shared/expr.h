@@ -60,6 +60,13 @@ int expr_parse(struct expr **out, const char *src, char *why);
 /* Free e and its subtrees. NULL is a no-op. */
 void expr_free(struct expr *e);
 
+/*
+ * Write the reason an expression is refused into why (ERR_LEN bytes) and
+ * return -1: the checkers of the users of expressions fail with it.
+ */
+int expr_refuse(char *why, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* The operator as written ("+", "<="). */
 const char *expr_op_name(enum expr_op op);
 

@@ -247,54 +247,68 @@ key_encode_text(struct buf *out, const struct field *f, const char *text,
 }
 
 int
+key_value_put(struct buf *out, const struct field *f,
+    const unsigned char **kp, const unsigned char *end, int json)
+{
+    const unsigned char *k = *kp, *z;
+    char num[DEC_BUFSZ];
+
+    if (k >= end)
+        return -1;
+    switch (*k++) {
+    case KEY_NULL:
+        if (json)
+            buf_puts(out, "null");
+        break;
+    case KEY_FALSE:
+    case KEY_TRUE:
+        if (value_type(f) != FIELD_BOOL)
+            return -1;
+        buf_puts(out, k[-1] == KEY_TRUE ? "true" : "false");
+        break;
+    case KEY_NUM:
+        if ((value_type(f) != FIELD_INT && value_type(f) != FIELD_DECIMAL &&
+            value_type(f) != FIELD_FLOAT) || end - k < 8)
+            return -1;
+        buf_puts(out, dec_format(get_num(k), f->scale, num, sizeof(num)));
+        k += 8;
+        break;
+    case KEY_STR:
+        if (value_type(f) != FIELD_STRING ||
+            (z = memchr(k, 0x00, (size_t)(end - k))) == NULL ||
+            !utf8_valid(k, (size_t)(z - k)))
+            return -1;
+        if (json)
+            buf_put_json_string(out, (const char *)k, (size_t)(z - k));
+        else
+            buf_append(out, k, (size_t)(z - k));
+        k = z + 1;
+        break;
+    default:
+        return -1;
+    }
+    *kp = k;
+    return 0;
+}
+
+int
 key_to_json(struct buf *out, const struct pipeline *p, const struct view *v,
     const void *key, size_t len)
 {
     /* a view without group_by has the empty key, maybe NULL: no NULL + 0 */
     const unsigned char *k = key, *end = len > 0 ? k + len : k;
     size_t mark = out->len;
-    char num[DEC_BUFSZ];
 
     buf_putc(out, '{');
     for (int i = 0; i < v->ngroup; i++) {
         const struct field *f = &p->fields[v->group_by[i]];
-        const unsigned char *z;
 
-        if (k >= end)
-            goto bad;
         if (i > 0)
             buf_putc(out, ',');
         buf_put_json_string(out, f->name, strlen(f->name));
         buf_putc(out, ':');
-        switch (*k++) {
-        case KEY_NULL:
-            buf_puts(out, "null");
-            break;
-        case KEY_FALSE:
-        case KEY_TRUE:
-            if (value_type(f) != FIELD_BOOL)
-                goto bad;
-            buf_puts(out, k[-1] == KEY_TRUE ? "true" : "false");
-            break;
-        case KEY_NUM:
-            if ((value_type(f) != FIELD_INT &&
-                value_type(f) != FIELD_DECIMAL &&
-                value_type(f) != FIELD_FLOAT) || end - k < 8)
-                goto bad;
-            buf_puts(out, dec_format(get_num(k), f->scale, num, sizeof(num)));
-            k += 8;
-            break;
-        case KEY_STR:
-            if (value_type(f) != FIELD_STRING ||
-                (z = memchr(k, 0x00, (size_t)(end - k))) == NULL ||
-                !utf8_valid(k, (size_t)(z - k)))
-                goto bad;
-            buf_put_json_string(out, (const char *)k, (size_t)(z - k));
-            k = z + 1;
-            break;
-        default:
+        if (key_value_put(out, f, &k, end, 1) != 0)
             goto bad;
-        }
     }
     if (k != end)
         goto bad;

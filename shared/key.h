@@ -55,4 +55,14 @@ int key_encode_text(struct buf *out, const struct field *f, const char *text,
 int key_to_json(struct buf *out, const struct pipeline *p,
     const struct view *v, const void *key, size_t len);
 
+/*
+ * Append the group_by value at *k (one component of a key, for field f) to
+ * out and move *k past it: as JSON (json set: null, "text" escaped, 12.50,
+ * true) or as plain text (null as nothing, a string's bytes as they are).
+ * Returns 0, or -1 (out and *k unchanged) if the bytes up to end do not
+ * start with a valid value of f.
+ */
+int key_value_put(struct buf *out, const struct field *f,
+    const unsigned char **k, const unsigned char *end, int json);
+
 #endif

@@ -13,8 +13,10 @@
 #include "shared/buf.h"
 #include "shared/dec.h"
 #include "shared/derive.h"
+#include "shared/outputs.h"
 #include "shared/err.h"
 #include "shared/mem.h"
+#include "shared/metric.h"
 #include "shared/pipeline.h"
 #include "shared/ts.h"
 
@@ -98,8 +100,6 @@ static const struct setting settings[] = {
     {NULL, SET_STR, 0, 0, 0}
 };
 
-static const char *const metric_kinds[] = {"count", "sum", "min", "max",
-    "avg"};
 static const char *const cond_ops[] = {"eq", "ne", "lt", "lte", "gt", "gte",
     "in"};
 static const char *const type_names[] = {"string", "int", "decimal", "bool",
@@ -1033,54 +1033,17 @@ load_granularity(struct loader *ld, const cJSON *j, struct view *v)
 static int
 load_metric(struct loader *ld, const cJSON *j, struct metric *m)
 {
-    char got[64], fname[FIELD_NAME_MAX + 1];
-    const char *s, *open;
-    size_t klen, flen;
-    int k;
+    char got[64], why[ERR_LEN];
 
     m->name = xstrdup(j->string);
     m->field = -1;
     if (!valid_ident(m->name))
         return fail(ld, "invalid metric name: expected a letter or \"_\", "
             "then letters, digits or \"_\", at most %d", NAME_MAX_LEN);
-    if (!cJSON_IsString(j))
-        goto bad;
-    s = j->valuestring;
-    if (strcmp(s, "count") == 0) {
-        m->kind = METRIC_COUNT;
-        return 0;
-    }
-    open = strchr(s, '(');
-    flen = strlen(s);
-    if (open == NULL || flen < 2 || s[flen - 1] != ')')
-        goto bad;
-    klen = (size_t)(open - s);
-    for (k = METRIC_SUM; k <= METRIC_AVG; k++) {
-        if (strlen(metric_kinds[k]) == klen &&
-            strncmp(s, metric_kinds[k], klen) == 0)
-            break;
-    }
-    if (k > METRIC_AVG)
-        goto bad;
-    m->kind = (enum metric_kind)k;
-    flen = flen - klen - 2;
-    if (flen == 0 || flen > FIELD_NAME_MAX)
-        goto bad;
-    memcpy(fname, open + 1, flen);
-    fname[flen] = '\0';
-    if ((m->field = field_ref(ld, fname)) < 0)
-        return -1;
-    const struct field *f = &ld->p->fields[m->field];
-    if (f->type != FIELD_INT && f->type != FIELD_DECIMAL &&
-        f->type != FIELD_FLOAT)
-        return fail(ld, "%s takes an int, decimal or float field, \"%s\" is "
-            "%s %s", metric_kinds[k], fname, f->type == FIELD_ARRAY ? "an" :
-            "a", type_names[f->type]);
+    if (metric_parse(ld->p, cJSON_IsString(j) ? j->valuestring : NULL,
+        describe(j, got, sizeof(got)), m, why) != 0)
+        return fail(ld, "%s", why);
     return 0;
-bad:
-    return fail(ld, "expected \"count\", \"sum(FIELD)\", \"min(FIELD)\", "
-        "\"max(FIELD)\" or \"avg(FIELD)\", got %s",
-        describe(j, got, sizeof(got)));
 }
 
 static int
@@ -1198,12 +1161,32 @@ load_where(struct loader *ld, const cJSON *j, struct view *v)
     return 0;
 }
 
+/* views.NAME.outputs: compiled by outputs.c over the view's metrics. */
+static int
+load_outputs(struct loader *ld, const cJSON *j, struct view *v)
+{
+    char at[OUTPUTS_AT], why[ERR_LEN];
+    size_t old;
+
+    if (j == NULL)
+        return 0;
+    old = path_push(ld, "outputs");
+    if (check_object(ld, j, NULL) != 0)
+        return -1;
+    if (outputs_load(v, j, at, why) != 0) {
+        if (at[0] != '\0')
+            path_push(ld, at);
+        return fail(ld, "%s", why);
+    }
+    path_pop(ld, old);
+    return 0;
+}
+
 static int
 load_view(struct loader *ld, const cJSON *j, struct view *v)
 {
     static const char *const keys[] = {"group_by", "granularity", "metrics",
-        "where", "explode", NULL};
-    static const int nslots[] = {1, 3, 2, 2, 3};
+        "where", "explode", "outputs", NULL};
     const cJSON *ms;
     int n, i = 0;
 
@@ -1235,11 +1218,13 @@ load_view(struct loader *ld, const cJSON *j, struct view *v)
         if (load_metric(ld, m, &v->metrics[i]) != 0)
             return -1;
         v->metrics[i].slot = v->nslots;
-        v->nslots += nslots[v->metrics[i].kind];
+        v->nslots += metric_slots(v->metrics[i].kind);
         path_pop(ld, o);
     }
     path_pop(ld, old);
-    return load_where(ld, member(j, "where"), v);
+    if (load_where(ld, member(j, "where"), v) != 0)
+        return -1;
+    return load_outputs(ld, member(j, "outputs"), v);
 }
 
 static int
@@ -1613,6 +1598,7 @@ free_view(struct view *v)
         free(v->where[i].vals);
     }
     free(v->where);
+    outputs_free(v->outputs, v->noutputs);
 }
 
 void
@@ -1769,9 +1755,12 @@ pipeline_view_signature(const struct pipeline *p, const struct view *v)
     buf_printf(&b, "\ngranularity:%lld\nmetrics:",
         (long long)v->granularity);
     for (int i = 0; i < v->nmetrics; i++) {
-        buf_printf(&b, "%s(", metric_kinds[v->metrics[i].kind]);
+        buf_printf(&b, "%s(", metric_kind_name(v->metrics[i].kind));
         if (v->metrics[i].field >= 0)
             sig_field(&b, p, v->metrics[i].field);
+        /* q only for quantile: the other kinds keep their old hash */
+        if (v->metrics[i].kind == METRIC_QUANTILE)
+            buf_printf(&b, "q:%.17g;", v->metrics[i].q);
         buf_puts(&b, ")");
     }
     buf_puts(&b, "\nwhere:");

@@ -40,16 +40,32 @@
  *                        a new name adds a field of the result's type. A
  *                        value that cannot be computed is missing.
  *   views.NAME           {"group_by": [field...] ([]), "granularity": "1s".."1d"
- *                        (must divide one day), "metrics": {name: "count" |
- *                        "sum(f)" | "min(f)" | "max(f)" | "avg(f)"}, "where": {...},
- *                        "explode": field}
- *                        sum/min/max/avg take int, decimal or float fields.
+ *                        (must divide one day), "metrics": {...}, "where":
+ *                        {...}, "explode": field, "outputs": {...}}
+ *   views.NAME.metrics   object name -> "count" | "sum(f)" | "min(f)" |
+ *                        "max(f)" | "avg(f)" | "stddev(f)" (sample) |
+ *                        "stddev_pop(f)" | "distinct(f)" | "quantile(f, q)"
+ *                        (q from 0 to 1) (metric.h); distinct takes string,
+ *                        int, decimal, float or bool fields, the others int,
+ *                        decimal or float ones. avg and stddev answer at the
+ *                        field's scale + 2, exactly; distinct is exact up to
+ *                        128 values, then HyperLogLog (3.25% standard
+ *                        error); quantile is within 2% of the value at rank
+ *                        floor(q (n - 1)). Estimates say so in the answer
+ *                        ("approximate", agg.h).
  *   views.NAME.explode   string: an array field; the view counts the event
  *                        once per element, with the element in the array's
  *                        place for group_by and where (duplicates count
  *                        twice, a missing or empty array nowhere). An array
  *                        field can be grouped by or filtered on only in the
  *                        view that explodes it; metrics never take one.
+ *   views.NAME.outputs   object name -> expression over the view's metrics
+ *                        and the outputs before it, computed by serving on
+ *                        each merged row: + - * /, comparisons, case(c1,
+ *                        v1, ..., default), numbers, 'strings' (outputs.h).
+ *                        "low": "avg_price - volatility"; a division by zero
+ *                        or a null metric gives null. Names differ from the
+ *                        metrics'; outputs never change the stored rows.
  *   views.NAME.where     object field -> condition, all must hold; a condition
  *                        is a value (equality) or an object of operators
  *                        "eq","ne","lt","lte","gt","gte" (value) and "in"
@@ -122,13 +138,17 @@ struct field {
     int64_t          min, max;  /* scaled like values */
 };
 
-enum metric_kind { METRIC_COUNT, METRIC_SUM, METRIC_MIN, METRIC_MAX, METRIC_AVG };
+/* metric.h parses them; agg.h keeps their states. */
+enum metric_kind { METRIC_COUNT, METRIC_SUM, METRIC_MIN, METRIC_MAX, METRIC_AVG,
+    METRIC_STDDEV, METRIC_STDDEV_POP, METRIC_DISTINCT, METRIC_QUANTILE };
 
 struct metric {
     char             *name;
     enum metric_kind  kind;
     int               field;    /* index into pipeline.fields; -1 for count */
     int               slot;     /* first slot of its state in a row (agg.h) */
+    enum field_type   type;     /* its field's type (distinct hashes by it) */
+    double            q;        /* quantile: which one, 0..1; else 0 */
 };
 
 enum cond_op { COND_EQ, COND_NE, COND_LT, COND_LE, COND_GT, COND_GE, COND_IN };
@@ -157,9 +177,12 @@ struct view {
     int            nwhere;
     int            explodes;    /* 1: the view explodes an array field, */
     int            explode;     /* that one (index into pipeline.fields) */
+    struct output *outputs;     /* "outputs", in file order (outputs.h) */
+    int            noutputs;
 };
 
 struct derive;                  /* derive.h */
+struct output;                  /* outputs.h */
 
 struct pipeline {
     char          *path;        /* the file it was loaded from */

@@ -15,6 +15,8 @@
 #include "shared/ts.h"
 
 #define CHUNK_ROWS 50000        /* rows per writer or purge transaction */
+#define CHUNK_BYTES (16u << 20) /* and bytes per writer transaction: a row
+                                   of quantiles is kilobytes (agg.h) */
 #define ROLLUP_MAX (32u << 20)  /* rollup bytes buffered before spilling */
 
 struct store_writer {
@@ -270,7 +272,7 @@ w_put(struct store_writer *w, int level, const void *gkey, size_t glen,
     buf_append(&w->chunk, hdr, 7);
     buf_append(&w->chunk, kb, plen + glen + 8);
     buf_append(&w->chunk, val, vlen);
-    if (++w->nrows >= CHUNK_ROWS)
+    if (++w->nrows >= CHUNK_ROWS || w->chunk.len >= CHUNK_BYTES)
         return w_flush(w, err);
     return 0;
 }

@@ -2,7 +2,8 @@
 # generate.py -- regenerate datasets/iot/history/ (deterministic; the files are committed)
 # SmartTech building sensors as in the IoT seed: 3 buildings x 4 sensors, one
 # reading every 30 s from 2026-11-20 08:00 to 10:00 UTC, time as epoch
-# milliseconds, with out-of-range, mistyped and broken readings.
+# milliseconds, readings with the digits the sensors send (21.337829 degrees C,
+# 43.2 %), with out-of-range, mistyped and broken readings.
 import json, os, random
 
 rnd = random.Random(2026112008)
@@ -22,9 +23,11 @@ for step in range(240):
             c0 = int(min(max(c0 + rnd.randint(-40, 45), 380), 1800))
             state[sid] = (t0, h0, c0)
             ts = start + step * 30000 + rnd.randint(0, 2999)
+            # the HQ's sensors send six decimals, the others one or two
+            digits = 6 if b == "HQ" else 1 + s % 2
             lines.append(json.dumps({"building": b, "sensor": sid,
-                                     "temperature": round(t0, 1),
-                                     "humidity": round(h0, 1), "co2": c0,
+                                     "temperature": round(t0, digits),
+                                     "humidity": round(h0, digits), "co2": c0,
                                      "ts": ts}))
 bad = [
     (300, {"building": "HQ", "sensor": "HQ-2", "temperature": 21.4, "humidity": 120.0,
@@ -35,8 +38,8 @@ bad = [
             "humidity": 34.0, "co2": 805, "ts": start + 3600000}),  # wrong_type
     (2100, {"building": "Warehouse", "sensor": "Warehouse-1", "temperature": 13.2,
             "humidity": 51.0, "co2": -1, "ts": start + 5400000}),   # out_of_range co2
-    (2500, {"building": "HQ", "sensor": "HQ-4", "temperature": 21.25,
-            "humidity": 41.0, "co2": 640, "ts": start + 6000000}),  # too_many_decimals
+    (2500, {"building": "HQ", "sensor": "HQ-4", "temperature": 185.337829,
+            "humidity": 41.0, "co2": 640, "ts": start + 6000000}),  # out_of_range temperature
 ]
 for at, ev in bad:
     lines.insert(at, json.dumps(ev))

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 # generate.py -- regenerate datasets/rides/history/ (deterministic; the files are committed)
 # Rides as in the Spark Structured Streaming seed (rideId, userId, city,
-# distanceKm, price, ts), 2026-11-20 06:00-12:00 UTC, with the anomalies the
+# distanceKm, price, ts), 2026-11-20 06:00-12:00 UTC, as apps send them: cities
+# in any case ("Paris", "PARIS", "paris", " Lyon"), distances from GPS (3.14159 km)
+# and prices from float arithmetic (27.836412000000003), with the anomalies the
 # seed filters out (negative price or distance, missing city) and broken lines.
 import json, os, random
 from datetime import datetime, timedelta, timezone
@@ -12,12 +14,26 @@ cities = ["Antananarivo", "Toamasina", "Paris", "Lyon", "Marseille"]
 weights = [30, 15, 25, 15, 15]
 t = datetime(2026, 11, 20, 6, 0, tzinfo=timezone.utc)
 lines = []
+
+
+def spelled(city):
+    """the city as one of the apps writes it"""
+    k = rnd.random()
+    return city if k < 0.7 else city.upper() if k < 0.85 else city.lower() if k < 0.95 \
+        else " %s " % city
+
+
 for i in range(1500):
     t += timedelta(milliseconds=rnd.randint(2000, 26000))
-    dist = rnd.randint(8, 350) / 10                     # 0.8 .. 35.0 km
-    price = round(2.5 + dist * rnd.uniform(1.1, 1.9), 2)
+    if rnd.random() < 0.5:
+        dist = rnd.randint(800, 3500000) / 100000       # GPS: 0.8 .. 35 km, 5 decimals
+    else:
+        dist = rnd.randint(8, 350) / 10                 # rounded by the app
+    price = 2.5 + dist * rnd.uniform(1.1, 1.9)          # float arithmetic, every digit
+    if rnd.random() < 0.5:
+        price = round(price, 2)
     ev = {"rideId": 100000 + i, "userId": rnd.randint(1, 400),
-          "city": rnd.choices(cities, weights)[0], "distanceKm": dist,
+          "city": spelled(rnd.choices(cities, weights)[0]), "distanceKm": dist,
           "price": price,
           "ts": t.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (t.microsecond // 1000)}
     lines.append(json.dumps(ev))

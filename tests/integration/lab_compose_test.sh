@@ -163,7 +163,7 @@ for name in ("speed", "serving", "batch"):
 # --- topics match the pipelines ------------------------------------------------
 topics_cmd = " ".join(svcs["topics"]["command"])
 created = dict(re.findall(r"\b([A-Za-z0-9._-]+):(\d+)\b", topics_cmd.split("for t in", 1)[1].split(";", 1)[0]))
-for path in ("orders.json", "rides.json", "iot.json"):    # the lab's pipelines
+for path in ("orders.json", "rides.json", "iot.json", "crypto.json"):    # the lab's pipelines
     with open(os.path.join("datasets", path)) as f:
         pipe = json.load(f)
     sp = pipe.get("speed", {})

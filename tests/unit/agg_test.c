@@ -1,4 +1,6 @@
 /* agg_test.c -- unit tests for shared/agg.c: merge laws, add vs merge, JSON, ranking */
+#include <assert.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,21 +8,27 @@
 
 #include "shared/agg.h"
 #include "shared/buf.h"
+#include "shared/ddsketch.h"
 #include "shared/dec.h"
+#include "shared/hll.h"
+#include "shared/metric.h"
 #include "tests/test.h"
 
 __extension__ typedef unsigned __int128 u128;
 
 #define I128_MAX ((dec_i128)(((u128)1 << 127) - 1))
-#define MAXSLOTS 64
+#define MAXSLOTS 2048
 
-/* fields: 0 amount decimal(2), 1 qty int, 2 score decimal(3) optional */
+/* fields: 0 amount decimal(2), 1 qty int, 2 score decimal(3) optional,
+ * 3 customer string optional, 4 flag bool (only view2 reads 3 and 4) */
 static struct field fields[] = {
     {.name = "amount", .type = FIELD_DECIMAL, .scale = 2, .required = 1},
     {.name = "qty", .type = FIELD_INT, .required = 1},
     {.name = "score", .type = FIELD_DECIMAL, .scale = 3},
+    {.name = "customer", .type = FIELD_STRING},
+    {.name = "flag", .type = FIELD_BOOL, .required = 1},
 };
-static struct pipeline pl = {.name = "t", .fields = fields, .nfields = 3};
+static struct pipeline pl = {.name = "t", .fields = fields, .nfields = 5};
 
 /* every metric kind, on required and optional fields */
 static struct metric metrics[] = {
@@ -39,8 +47,8 @@ static struct metric metrics[] = {
 static struct view view = {.name = "v", .metrics = metrics,
     .nmetrics = sizeof(metrics) / sizeof(metrics[0])};
 
-/* The layout pipeline.c computes: metrics in file order, count 1 slot,
- * sum/avg 3, min/max 2. */
+/* The layout pipeline.c computes: metrics in file order, each taking
+ * metric_slots() of its kind (count 1, sum/avg 3, min/max 2). */
 static void
 layout(struct view *v)
 {
@@ -48,35 +56,42 @@ layout(struct view *v)
 
     for (int i = 0; i < v->nmetrics; i++) {
         v->metrics[i].slot = slot;
-        switch (v->metrics[i].kind) {
-        case METRIC_COUNT: slot += 1; break;
-        case METRIC_SUM:
-        case METRIC_AVG:   slot += 3; break;
-        case METRIC_MIN:
-        case METRIC_MAX:   slot += 2; break;
-        }
+        v->metrics[i].type = v->metrics[i].field >= 0 ?
+            fields[v->metrics[i].field].type : FIELD_INT;
+        slot += metric_slots(v->metrics[i].kind);
     }
     v->nslots = slot;
 }
 
-struct ev3 {
-    struct event_value vals[3];
+struct tev {
+    struct event_value vals[5];
     struct event       ev;
 };
 
 static void
-ev_set(struct ev3 *e, int64_t amount, int64_t qty, int has_score,
+ev_set(struct tev *e, int64_t amount, int64_t qty, int has_score,
     int64_t score)
 {
     memset(e, 0, sizeof(*e));
     e->ev.vals = e->vals;
-    e->ev.nvals = 3;
+    e->ev.nvals = 5;
     e->vals[0].present = 1;
     e->vals[0].num = amount;
     e->vals[1].present = 1;
     e->vals[1].num = qty;
     e->vals[2].present = has_score;
     e->vals[2].num = has_score ? score : 0;
+    e->vals[4].present = 1;
+}
+
+/* The fields only view2 reads: customer (NULL: none) and flag. */
+static void
+ev_set_more(struct tev *e, const char *customer, int flag)
+{
+    e->vals[3].present = customer != NULL;
+    e->vals[3].str = customer;
+    e->vals[3].len = customer != NULL ? strlen(customer) : 0;
+    e->vals[4].num = flag;
 }
 
 static int64_t
@@ -88,7 +103,7 @@ rnd(int64_t lo, int64_t hi)
 }
 
 static void
-ev_random(struct ev3 *e)
+ev_random(struct tev *e)
 {
     int64_t big = rand() % 4 == 0 ? DEC_MAX_ABS : 100000;
 
@@ -97,20 +112,20 @@ ev_random(struct ev3 *e)
 }
 
 static int
-rows_equal(const int64_t *a, const int64_t *b)
+rows_equal(const struct view *v, const int64_t *a, const int64_t *b)
 {
-    unsigned char ea[MAXSLOTS * 8], eb[MAXSLOTS * 8];
+    static unsigned char ea[MAXSLOTS * 8], eb[MAXSLOTS * 8];
 
-    agg_row_encode(&view, a, ea);
-    agg_row_encode(&view, b, eb);
-    return memcmp(ea, eb, agg_row_size(&view)) == 0;
+    agg_row_encode(v, a, ea);
+    agg_row_encode(v, b, eb);
+    return memcmp(ea, eb, agg_row_size(v)) == 0;
 }
 
 /* A random state: sometimes the identity, else 1..20 random events. */
 static void
 row_random(int64_t *row)
 {
-    struct ev3 e;
+    struct tev e;
     int n = rand() % 5 == 0 ? 0 : 1 + rand() % 20;
 
     agg_row_init(&view, row);
@@ -120,44 +135,46 @@ row_random(int64_t *row)
     }
 }
 
+/* Associative, commutative, all zeros the identity, byte for byte, on
+ * iters triples of random states of v made by gen. */
 static void
-test_agg_merge_laws(void)
+check_merge_laws(const struct view *v, void (*gen)(int64_t *), int iters)
 {
-    int64_t a[MAXSLOTS], b[MAXSLOTS], c[MAXSLOTS], zero[MAXSLOTS];
-    int64_t x[MAXSLOTS], y[MAXSLOTS];
+    static int64_t a[MAXSLOTS], b[MAXSLOTS], c[MAXSLOTS], zero[MAXSLOTS];
+    static int64_t x[MAXSLOTS], y[MAXSLOTS];
+    size_t size = agg_row_size(v);
     int bad_assoc = 0, bad_comm = 0, bad_id = 0;
 
-    srand(11);
-    agg_row_init(&view, zero);
-    for (int it = 0; it < 20000; it++) {
-        row_random(a);
-        row_random(b);
-        row_random(c);
+    agg_row_init(v, zero);
+    for (int it = 0; it < iters; it++) {
+        gen(a);
+        gen(b);
+        gen(c);
 
         /* (a + b) + c == a + (b + c) */
-        memcpy(x, a, sizeof(a));
-        CHECK(agg_row_merge(&view, x, b) == 0);
-        CHECK(agg_row_merge(&view, x, c) == 0);
-        memcpy(y, b, sizeof(b));
-        CHECK(agg_row_merge(&view, y, c) == 0);
-        memcpy(c, a, sizeof(a));
-        CHECK(agg_row_merge(&view, c, y) == 0);
-        bad_assoc += !rows_equal(x, c);
+        memcpy(x, a, size);
+        CHECK(agg_row_merge(v, x, b) == 0);
+        CHECK(agg_row_merge(v, x, c) == 0);
+        memcpy(y, b, size);
+        CHECK(agg_row_merge(v, y, c) == 0);
+        memcpy(c, a, size);
+        CHECK(agg_row_merge(v, c, y) == 0);
+        bad_assoc += !rows_equal(v, x, c);
 
         /* a + b == b + a */
-        memcpy(x, a, sizeof(a));
-        CHECK(agg_row_merge(&view, x, b) == 0);
-        memcpy(y, b, sizeof(b));
-        CHECK(agg_row_merge(&view, y, a) == 0);
-        bad_comm += !rows_equal(x, y);
+        memcpy(x, a, size);
+        CHECK(agg_row_merge(v, x, b) == 0);
+        memcpy(y, b, size);
+        CHECK(agg_row_merge(v, y, a) == 0);
+        bad_comm += !rows_equal(v, x, y);
 
         /* a + 0 == 0 + a == a */
-        memcpy(x, a, sizeof(a));
-        CHECK(agg_row_merge(&view, x, zero) == 0);
-        bad_id += !rows_equal(x, a);
-        memcpy(y, zero, sizeof(zero));
-        CHECK(agg_row_merge(&view, y, a) == 0);
-        bad_id += !rows_equal(y, a);
+        memcpy(x, a, size);
+        CHECK(agg_row_merge(v, x, zero) == 0);
+        bad_id += !rows_equal(v, x, a);
+        memcpy(y, zero, size);
+        CHECK(agg_row_merge(v, y, a) == 0);
+        bad_id += !rows_equal(v, y, a);
     }
     CHECK(bad_assoc == 0);
     CHECK(bad_comm == 0);
@@ -165,37 +182,52 @@ test_agg_merge_laws(void)
 }
 
 /* Adding events one by one equals merging rows of any split of them, in
- * either order: what batch + speed relies on. */
+ * either order (what batch + speed relies on): iters runs of up to nev
+ * events of v made by gen. */
+static void
+check_add_vs_merge(const struct view *v, void (*gen)(struct tev *), int nev,
+    int iters)
+{
+    static struct tev evs[1000];
+    static int64_t all[MAXSLOTS], parts[MAXSLOTS], part[MAXSLOTS];
+    int bad = 0;
+
+    assert(nev <= 1000);
+    for (int it = 0; it < iters; it++) {
+        int n = rand() % nev;
+
+        agg_row_init(v, all);
+        for (int i = 0; i < n; i++) {
+            gen(&evs[i]);
+            CHECK(agg_row_add(v, all, &evs[i].ev) == 0);
+        }
+        /* cut into random pieces, merge them back to front */
+        agg_row_init(v, parts);
+        for (int end = n; end > 0;) {
+            int start = end - 1 - rand() % end;
+            agg_row_init(v, part);
+            for (int i = start; i < end; i++)
+                CHECK(agg_row_add(v, part, &evs[i].ev) == 0);
+            CHECK(agg_row_merge(v, parts, part) == 0);
+            end = start;
+        }
+        bad += !rows_equal(v, all, parts);
+    }
+    CHECK(bad == 0);
+}
+
+static void
+test_agg_merge_laws(void)
+{
+    srand(11);
+    check_merge_laws(&view, row_random, 20000);
+}
+
 static void
 test_agg_add_vs_merge(void)
 {
-    enum { NEV = 200 };
-    static struct ev3 evs[NEV];
-    int64_t all[MAXSLOTS], parts[MAXSLOTS], part[MAXSLOTS];
-    int bad = 0;
-
     srand(5);
-    for (int it = 0; it < 500; it++) {
-        int n = rand() % NEV;
-
-        agg_row_init(&view, all);
-        for (int i = 0; i < n; i++) {
-            ev_random(&evs[i]);
-            CHECK(agg_row_add(&view, all, &evs[i].ev) == 0);
-        }
-        /* cut into random pieces, merge them back to front */
-        agg_row_init(&view, parts);
-        for (int end = n; end > 0;) {
-            int start = end - 1 - rand() % end;
-            agg_row_init(&view, part);
-            for (int i = start; i < end; i++)
-                CHECK(agg_row_add(&view, part, &evs[i].ev) == 0);
-            CHECK(agg_row_merge(&view, parts, part) == 0);
-            end = start;
-        }
-        bad += !rows_equal(all, parts);
-    }
-    CHECK(bad == 0);
+    check_add_vs_merge(&view, ev_random, 200, 500);
 }
 
 /* What a row holds after known events, slot by slot and as JSON. */
@@ -211,7 +243,7 @@ test_agg_json(void)
         "-1.500", "-1.50000", "-1.500",
     };
     int64_t row[MAXSLOTS];
-    struct ev3 e;
+    struct tev e;
     struct buf b;
 
     buf_init(&b);
@@ -301,7 +333,7 @@ static void
 test_agg_overflow(void)
 {
     int64_t row[MAXSLOTS], before[MAXSLOTS], src[MAXSLOTS];
-    struct ev3 e;
+    struct tev e;
 
     agg_row_init(&view, row);
     ev_set(&e, 5, 1, 1, 1);
@@ -447,6 +479,326 @@ test_agg_cmp(void)
     CHECK(bad == 0);
 }
 
+/* ---- the kinds with sketch and moment states: view2 ---------------------- */
+
+static struct metric metrics2[] = {
+    {.name = "n", .kind = METRIC_COUNT, .field = -1},
+    {.name = "sd", .kind = METRIC_STDDEV, .field = 0},
+    {.name = "sdp", .kind = METRIC_STDDEV_POP, .field = 1},
+    {.name = "sd_score", .kind = METRIC_STDDEV, .field = 2},
+    {.name = "dc", .kind = METRIC_DISTINCT, .field = 3},
+    {.name = "dq", .kind = METRIC_DISTINCT, .field = 1},
+    {.name = "df", .kind = METRIC_DISTINCT, .field = 4},
+    {.name = "p50", .kind = METRIC_QUANTILE, .field = 0, .q = 0.5},
+    {.name = "p99", .kind = METRIC_QUANTILE, .field = 2, .q = 0.99},
+    {.name = "rev", .kind = METRIC_SUM, .field = 0},
+};
+static struct view view2 = {.name = "v2", .metrics = metrics2,
+    .nmetrics = sizeof(metrics2) / sizeof(metrics2[0])};
+
+/* Customer names, so that events can carry strings that outlive them. */
+static char names[1000][16];
+
+/* A random event for view2 over ncust customers (1 in 5 has none). */
+static void
+ev_random2(struct tev *e, int ncust)
+{
+    ev_random(e);
+    ev_set_more(e, rand() % 5 == 0 ? NULL : names[rand() % ncust],
+        rand() % 2);
+}
+
+/* A random view2 state: the identity, a few events, or past the exact
+ * range of distinct (up to 400 events over 300 customers). */
+static void
+row_random2(int64_t *row)
+{
+    struct tev e;
+    int k = rand() % 6;
+    int n = k == 0 ? 0 : k < 4 ? 1 + rand() % 20 : 100 + rand() % 300;
+
+    agg_row_init(&view2, row);
+    for (int i = 0; i < n; i++) {
+        ev_random2(&e, 300);
+        (void)agg_row_add(&view2, row, &e.ev);
+    }
+}
+
+/* The laws, tried past the exact range of distinct too. */
+static void
+test_agg_merge_laws_sketches(void)
+{
+    static int64_t a[MAXSLOTS];
+    int approx = 0;
+    double e;
+
+    srand(23);
+    check_merge_laws(&view2, row_random2, 1500);
+    for (int it = 0; it < 100; it++) {
+        row_random2(a);
+        approx += agg_metric_approximate(&view2, 4, a, &e);
+    }
+    CHECK(approx > 10);
+}
+
+static void
+ev_random2_1000(struct tev *e)
+{
+    ev_random2(e, 1000);
+}
+
+static void
+test_agg_add_vs_merge_sketches(void)
+{
+    srand(29);
+    check_add_vs_merge(&view2, ev_random2_1000, 600, 100);
+}
+
+static const char *
+json2(int m, const int64_t *row, struct buf *b)
+{
+    buf_clear(b);
+    buf_puts(b, "");
+    agg_metric_json(&pl, &view2, m, row, b);
+    return b->data;
+}
+
+/* The answers of a known row; stddev values from python3's decimal. */
+static void
+test_agg_json_sketches(void)
+{
+    static const char *const want_empty[] = {
+        "0", "null", "null", "null", "0", "0", "0", "null", "null", "0.00",
+    };
+    static int64_t row[MAXSLOTS];
+    struct tev e;
+    struct buf b;
+    double err, v;
+
+    buf_init(&b);
+    agg_row_init(&view2, row);
+    for (int m = 0; m < view2.nmetrics; m++)
+        CHECK_STREQ(json2(m, row, &b), want_empty[m]);
+    ev_set(&e, 1000, 1, 0, 0);                  /* 10.00 */
+    ev_set_more(&e, "a", 1);
+    CHECK(agg_row_add(&view2, row, &e.ev) == 0);
+    ev_set(&e, 2001, 2, 1, -1500);              /* 20.01, score -1.5 */
+    ev_set_more(&e, "b", 0);
+    CHECK(agg_row_add(&view2, row, &e.ev) == 0);
+    ev_set(&e, 0, 3, 0, 0);                     /* 0.00 */
+    ev_set_more(&e, "a", 1);
+    CHECK(agg_row_add(&view2, row, &e.ev) == 0);
+    CHECK_STREQ(json2(0, row, &b), "3");
+    CHECK_STREQ(json2(1, row, &b), "10.0050");  /* {10.00, 20.01, 0.00} */
+    CHECK_STREQ(json2(2, row, &b), "0.82");     /* pop of {1, 2, 3} */
+    CHECK_STREQ(json2(3, row, &b), "null");     /* one score: no sample */
+    CHECK_STREQ(json2(4, row, &b), "2");
+    CHECK_STREQ(json2(5, row, &b), "3");
+    CHECK_STREQ(json2(6, row, &b), "2");
+    /* the median of {0.00, 10.00, 20.01} is 10.00, within 2% */
+    v = strtod(json2(7, row, &b), NULL);
+    CHECK(fabs(v - 10.0) <= 10.0 * DDSKETCH_ALPHA);
+    CHECK(strchr(b.data, '.') != NULL && strlen(strchr(b.data, '.')) == 5);
+    /* the 0.99 quantile of one score, -1.500: scale 3 + 2 digits */
+    v = strtod(json2(8, row, &b), NULL);
+    CHECK(fabs(v + 1.5) <= 1.5 * DDSKETCH_ALPHA);
+    CHECK(strlen(strchr(b.data, '.')) == 6);
+    CHECK_STREQ(json2(9, row, &b), "30.01");
+
+    /* approximate: quantiles always, distinct past its exact range */
+    for (int m = 0; m < view2.nmetrics; m++) {
+        int want = m == 7 || m == 8;
+        CHECK(agg_metric_approximate(&view2, m, row, &err) == want);
+        if (want)
+            CHECK(err == DDSKETCH_ALPHA);
+    }
+    for (int i = 0; i < HLL_EXACT_MAX - 2; i++) {
+        ev_set(&e, 0, 3, 0, 0);
+        ev_set_more(&e, names[i], 1);
+        CHECK(agg_row_add(&view2, row, &e.ev) == 0);
+    }
+    CHECK_STREQ(json2(4, row, &b), "128");      /* a, b and 126 names */
+    CHECK(!agg_metric_approximate(&view2, 4, row, &err));
+    ev_set_more(&e, names[HLL_EXACT_MAX], 1);
+    CHECK(agg_row_add(&view2, row, &e.ev) == 0);
+    CHECK(agg_metric_approximate(&view2, 4, row, &err));
+    CHECK(err == hll_error());
+    v = strtod(json2(4, row, &b), NULL);
+    CHECK(v > HLL_EXACT_MAX && fabs(v - 129) <= 3 * 129 * hll_error());
+    buf_reset(&b);
+}
+
+/* The hash of a value is its type tag and its bytes: pinned, as stored
+ * states hold these hashes. */
+static void
+test_agg_distinct_hash(void)
+{
+    static const struct metric one_dc[] = {
+        {.name = "d", .kind = METRIC_DISTINCT, .field = 3,
+            .type = FIELD_STRING},
+    };
+    struct view vs = {.name = "vs", .metrics = (struct metric *)one_dc,
+        .nmetrics = 1, .nslots = HLL_SLOTS};
+    int64_t row[HLL_SLOTS], want[HLL_SLOTS];
+    unsigned char bytes[301];
+    char long_name[301];
+    struct tev e;
+
+    memset(long_name, 'x', 300);
+    long_name[300] = '\0';
+    bytes[0] = 'S';
+    memset(bytes + 1, 'x', 300);
+    ev_set(&e, 5, 5, 0, 0);
+    ev_set_more(&e, "abc", 1);
+    agg_row_init(&vs, row);
+    memset(want, 0, sizeof(want));
+    CHECK(agg_row_add(&vs, row, &e.ev) == 0);
+    hll_add(want, hll_hash("Sabc", 4));
+    ev_set_more(&e, long_name, 1);
+    CHECK(agg_row_add(&vs, row, &e.ev) == 0);
+    CHECK(agg_row_add(&vs, row, &e.ev) == 0);   /* again: no change */
+    hll_add(want, hll_hash(bytes, 301));
+    CHECK(memcmp(row, want, sizeof(row)) == 0);
+    CHECK(agg_view_reads_text(&vs) && agg_view_reads_text(&view2));
+    CHECK(!agg_view_reads_text(&view));
+
+    /* numbers: 'N' and the scaled integer, little-endian; bools: 'B' */
+    static const unsigned char n5[9] = {'N', 5, 0, 0, 0, 0, 0, 0, 0};
+    static const unsigned char nm1[9] = {'N', 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff};
+    static const unsigned char b1[9] = {'B', 1, 0, 0, 0, 0, 0, 0, 0};
+    int dq = metrics2[5].slot, df = metrics2[6].slot;
+    static int64_t r2[MAXSLOTS];
+
+    agg_row_init(&view2, r2);
+    ev_set(&e, 0, 5, 0, 0);
+    ev_set_more(&e, NULL, 1);
+    CHECK(agg_row_add(&view2, r2, &e.ev) == 0);
+    ev_set(&e, 0, -1, 0, 0);
+    ev_set_more(&e, NULL, 1);
+    CHECK(agg_row_add(&view2, r2, &e.ev) == 0);
+    memset(want, 0, sizeof(want));
+    hll_add(want, hll_hash(n5, 9));
+    hll_add(want, hll_hash(nm1, 9));
+    CHECK(memcmp(r2 + dq, want, sizeof(want)) == 0);
+    memset(want, 0, sizeof(want));
+    hll_add(want, hll_hash(b1, 9));
+    CHECK(memcmp(r2 + df, want, sizeof(want)) == 0);
+    /* a missing customer left distinct(customer) empty */
+    CHECK_EQ_INT(hll_count(r2 + metrics2[4].slot, NULL), 0);
+}
+
+/* Ranking by the new kinds: by value, null below, ties 0. */
+static void
+test_agg_cmp_sketches(void)
+{
+    static int64_t a[MAXSLOTS], b[MAXSLOTS];
+    struct tev e;
+
+    agg_row_init(&view2, a);
+    agg_row_init(&view2, b);
+    for (int m = 0; m < view2.nmetrics; m++)
+        CHECK(agg_metric_cmp(&view2, m, a, b) == 0);
+    /* one event in b: its quantile and stddev_pop beat a's null */
+    ev_set(&e, -500, 4, 1, 7);
+    ev_set_more(&e, "x", 0);
+    CHECK(agg_row_add(&view2, b, &e.ev) == 0);
+    CHECK(agg_metric_cmp(&view2, 7, a, b) < 0);     /* p50: null < -5.00 */
+    CHECK(agg_metric_cmp(&view2, 7, b, a) > 0);
+    CHECK(agg_metric_cmp(&view2, 2, a, b) < 0);     /* sdp: null < 0 */
+    CHECK(agg_metric_cmp(&view2, 1, a, b) == 0);    /* sd: both null */
+    CHECK(agg_metric_cmp(&view2, 4, a, b) < 0);     /* dc: 0 < 1 */
+    /* a: two events, wider spread, higher median, more customers */
+    ev_set(&e, 100, 1, 1, 7);
+    ev_set_more(&e, "x", 0);
+    CHECK(agg_row_add(&view2, a, &e.ev) == 0);
+    ev_set(&e, 900, 9, 0, 0);
+    ev_set_more(&e, "y", 1);
+    CHECK(agg_row_add(&view2, a, &e.ev) == 0);
+    CHECK(agg_metric_cmp(&view2, 7, a, b) > 0);
+    CHECK(agg_metric_cmp(&view2, 2, a, b) > 0);
+    CHECK(agg_metric_cmp(&view2, 1, a, b) > 0);     /* a's sd beats null */
+    CHECK(agg_metric_cmp(&view2, 4, a, b) > 0);
+    CHECK(agg_metric_cmp(&view2, 8, a, b) == 0);    /* p99: 7.000 both */
+    CHECK(agg_metric_cmp(&view2, 6, a, b) > 0);     /* df: 2 > 1 */
+}
+
+/* An overflow anywhere leaves the whole row as it was. */
+static void
+test_agg_overflow_sketches(void)
+{
+    static int64_t row[MAXSLOTS], before[MAXSLOTS], src[MAXSLOTS];
+    struct tev e;
+    int sd = metrics2[1].slot, p50 = metrics2[7].slot;
+
+    agg_row_init(&view2, row);
+    ev_set(&e, 5, 1, 1, 1);
+    ev_set_more(&e, "c", 1);
+    CHECK(agg_row_add(&view2, row, &e.ev) == 0);
+    row[sd + 1] = -1;                   /* stddev(amount)'s sum: 2^127 - 1 */
+    row[sd + 2] = INT64_MAX;
+    memcpy(before, row, sizeof(row));
+    ev_set_more(&e, "d", 0);
+    CHECK(agg_row_add(&view2, row, &e.ev) == -1);
+    CHECK(memcmp(row, before, sizeof(row)) == 0);
+    agg_row_init(&view2, src);
+    CHECK(agg_row_add(&view2, src, &e.ev) == 0);
+    CHECK(agg_row_merge(&view2, row, src) == -1);
+    CHECK(memcmp(row, before, sizeof(row)) == 0);
+
+    /* a quantile's count at INT64_MAX (its zeros) */
+    agg_row_init(&view2, row);
+    row[p50] = INT64_MAX;
+    memcpy(before, row, sizeof(row));
+    CHECK(agg_row_merge(&view2, row, src) == -1);
+    CHECK(memcmp(row, before, sizeof(row)) == 0);
+}
+
+/* Through the rows, on 20,000 random values: quantiles within alpha of
+ * the value at the exact rank, distinct within 4 standard errors. */
+static int
+cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+    return (x > y) - (x < y);
+}
+
+static void
+test_agg_sketch_accuracy(void)
+{
+    enum { N = 20000 };
+    static int64_t row[MAXSLOTS], vals[N];
+    static char seen[N];
+    static char cust[N][12];
+    struct tev e;
+    struct buf b;
+    int ndistinct = 0;
+
+    srand(31);
+    buf_init(&b);
+    agg_row_init(&view2, row);
+    memset(seen, 0, sizeof(seen));
+    for (int i = 0; i < N; i++) {
+        int c = rand() % 15000;
+
+        vals[i] = rnd(1, 5000000);      /* 0.01 .. 50000.00 */
+        snprintf(cust[i], sizeof(cust[i]), "c%d", c);
+        ndistinct += !seen[c];
+        seen[c] = 1;
+        ev_set(&e, vals[i], 1, 0, 0);
+        ev_set_more(&e, cust[i], 0);
+        CHECK(agg_row_add(&view2, row, &e.ev) == 0);
+    }
+    qsort(vals, N, sizeof(vals[0]), cmp_i64);
+    double exact = (double)vals[(int)floor(0.5 * (N - 1))] / 100;
+    double got = strtod(json2(7, row, &b), NULL);
+    CHECK(fabs(got - exact) <= exact * DDSKETCH_ALPHA + 0.0001);
+    double d = strtod(json2(4, row, &b), NULL);
+    CHECK(fabs(d - ndistinct) <= 4 * hll_error() * ndistinct);
+    buf_reset(&b);
+}
+
 int
 main(void)
 {
@@ -457,5 +809,15 @@ main(void)
     RUN(test_agg_encode);
     RUN(test_agg_overflow);
     RUN(test_agg_cmp);
+    layout(&view2);
+    for (int i = 0; i < 1000; i++)
+        snprintf(names[i], sizeof(names[i]), "name%d", i);
+    RUN(test_agg_merge_laws_sketches);
+    RUN(test_agg_add_vs_merge_sketches);
+    RUN(test_agg_json_sketches);
+    RUN(test_agg_distinct_hash);
+    RUN(test_agg_cmp_sketches);
+    RUN(test_agg_overflow_sketches);
+    RUN(test_agg_sketch_accuracy);
     return test_report();
 }

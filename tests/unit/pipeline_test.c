@@ -7,44 +7,24 @@
 
 #include "shared/dec.h"
 #include "shared/err.h"
+#include "shared/outputs.h"
 #include "shared/pipeline.h"
 #include "shared/ts.h"
+#include "tests/fixture.h"
 #include "tests/test.h"
 
 static char tmpdir[64];
 
-/* Write text to TMPDIR/name; returns the path in a static buffer. */
 static const char *
 write_tmp(const char *name, const char *text)
 {
-    static char path[128];
-    FILE *fp;
-
-    snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
-    fp = fopen(path, "w");
-    if (fp == NULL) {
-        perror(path);
-        exit(1);
-    }
-    fputs(text, fp);
-    fclose(fp);
-    return path;
+    return write_in(tmpdir, name, text);
 }
 
-/* Load text as TMPDIR/shop.json; returns rc, err holds the message with the
- * temporary directory cut off so it reads "shop.json: ...". */
 static int
 load_text(const char *text, struct pipeline **p, char *err)
 {
-    const char *path = write_tmp("shop.json", text);
-    size_t n = strlen(tmpdir) + 1;
-    int rc;
-
-    err[0] = '\0';
-    rc = pipeline_load(p, path, err);
-    if (rc != 0 && strncmp(err, tmpdir, n - 1) == 0)
-        memmove(err, err + n, strlen(err + n) + 1);
-    return rc;
+    return load_text_in(tmpdir, text, p, err);
 }
 
 static void
@@ -294,6 +274,10 @@ test_pipeline_minimal_and_full(void)
     "\"ok\":\"bool\"}}"
 #define VIEW(body) HEAD EV ",\"views\":{\"v\":" body "}}"
 #define GOOD_VIEW "{\"granularity\":\"1h\",\"metrics\":{\"c\":\"count\"}"
+/* The message for a metric of no known kind, up to what it got. */
+#define KINDS "expected \"count\", \"sum(FIELD)\", \"min(FIELD)\", " \
+    "\"max(FIELD)\", \"avg(FIELD)\", \"stddev(FIELD)\", " \
+    "\"stddev_pop(FIELD)\", \"distinct(FIELD)\" or \"quantile(FIELD, Q)\", got "
 
 static void
 test_pipeline_errors(void)
@@ -407,12 +391,9 @@ test_pipeline_errors(void)
             "shop.json: views.v.metrics.r: sum takes an int, decimal or float "
             "field, \"customer\" is a string"},
         {VIEW("{\"granularity\":\"1h\",\"metrics\":{\"r\":\"median(n)\"}}"),
-            "shop.json: views.v.metrics.r: expected \"count\", \"sum(FIELD)\", "
-            "\"min(FIELD)\", \"max(FIELD)\" or \"avg(FIELD)\", got "
-            "\"median(n)\""},
+            "shop.json: views.v.metrics.r: " KINDS "\"median(n)\""},
         {VIEW("{\"granularity\":\"1h\",\"metrics\":{\"r\":\"sum()\"}}"),
-            "shop.json: views.v.metrics.r: expected \"count\", \"sum(FIELD)\", "
-            "\"min(FIELD)\", \"max(FIELD)\" or \"avg(FIELD)\", got \"sum()\""},
+            "shop.json: views.v.metrics.r: " KINDS "\"sum()\""},
         {VIEW("{\"granularity\":\"1h\",\"metrics\":{\"1r\":\"count\"}}"),
             "shop.json: views.v.metrics.1r: invalid metric name: expected a "
             "letter or \"_\", then letters, digits or \"_\", at most 64"},
@@ -642,6 +623,55 @@ test_pipeline_array(void)
     pipeline_free(p);
 }
 
+/* views.NAME.outputs: compiled by outputs.c; the stored rows keep their
+ * signature. */
+#define OUT_VIEW(outputs) VIEW("{\"granularity\":\"1h\",\"metrics\":" \
+    "{\"c\":\"count\",\"avg_price\":\"avg(amount)\"},\"outputs\":" \
+    outputs "}")
+
+static void
+test_pipeline_outputs(void)
+{
+    static const struct load_case cases[] = {
+        {OUT_VIEW("{}"), NULL},
+        {OUT_VIEW("{\"low\":\"avg_price - 1\",\"label\":\"case(low > 0, "
+            "'up', 'down')\"}"), NULL},
+        {OUT_VIEW("{\"low\":\"avg_prce - 1\"}"),
+            "shop.json: views.v.outputs.low: unknown metric \"avg_prce\""},
+        {OUT_VIEW("\"c + 1\""),
+            "shop.json: views.v.outputs: expected an object, got \"c + 1\""},
+        {OUT_VIEW("{\"c\":\"c + 1\"}"),
+            "shop.json: views.v.outputs.c: \"c\" is also a metric of the "
+            "view: outputs need names of their own"},
+        {OUT_VIEW("{\"x\":\"c >\"}"),
+            "shop.json: views.v.outputs.x: expected a value, a name or a "
+            "call, got the end at column 4"},
+        {VIEW("{\"granularity\":\"1h\",\"metrics\":{\"c\":\"count\"},"
+            "\"outputs\":{\"x\":\"c\"},\"where\":{\"n\":\"a\"}}"),
+            "shop.json: views.v.where.n: expected a number, got \"a\""},
+    };
+    char err[ERR_LEN];
+    struct pipeline *p = NULL, *q = NULL;
+
+    check_loads(cases, sizeof(cases) / sizeof(cases[0]));
+    CHECK(load_text(OUT_VIEW("{\"low\":\"avg_price - 1\",\"label\":"
+        "\"case(low > 0, 'up', 'down')\"}"), &p, err) == 0);
+    CHECK(load_text(OUT_VIEW("{}"), &q, err) == 0);
+    if (p != NULL && q != NULL) {
+        const struct view *v = &p->views[0];
+
+        CHECK_EQ_INT(v->noutputs, 2);
+        CHECK_EQ_STR(v->outputs[0].name, "low");
+        CHECK_EQ_STR(v->outputs[0].src, "avg_price - 1");
+        CHECK_EQ_STR(v->outputs[1].name, "label");
+        CHECK_EQ_INT(q->views[0].noutputs, 0);
+        CHECK(pipeline_view_signature(p, v) ==
+            pipeline_view_signature(q, &q->views[0]));
+    }
+    pipeline_free(p);
+    pipeline_free(q);
+}
+
 /* batch.default_time: in the file, and as an override. */
 static void
 test_pipeline_default_time(void)
@@ -836,6 +866,151 @@ done:
     pipeline_free(q);
 }
 
+/* A view "v" with one metric "m" written as spec. */
+#define METRIC_M(spec) VIEW("{\"granularity\":\"1h\",\"metrics\":{\"m\":" \
+    spec "}}")
+
+/* stddev, stddev_pop, distinct, quantile: what loads, and each error. */
+static void
+test_pipeline_new_metrics(void)
+{
+    static const struct load_case cases[] = {
+        {METRIC_M("\"stddev(amount)\""), NULL},
+        {METRIC_M("\"stddev_pop(n)\""), NULL},
+        {METRIC_M("\"distinct(customer)\""), NULL},
+        {METRIC_M("\"distinct(ok)\""), NULL},
+        {METRIC_M("\"distinct(amount)\""), NULL},
+        {METRIC_M("\"quantile(amount, 0.99)\""), NULL},
+        {METRIC_M("\"quantile( amount ,1)\""), NULL},
+        {METRIC_M("\"quantile(n, 0)\""), NULL},
+        {METRIC_M("\"quantile(n, 5e-1)\""), NULL},
+        {METRIC_M("\"stddev(customer)\""),
+            "shop.json: views.v.metrics.m: stddev takes an int, decimal or "
+            "float field, \"customer\" is a string"},
+        {METRIC_M("\"stddev_pop(ok)\""),
+            "shop.json: views.v.metrics.m: stddev_pop takes an int, decimal "
+            "or float field, \"ok\" is a bool"},
+        {METRIC_M("\"stddev(amout)\""),
+            "shop.json: views.v.metrics.m: unknown field \"amout\""},
+        {METRIC_M("\"stddev()\""),
+            "shop.json: views.v.metrics.m: " KINDS "\"stddev()\""},
+        {METRIC_M("\"variance(n)\""),
+            "shop.json: views.v.metrics.m: " KINDS "\"variance(n)\""},
+        {METRIC_M("\"distinct\""),
+            "shop.json: views.v.metrics.m: " KINDS "\"distinct\""},
+        {METRIC_M("\"distinct(x)\""),
+            "shop.json: views.v.metrics.m: unknown field \"x\""},
+        {ARRAY_VIEW(TAGS, "\"metrics\":{\"m\":\"distinct(f)\"}"),
+            "shop.json: views.v.metrics.m: distinct takes a string, int, "
+            "decimal, float or bool field, \"f\" is an array"},
+        {METRIC_M("\"quantile(amount, 1.5)\""),
+            "shop.json: views.v.metrics.m: quantile takes a number from 0 to "
+            "1, got 1.5"},
+        {METRIC_M("\"quantile(amount, -0.1)\""),
+            "shop.json: views.v.metrics.m: quantile takes a number from 0 to "
+            "1, got -0.1"},
+        {METRIC_M("\"quantile(amount, high)\""),
+            "shop.json: views.v.metrics.m: quantile takes a number from 0 to "
+            "1, got high"},
+        {METRIC_M("\"quantile(amount, 0x1p-1)\""),
+            "shop.json: views.v.metrics.m: quantile takes a number from 0 to "
+            "1, got 0x1p-1"},
+        {METRIC_M("\"quantile(amount, 1e999)\""),
+            "shop.json: views.v.metrics.m: quantile takes a number from 0 to "
+            "1, got 1e999"},
+        {METRIC_M("\"quantile(amount)\""),
+            "shop.json: views.v.metrics.m: quantile takes a field and a "
+            "number from 0 to 1, as in \"quantile(latency, 0.99)\", got "
+            "\"quantile(amount)\""},
+        {METRIC_M("\"quantile(, 0.5)\""),
+            "shop.json: views.v.metrics.m: quantile takes a field and a "
+            "number from 0 to 1, as in \"quantile(latency, 0.99)\", got "
+            "\"quantile(, 0.5)\""},
+        {METRIC_M("\"quantile(customer, 0.5)\""),
+            "shop.json: views.v.metrics.m: quantile takes an int, decimal or "
+            "float field, \"customer\" is a string"},
+        {METRIC_M("\"quantile(amout, 0.5)\""),
+            "shop.json: views.v.metrics.m: unknown field \"amout\""},
+        {METRIC_M("0.99"),
+            "shop.json: views.v.metrics.m: " KINDS "0.99"},
+    };
+    struct pipeline *p = NULL;
+    char err[ERR_LEN];
+
+    check_loads(cases, sizeof(cases) / sizeof(cases[0]));
+    CHECK(load_text(VIEW("{\"granularity\":\"1h\",\"metrics\":{"
+        "\"c\":\"count\",\"sd\":\"stddev(amount)\",\"d\":\"distinct(customer)\","
+        "\"p\":\"quantile(n, 0.25)\",\"s\":\"sum(n)\"}}"), &p, err) == 0);
+    if (p == NULL)
+        return;
+    const struct view *v = &p->views[0];
+    CHECK(v->metrics[1].kind == METRIC_STDDEV && v->metrics[1].slot == 1);
+    CHECK(v->metrics[2].kind == METRIC_DISTINCT && v->metrics[2].slot == 7);
+    CHECK(v->metrics[2].type == FIELD_STRING);
+    CHECK(v->metrics[3].kind == METRIC_QUANTILE && v->metrics[3].q == 0.25);
+    CHECK(v->metrics[3].slot == 7 + 129 && v->metrics[3].type == FIELD_INT);
+    CHECK(v->metrics[4].slot == 7 + 129 + 515 && v->nslots == 7 + 129 + 518);
+    pipeline_free(p);
+}
+
+/* FNV-1a 64 of s, as pipeline_view_signature() hashes its text. */
+static uint64_t
+fnv1a(const char *s)
+{
+    uint64_t h = 14695981039346656037ULL;
+
+    for (; *s != '\0'; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+/*
+ * Signatures are stored: a view of the first five kinds keeps the one it
+ * had (the text below is what every earlier version hashed), and q is part
+ * of a quantile's, so changing it asks for a rebuild.
+ */
+static void
+test_pipeline_signature_metrics(void)
+{
+    struct pipeline *p = NULL;
+    char err[ERR_LEN];
+
+    CHECK(load_text(VIEW("{\"group_by\":[\"customer\"],\"granularity\":"
+        "\"1h\",\"metrics\":{\"c\":\"count\",\"s\":\"sum(amount)\","
+        "\"lo\":\"min(n)\",\"hi\":\"max(n)\",\"a\":\"avg(amount)\"}}"), &p,
+        err) == 0);
+    if (p != NULL)
+        CHECK(pipeline_view_signature(p, &p->views[0]) == fnv1a(
+            "lambdakit-view-1\ngroup:8:customer/string/0;\n"
+            "granularity:3600000\nmetrics:count()sum(6:amount/decimal/2;)"
+            "min(1:n/int/0;)max(1:n/int/0;)avg(6:amount/decimal/2;)\n"
+            "where:"));
+    pipeline_free(p);
+    /* one metric each: all different but the two spellings of 0.5 */
+    static const char *const specs[] = {
+        METRIC_M("\"quantile(amount, 0.5)\""),
+        METRIC_M("\"quantile(amount, 0.50)\""),
+        METRIC_M("\"quantile(amount, 0.9)\""),
+        METRIC_M("\"quantile(n, 0.5)\""),
+        METRIC_M("\"stddev(amount)\""),
+        METRIC_M("\"stddev_pop(amount)\""),
+        METRIC_M("\"distinct(amount)\""),
+        METRIC_M("\"sum(amount)\""),
+    };
+    uint64_t sig[8];
+    for (int i = 0; i < 8; i++) {
+        p = NULL;
+        CHECK(load_text(specs[i], &p, err) == 0);
+        sig[i] = p != NULL ? pipeline_view_signature(p, &p->views[0]) : 0;
+        pipeline_free(p);
+    }
+    for (int i = 0; i < 8; i++)
+        for (int j = i + 1; j < 8; j++)
+            CHECK((sig[i] == sig[j]) == (i == 0 && j == 1));
+}
+
 static void
 test_pipeline_cutoff_unit(void)
 {
@@ -871,10 +1046,13 @@ main(void)
     RUN(test_pipeline_errors);
     RUN(test_pipeline_float);
     RUN(test_pipeline_array);
+    RUN(test_pipeline_outputs);
     RUN(test_pipeline_default_time);
     RUN(test_pipeline_file_errors);
     RUN(test_pipeline_set);
     RUN(test_pipeline_signature);
+    RUN(test_pipeline_new_metrics);
+    RUN(test_pipeline_signature_metrics);
     RUN(test_pipeline_cutoff_unit);
     if (test_tmpdir_remove(tmpdir) != 0)
         printf("warning: could not remove %s\n", tmpdir);

@@ -49,9 +49,12 @@ fixture(void)
     fields[1].scale = 2;
     fields[1].required = 1;
 
-    cust_metrics[0] = (struct metric){"orders", METRIC_COUNT, -1, 0};
-    cust_metrics[1] = (struct metric){"revenue", METRIC_SUM, 1, 1};
-    cust_metrics[2] = (struct metric){"max_order", METRIC_MAX, 1, 4};
+    cust_metrics[0] = (struct metric){.name = "orders",
+        .kind = METRIC_COUNT, .field = -1, .slot = 0};
+    cust_metrics[1] = (struct metric){.name = "revenue",
+        .kind = METRIC_SUM, .field = 1, .slot = 1};
+    cust_metrics[2] = (struct metric){.name = "max_order",
+        .kind = METRIC_MAX, .field = 1, .slot = 4};
     views[0].name = "by_cust";
     views[0].group_by = cust_group;
     views[0].ngroup = 1;
@@ -60,7 +63,8 @@ fixture(void)
     views[0].nmetrics = 3;
     views[0].nslots = 6;
 
-    tot_metrics[0] = (struct metric){"orders", METRIC_COUNT, -1, 0};
+    tot_metrics[0] = (struct metric){.name = "orders",
+        .kind = METRIC_COUNT, .field = -1, .slot = 0};
     views[1].name = "a_tot";
     views[1].granularity = DAY;
     views[1].metrics = tot_metrics;
