@@ -47,9 +47,13 @@ map_size(struct store *st)
 void
 store_set_err(struct store *st, char *err, const char *what, int rc)
 {
+    uint64_t size = map_size(st);
+
+    /* in whole MiB when it is, else KiB: a 640 KiB map is not "0 MiB" */
     if (rc == MDB_MAP_FULL)
-        snprintf(err, ERR_LEN, "store %s: full (map size %llu MiB)", st->dir,
-            (unsigned long long)(map_size(st) >> 20));
+        snprintf(err, ERR_LEN, "store %s: full (map size %llu %s)", st->dir,
+            (unsigned long long)(size % (1 << 20) == 0 ? size >> 20 :
+            size >> 10), size % (1 << 20) == 0 ? "MiB" : "KiB");
     else
         snprintf(err, ERR_LEN, "store %s: %s: %s", st->dir, what,
             mdb_strerror(rc));
@@ -208,6 +212,17 @@ bad:
     snprintf(err, ERR_LEN, "LAMBDA_MAP_SIZE \"%.64s\": expected a size in "
         "bytes of at least %u (K, M, G, T suffixes allowed)", s, MAP_MIN);
     return -1;
+}
+
+int
+store_map_size_check(char *err)
+{
+    const char *env = getenv("LAMBDA_MAP_SIZE");
+    uint64_t size;
+
+    if (env == NULL || *env == '\0')
+        return 0;
+    return parse_map_size(env, &size, err);
 }
 
 static int

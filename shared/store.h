@@ -36,7 +36,8 @@
  *   version is refused at open with a message saying so.
  * - The map size is fixed at open (LAMBDA_MAP_SIZE bytes if set in the
  *   environment, else STORE_MAP_DEFAULT). A write that does not fit fails
- *   with "store DIR: full (map size N MiB)" and is rolled back whole.
+ *   with "store DIR: full (map size N MiB)" (or "N KiB" when not whole
+ *   MiB) and is rolled back whole.
  */
 
 #define STORE_NOTFOUND 1
@@ -51,6 +52,13 @@ struct store;
 struct store_txn;
 struct store_iter;
 struct store_writer;
+
+/*
+ * Check LAMBDA_MAP_SIZE (unset or empty counts as fine), so a program can
+ * refuse a bad value at start as the configuration error it is. Returns 0,
+ * or -1 with err saying what a size looks like.
+ */
+int store_map_size_check(char *err);
 
 /*
  * Open the store in dir, creating the directory and the environment unless
