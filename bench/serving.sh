@@ -61,8 +61,9 @@ start_hello() {
 stop() { kill "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
 
 rm -f "$work/serving.port"
+# wrk is one client address: no per-address limit, as hello has none
 "$BUILD/lambda-serving" -c "$work/pipeline.json" --port-file "$work/serving.port" \
-    --log-level warn 2>"$work/serving.log" &
+    --max-connections-per-ip 0 --log-level warn 2>"$work/serving.log" &
 SPID=$!
 pids="$pids $SPID"
 for _ in $(seq 100); do [ -s "$work/serving.port" ] && break; sleep 0.05; done

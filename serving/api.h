@@ -28,6 +28,16 @@ struct params {
 };
 
 /*
+ * Add one decoded parameter of a query string to q, borrowing key and
+ * value (NULL when given without '='); klen and vlen are their lengths.
+ * An empty segment ("a=1&&b=2", a leading '&') is skipped. Returns 0, or
+ * -1 when q is full or a NUL byte is inside a name or value: q->n is then
+ * PARAMS_MAX + 1, and every later call fails too.
+ */
+int api_params_add(struct params *q, const char *key, size_t klen,
+    const char *value, size_t vlen);
+
+/*
  * A body made while it is sent (an export): http.c calls read for the
  * next bytes as the client takes them, then free once, at the end or
  * when the connection goes. read writes up to max bytes (max > 0) at buf

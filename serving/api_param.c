@@ -18,6 +18,26 @@
 
 /* ---- parameters ------------------------------------------------------- */
 
+int
+api_params_add(struct params *q, const char *key, size_t klen,
+    const char *value, size_t vlen)
+{
+    if (q->n > PARAMS_MAX)
+        return -1;
+    if (klen == 0 && value == NULL)
+        return 0;
+    if (q->n == PARAMS_MAX || strlen(key) != klen ||
+        (value != NULL && strlen(value) != vlen)) {
+        q->n = PARAMS_MAX + 1;
+        return -1;
+    }
+    q->v[q->n].name = key;
+    q->v[q->n].value = value;
+    q->v[q->n].used = 0;
+    q->n++;
+    return 0;
+}
+
 static struct param *
 param_get(struct params *q, const char *name)
 {
@@ -65,6 +85,11 @@ api_params_rest(struct serving *sv, const struct view *v, struct params *q,
     for (int i = 0; i < q->n; i++) {
         if (q->v[i].used)
             continue;
+        if (q->v[i].name[0] == '\0') {
+            reply_error(r, 400, "", "a parameter without a name: \"=%.64s\"",
+                q->v[i].value);
+            return -1;
+        }
         buf_init(&exp);
         buf_puts(&exp, names);
         for (int g = 0; v != NULL && g < v->ngroup; g++)
@@ -256,15 +281,15 @@ api_param_n(struct serving *sv, struct params *q, struct reply *r, int *n)
     struct param *p = param_opt(q, "n");
     int max = sv->p->serving.max_top;
     long long v;
-    char *end;
 
     *n = TOP_DEFAULT < max ? TOP_DEFAULT : max;
     if (p == NULL)
         return 0;
+    /* digits only: strtoll alone takes " 5" and "+5" (but not "5 ") */
     errno = 0;
-    v = p->value != NULL ? strtoll(p->value, &end, 10) : 0;
-    if (p->value == NULL || end == p->value || *end != '\0' || errno != 0 ||
-        v < 1 || v > max) {
+    if (p->value == NULL || *p->value == '\0' ||
+        p->value[strspn(p->value, "0123456789")] != '\0' ||
+        (v = strtoll(p->value, NULL, 10)) < 1 || v > max || errno != 0) {
         reply_error(r, 400, "n", "parameter n: expected an integer from 1 to "
             "%d (serving.max_top), got \"%.64s\"", max,
             p->value != NULL ? p->value : "");

@@ -236,21 +236,9 @@ static enum MHD_Result
 on_arg(void *cls, enum MHD_ValueKind kind, const char *key, size_t klen,
     const char *value, size_t vlen)
 {
-    struct params *q = cls;
-
     (void)kind;
-    if (q->n == PARAMS_MAX + 1)
-        return MHD_NO;
-    if (q->n == PARAMS_MAX || strlen(key) != klen ||
-        (value != NULL && strlen(value) != vlen)) {
-        q->n = PARAMS_MAX + 1;  /* too many, or a NUL byte inside */
-        return MHD_NO;
-    }
-    q->v[q->n].name = key;
-    q->v[q->n].value = value;
-    q->v[q->n].used = 0;
-    q->n++;
-    return MHD_YES;
+    return api_params_add(cls, key, klen, value, vlen) == 0 ? MHD_YES :
+        MHD_NO;
 }
 
 /* Compare the whole given token with the whole configured one, in time
@@ -401,10 +389,6 @@ dispatch(struct serving *sv, struct MHD_Connection *c, struct req *rq,
         reply_error(r, 405, NULL, "method %s not allowed: use GET", method);
         return respond(sv, c, rq, r);
     }
-    if (rq->urilen > HTTP_URI_MAX) {
-        reply_error(r, 414, NULL, "URL longer than %d bytes", HTTP_URI_MAX);
-        return respond(sv, c, rq, r);
-    }
     if (api && !authorized(sv, c)) {
         reply_error(r, 401, NULL, "missing or wrong bearer token: send "
             "\"Authorization: Bearer TOKEN\"");
@@ -459,15 +443,116 @@ unknown:
     return respond(sv, c, rq, r);
 }
 
+/* RFC 9110 §5.1: a field name is a token. */
 static int
-has_body(struct MHD_Connection *c)
+is_token(const char *s)
 {
-    const char *len = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-        MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (*s == '\0')
+        return 0;
+    for (; *s != '\0'; s++)
+        if (strchr("!#$%&'*+-.^_`|~", *s) == NULL &&
+            !(*s >= '0' && *s <= '9') && !(*s >= 'a' && *s <= 'z') &&
+            !(*s >= 'A' && *s <= 'Z'))
+            return 0;
+    return 1;
+}
 
-    return (len != NULL && strcmp(len, "0") != 0) ||
-        MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-        MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
+struct framing {
+    int         n;              /* header fields */
+    int         ncl, nte;       /* Content-Length, Transfer-Encoding seen */
+    const char *cl;             /* the last Content-Length */
+    const char *bad;            /* a field name that is not a token */
+};
+
+static enum MHD_Result
+on_header(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+    struct framing *f = cls;
+
+    (void)kind;
+    f->n++;
+    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+        f->ncl++;
+        f->cl = value;
+    } else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+        f->nte++;
+    } else if (f->bad == NULL && !is_token(key)) {
+        f->bad = key;
+    }
+    return MHD_YES;
+}
+
+/*
+ * RFC 9112 §6.3: where the request ends must be beyond doubt, or the bytes
+ * after it could be read as a request of their own (a desync). Returns
+ * NULL, or why the request is refused: more than one Content-Length, both
+ * framings, a body on a bodiless method, a field name with a space before
+ * its colon ("Content-Length : 5", which libmicrohttpd keeps as another
+ * field). libmicrohttpd itself refuses a Content-Length that is not
+ * digits, before any handler runs.
+ */
+static const char *
+framing_error(const struct framing *f, const char *method, int bodiless,
+    char *msg, size_t size)
+{
+    if (f->ncl > 1)
+        return "more than one Content-Length header";
+    if (f->ncl > 0 && f->nte > 0)
+        return "both Content-Length and Transfer-Encoding";
+    if (bodiless && (f->nte > 0 ||
+        (f->ncl > 0 && f->cl[strspn(f->cl, "0")] != '\0'))) {
+        snprintf(msg, size, "a %s request has no body", method);
+        return msg;
+    }
+    if (f->bad != NULL) {
+        snprintf(msg, size, "malformed header field name \"%.64s\"",
+            f->bad);
+        return msg;
+    }
+    return NULL;
+}
+
+/*
+ * The checks of a request's first call, before anything is answered from
+ * it: the limits libmicrohttpd's connection memory leaves room for, the
+ * framing, the method. Returns 0, or -1 once an error is queued; an
+ * answer queued in the first call makes libmicrohttpd close the connection
+ * after it, so the rest of a refused request is never read as another.
+ */
+static int
+refuse(struct serving *sv, struct MHD_Connection *c, struct req *rq,
+    const char *method, enum MHD_Result *ret)
+{
+    const union MHD_ConnectionInfo *ci;
+    int bodiless = strcmp(method, "GET") == 0 ||
+        strcmp(method, "HEAD") == 0 || strcmp(method, "OPTIONS") == 0;
+    struct framing f = {0, 0, 0, NULL, NULL};
+    const char *why;
+    char msg[128];
+
+    ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+    (void)MHD_get_connection_values(c, MHD_HEADER_KIND, on_header, &f);
+    if (rq->urilen > HTTP_URI_MAX) {
+        snprintf(msg, sizeof(msg), "URL longer than %d bytes", HTTP_URI_MAX);
+        *ret = respond_error(sv, c, rq, 414, msg);
+    } else if ((ci != NULL && ci->header_size > HTTP_HEAD_MAX) ||
+        f.n > HTTP_FIELDS_MAX) {
+        snprintf(msg, sizeof(msg), "request line and header fields longer "
+            "than %d bytes, or more than %d fields", HTTP_HEAD_MAX,
+            HTTP_FIELDS_MAX);
+        *ret = respond_error(sv, c, rq, 431, msg);
+    } else if ((why = framing_error(&f, method, bodiless, msg,
+        sizeof(msg))) != NULL) {
+        *ret = respond_error(sv, c, rq, 400, why);
+    } else if (!bodiless) {
+        snprintf(msg, sizeof(msg), "method %.32s not allowed: use GET",
+            method);
+        *ret = respond_error(sv, c, rq, 405, msg);
+    } else {
+        return 0;
+    }
+    return -1;
 }
 
 static enum MHD_Result
@@ -487,26 +572,18 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
     if (!rq->seen) {
         rq->seen = 1;
         atomic_fetch_add(&sv->inflight, 1);
-        guard_busy(rq->gc);
-        /* errors are answered early; libmicrohttpd then closes */
-        if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 &&
-            strcmp(method, "OPTIONS") != 0)
-            return respond_error(sv, c, rq, 405, "method not allowed: use "
-                "GET");
-        if (has_body(c))
-            return respond_error(sv, c, rq, 413, "request bodies are not "
-                "accepted");
-        /* Queuing in this first call makes libmicrohttpd 0.9.75 close the
-         * connection after the answer; the next call keeps it alive. */
+        /* cut by the guard meanwhile, which may have written its 408 */
+        if (guard_busy(rq->gc) != 0)
+            return MHD_NO;
+        if (refuse(sv, c, rq, method, &ret) != 0)
+            return ret;
+        /* answered in the next call, which keeps the connection alive */
         return MHD_YES;
-    }
-    if (*upload_size != 0) {
-        *upload_size = 0;
-        return rq->queued ? MHD_YES :
-            respond_error(sv, c, rq, 413, "request bodies are not accepted");
     }
     if (rq->queued)
         return MHD_YES;
+    if (*upload_size != 0)      /* refuse() lets no body through */
+        return MHD_NO;
     reply_init(&r);
     ret = dispatch(sv, c, rq, url, method, &r);
     reply_reset(&r);
@@ -516,8 +593,11 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 static void *
 on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 {
-    (void)cls;
-    return req_new(c, strlen(uri));
+    struct serving *sv = cls;
+    struct req *rq = req_new(c, strlen(uri));
+
+    guard_begin(&sv->guard, rq->gc);
+    return rq;
 }
 
 static void
@@ -620,6 +700,19 @@ bad:
     return -1;
 }
 
+/* The guard's answer to a request that did not arrive in time. */
+static void
+late_answer(struct serving *sv)
+{
+    struct reply r;
+
+    reply_init(&r);
+    reply_error(&r, 408, NULL, "the request did not arrive whole within "
+        "%.3g s", (double)sv->guard.header / 1000);
+    guard_answer(&sv->guard, r.body.data, r.body.len);
+    reply_reset(&r);
+}
+
 int
 http_start(struct serving *sv, char *err)
 {
@@ -634,6 +727,7 @@ http_start(struct serving *sv, char *err)
     memset(&ss, 0, sizeof(ss));
     if (resolve(p->serving.listen, &ss, err) != 0)
         return -1;
+    late_answer(sv);
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     sv->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, sv,
@@ -641,7 +735,10 @@ http_start(struct serving *sv, char *err)
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)p->serving.threads,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)p->serving.max_connections,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)p->serving.timeout,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (unsigned)p->serving.max_connections_per_ip,
+        /* a backstop: the guard's deadlines come first */
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)p->serving.timeout + 1,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_POOL,
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, sv,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, sv,

@@ -26,8 +26,11 @@ static const struct opt opts[] = {
     {"threads", 0, "N", "serving.threads", "HTTP threads (2)", 0},
     {"max-connections", 0, "N", "serving.max_connections",
         "connections at once (1024)", 0},
+    {"max-connections-per-ip", 0, "N", "serving.max_connections_per_ip",
+        "connections at once from one address (64; 0: no limit)", 0},
     {"timeout", 0, "SECONDS", "serving.timeout",
-        "time for a whole request, and idle time before a close (10)", 0},
+        "idle time before a close (10); a request must arrive whole within "
+        "5 s, or this if shorter", 0},
     {"max-points", 0, "N", "serving.max_points",
         "most points a series answer may hold (10000)", 0},
     {"max-top", 0, "N", "serving.max_top", "largest n of top (1000)", 0},
@@ -42,8 +45,8 @@ static const struct opt opts[] = {
     {NULL, 0, NULL, NULL, NULL, 0}
 };
 enum { OPT_LISTEN = OPT_NCOMMON, OPT_PORT_FILE, OPT_THREADS, OPT_MAXCONN,
-    OPT_TIMEOUT, OPT_MAX_POINTS, OPT_MAX_TOP, OPT_CORS, OPT_TOKEN,
-    OPT_READY_MAX_LAG };
+    OPT_MAXCONN_IP, OPT_TIMEOUT, OPT_MAX_POINTS, OPT_MAX_TOP, OPT_CORS,
+    OPT_TOKEN, OPT_READY_MAX_LAG };
 
 /* The token is a secret: from the file or the environment, never a flag
  * (STYLE.md §5). Returns PROG_RUN or 2. */

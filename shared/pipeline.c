@@ -91,6 +91,8 @@ static const struct setting settings[] = {
     {"serving.threads", SET_INT, OFF(serving.threads), 1, 1024},
     {"serving.max_connections", SET_INT, OFF(serving.max_connections), 1,
         1000000},
+    {"serving.max_connections_per_ip", SET_INT,
+        OFF(serving.max_connections_per_ip), 0, 1000000},
     {"serving.timeout", SET_INT, OFF(serving.timeout), 1, 86400},
     {"serving.max_points", SET_INT, OFF(serving.max_points), 1, 100000000},
     {"serving.max_top", SET_INT, OFF(serving.max_top), 1, 1000000},
@@ -1471,6 +1473,7 @@ set_defaults(struct pipeline *p)
     p->serving.listen = xstrdup("127.0.0.1:8080");
     p->serving.threads = 2;
     p->serving.max_connections = 1024;
+    p->serving.max_connections_per_ip = 64;
     p->serving.timeout = 10;
     p->serving.max_points = 10000;
     p->serving.max_top = 1000;

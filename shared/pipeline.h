@@ -100,6 +100,8 @@
  *   serving.cors_origin  string (optional)
  *   serving.threads      int [2]
  *   serving.max_connections int [1024]
+ *   serving.max_connections_per_ip int [64]: from one client address; 0 for
+ *                        no limit
  *   serving.timeout      int seconds per connection [10]
  *   serving.max_points   int [10000] points per series answer
  *   serving.max_top      int [1000] largest n of top
@@ -229,6 +231,7 @@ struct pipeline {
         char      *cors_origin; /* NULL when absent */
         int        threads;
         int        max_connections;
+        int        max_connections_per_ip;  /* 0: no limit */
         int        timeout;     /* seconds */
         int        max_points;
         int        max_top;

@@ -7,6 +7,7 @@
 #include "shared/opt.h"
 #include "shared/pipeline.h"
 #include "shared/prog.h"
+#include "shared/store.h"
 
 static FILE *
 out_of(const struct prog *pg)
@@ -113,7 +114,8 @@ prog_begin(struct prog *pg, int argc, char **argv)
     }
     if (pipeline_load(&pg->p, config, err) != 0)
         return prog_error(pg, "%s", err);
-    if (opt_apply(pg->opts, &pg->res, pg->p, err) != 0) {
+    if (opt_apply(pg->opts, &pg->res, pg->p, err) != 0 ||
+        store_map_size_check(err) != 0) {
         prog_end(pg);
         return prog_usage(pg, "%s", err);
     }

@@ -17,7 +17,7 @@
  *                answer --help and --version, check the operands and the
  *                log level, load the pipeline (-c/--config or
  *                LAMBDA_CONFIG) and apply the overrides: flags over
- *                environment over the file
+ *                environment over the file; check LAMBDA_MAP_SIZE
  *     pipeline   the program's own checks, reported with prog_usage() or
  *                prog_error(); then prog_ready() answers --check-config or
  *                starts logging

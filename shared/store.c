@@ -313,6 +313,17 @@ bad:
     return -1;
 }
 
+int
+store_map_size_check(char *err)
+{
+    const char *env = getenv("LAMBDA_MAP_SIZE");
+    uint64_t size;
+
+    if (env == NULL || *env == '\0')
+        return 0;
+    return parse_map_size(env, &size, err);
+}
+
 static int
 not_created(const char *dir, char *err)
 {

@@ -60,6 +60,13 @@ struct store_iter;
 struct store_writer;
 
 /*
+ * Check LAMBDA_MAP_SIZE (unset or empty counts as fine), so a program can
+ * refuse a bad value at start as the configuration error it is. Returns 0,
+ * or -1 with err saying what a size looks like.
+ */
+int store_map_size_check(char *err);
+
+/*
  * Open the store in dir, creating the directory and the environment unless
  * STORE_RDONLY. Checks, cheaply (no page of the trees is read), what LMDB
  * does not: that data.mdb holds every page its header says is in use (a

@@ -157,7 +157,9 @@ store_copy(void *dst, const void *src, size_t n)
 /* ---- store.c ---- */
 
 /* Put the reason for LMDB's rc while doing what into err: "store DIR: WHAT:
- * REASON", or "store DIR: full (map size N MiB)" for MDB_MAP_FULL. */
+ * REASON"; a full map, a full disk and a damaged page are named as such,
+ * with what to do ("store DIR: map full: ...", "store DIR: disk full:
+ * ..."). */
 void store_set_err(struct store *st, char *err, const char *what, int rc);
 
 /*

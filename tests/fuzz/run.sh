@@ -29,6 +29,15 @@ seeds() {
                  12.50 -0.05 3 999999999999999 1e5 0.000000001 -; do
             _n=$((_n + 1)); printf '%s' "$_s" >"$2/s$_n"
         done ;;
+    query_fuzz)
+        # the URLs of the README, the man page and serving_test.sh, on datasets/serving's views
+        grep -oh '/v1/views[^"'"'"' )`<>]*' README.md man/lambda-serving.1 \
+                tests/integration/serving_test.sh |
+            sed 's/\$DEMO_CUTOFF/2026-11-20T12:00:00Z/' | grep -v '\$' |
+            awk '{ if (!index($0, "{view}")) { print; next }
+                   n = split("by_customer by_country totals", v, " ")
+                   for (i = 1; i <= n; i++) { s = $0; sub(/\{view\}/, v[i], s); print s } }' |
+            sort -u | awk -v d="$2" '{ printf "%s", $0 > (d "/url." NR) }' ;;
     segment_fuzz)
         printf '0 120 5 1763640000000 1763640000000' >"$2/a"
         printf '9223372036854775807 0 -1 0 -9223372036854775808' >"$2/b" ;;

@@ -302,7 +302,7 @@ json.dump({"name": "big", "store": os.path.join(TMP, "bigstore"),
                                "metrics": {"n": "count", "s": "sum(v)"}, "outputs": {"x": "s / n"}}}},
           open(bpipe, "w"))
 t0 = time.time()
-check(run(BUILD + "/lambda-batch", "-c", bpipe, "--until", "2023-11-16T00:00:00Z", "--no-progress", big) == 0,
+check(run(BUILD + "/lambda-batch", "-c", bpipe, "--until", "2023-11-15T00:00:00Z", "--no-progress", big) == 0,
       "lambda-batch publishes %d groups (%.1f s)" % (N, time.time() - t0))
 srv, port = serve(bpipe, "big", "--timeout", "120")  # the reader pauses while a publish runs
 
@@ -373,7 +373,7 @@ seen = {}
 
 
 def publish_v2():
-    seen["rc"] = run(BUILD + "/lambda-batch", "-c", bpipe, "--until", "2023-11-16T00:00:00Z", "--no-progress",
+    seen["rc"] = run(BUILD + "/lambda-batch", "-c", bpipe, "--until", "2023-11-15T00:00:00Z", "--no-progress",
                      big + ".v2")
     seen["version"] = jtext(get(port, "/v1/views")[2])["views"][0]["batch"]["version"]
     seen["total"] = jtext(get(port, "/v1/views/by_id/total?id=k0000001")[2])["metrics"]["s"]

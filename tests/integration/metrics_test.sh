@@ -251,7 +251,7 @@ for i in 0 1 2; do
 done
 eq "three shards write their partial states" "$rc" 0
 "$BATCH" -c "$T/m.json" --store "$T/sh" --no-progress --rejects "$T/sh.rejects" \
-    --repository "$T/repo" --merge "$T"/part-*.lkp >"$T/sh.log" 2>&1
+    --repository "$T/repo" --force --merge "$T"/part-*.lkp >"$T/sh.log" 2>&1
 eq "  ... their merge publishes, also to a repository" "$?" 0
 "$BATCH" -c "$T/m.json" --store "$T/pl" --pull "$T/repo" >"$T/pl.log" 2>&1
 eq "  ... which another store pulls" "$?" 0

@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +16,8 @@
  * usage: serving_hammer PORT PATH SECONDS THREADS EXPECT
  *
  * Each thread sends GET PATH over one keep-alive connection (reconnecting
- * when the server closes it) until SECONDS have passed, and checks that
+ * when the server closes it) until SECONDS have passed or SIGTERM came
+ * (a test stops it once its writers are done), and checks that
  * every answer is a 200 whose body contains EXPECT. Prints
  *     requests=N mismatches=N errors=N max_ms=X versions=1,2,3
  * where versions are the batch versions seen ("version":N in the bodies),
@@ -32,6 +34,15 @@ struct shared {
     unsigned long long versions;   /* bit v: version v seen (v < 64) */
     char             wrong[512];
 };
+
+static volatile sig_atomic_t stop;
+
+static void
+on_term(int sig)
+{
+    (void)sig;
+    stop = 1;
+}
 
 static double
 now(void)
@@ -115,7 +126,7 @@ worker(void *arg)
 
     rlen = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: hammer\r\n"
         "\r\n", s->path);
-    while (buf != NULL && now() < s->until) {
+    while (buf != NULL && now() < s->until && !stop) {
         double t0 = now(), ms;
         int status, bad;
 
@@ -179,6 +190,7 @@ main(int argc, char **argv)
     if (n < 1 || n > 64)
         n = 4;
     pthread_mutex_init(&s.mu, NULL);
+    signal(SIGTERM, on_term);
     for (int i = 0; i < n; i++)
         pthread_create(&th[i], NULL, worker, &s);
     for (int i = 0; i < n; i++)

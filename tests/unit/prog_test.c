@@ -104,6 +104,27 @@ test_prog_usage_errors(void)
             "loud: expected", 36) == 0);
         said_free(&s);
     }
+    /* the store's map size is configuration too: 2 at start, not 1 when
+     * the store fails to open */
+    {
+        struct prog pg = {.name = "lambda-x", .synopsis = "", .opts = opts};
+        const char *args[] = {"-c", "SHOP", "--check-config"};
+        struct said s;
+
+        setenv("LAMBDA_MAP_SIZE", "64Q", 1);
+        s = begin(&pg, 3, args);
+        CHECK(s.rc == 2);
+        CHECK(s.err != NULL && strncmp(s.err, "lambda-x: LAMBDA_MAP_SIZE "
+            "\"64Q\": expected a size", 42) == 0);
+        CHECK(pg.p == NULL);
+        said_free(&s);
+        setenv("LAMBDA_MAP_SIZE", "64M", 1);
+        s = begin(&pg, 3, args);
+        unsetenv("LAMBDA_MAP_SIZE");
+        CHECK(s.rc == 0);
+        said_free(&s);
+        prog_end(&pg);
+    }
 }
 
 static void
