@@ -74,13 +74,20 @@ static const struct opt opts[] = {
 volatile sig_atomic_t batch_signal;
 
 /* Store and lock (a dry run reads the store if there is one; a shard has
- * none), with the rows a failed run left deleted first, then the rejects
- * file (not for a pull). */
+ * none), walked first (store_verify_check(): damage refused before any
+ * read or write), with the rows a failed run left deleted first, then the
+ * rejects file (not for a pull). */
 static int
 resources(struct batch *b, char *err)
 {
     int64_t left;
+    int walked = 0;
 
+    if (b->mode != BATCH_SHARD &&
+        store_verify_check(b->p->store, b->p, &walked, err) != 0)
+        return -1;
+    log_debug("%s: store %s at %.3f s", __func__, walked ? "walked" :
+        "not walked", now_mono_s() - b->started);
     if (b->dry_run && guard_open(b, err) != 0)
         return -1;
     if (!b->dry_run && b->mode != BATCH_SHARD) {

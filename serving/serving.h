@@ -26,6 +26,9 @@ struct serving {
                                                then fixed until exit */
     int64_t                   open_tried;   /* main: monotonic ms of the
                                                last attempt */
+    int64_t                   damaged[3];   /* main: data.mdb's inode,
+                                               size and mtime (ns) when the
+                                               walk found damage, or 0s */
     pthread_mutex_t           errmu;        /* guards open_err */
     char                      open_err[ERR_LEN]; /* last failure to open */
     struct metrics            metrics;
@@ -44,8 +47,10 @@ struct store *serving_store(struct serving *sv);
 
 /*
  * Main thread: open the store read-only if it is not open yet and the last
- * attempt was at least a second ago. Logs the first failure of each kind
- * and the success. Returns 1 when the store is open.
+ * attempt was at least a second ago, after walking it whole
+ * (store_verify_check(): damage is refused, not crashed on; a damaged
+ * data.mdb is walked again only once it changed). Logs the first failure of
+ * each kind and the success. Returns 1 when the store is open.
  */
 int serving_store_poll(struct serving *sv);
 

@@ -327,6 +327,20 @@ int store_verify(const char *dir, const struct pipeline *p,
     struct store_verify *out, char *err);
 
 /*
+ * (store_verify.c) The walk of store_verify() before a program uses the
+ * store in dir: lambda-batch before it writes, lambda-serving before it
+ * opens. Returns 0 when it found no damage, when dir holds no data.mdb yet
+ * (store_open() creates or waits for it) or when LAMBDA_NO_VERIFY is set
+ * (to anything but "", "0" or "false": the walk is skipped); -1 with err
+ * "store DIR: damaged: FIRST FINDING (and N more); run lambda-batch
+ * --verify for the full report", or why it could not walk (fork() failed;
+ * what store_open() would say).
+ * *walked is set to 1 when the walk ran to its end (damage found or not).
+ */
+int store_verify_check(const char *dir, const struct pipeline *p,
+    int *walked, char *err);
+
+/*
  * (store_pull.c) Make the next store_writer_begin() on st reserve exactly
  * version, which must be above the current one: lambda-batch --pull
  * publishes a repository's version under the number it has there, so that

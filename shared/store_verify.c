@@ -765,6 +765,21 @@ child(const char *dir, const struct pipeline *p, int fd, struct where *at)
 
 /* ---- the parent ---- */
 
+/* No data.mdb in dir (yet). */
+static int
+absent(const char *dir)
+{
+    size_t n = strlen(dir) + sizeof("/data.mdb");
+    char *path = xmalloc(n);
+    struct stat sb;
+    int rc;
+
+    snprintf(path, n, "%s/data.mdb", dir);
+    rc = stat(path, &sb) != 0 && errno == ENOENT;
+    free(path);
+    return rc;
+}
+
 /* The child died before its counts: where it was is where the damage is. */
 static void
 crashed(const struct where *at, int status,
@@ -789,26 +804,21 @@ store_verify(const char *dir, const struct pipeline *p,
     void (*fn)(void *arg, int kind, const char *msg), void *arg,
     struct store_verify *out, char *err)
 {
-    size_t cap = 0, n = strlen(dir) + sizeof("/data.mdb");
+    size_t cap = 0;
     int fds[2], status, got_counts = 0, failed = 0;
     struct where *at;
-    char *line = NULL, *path;
-    struct stat sb;
+    char *line = NULL;
     long long c[7];
     ssize_t len;
     FILE *in;
     pid_t pid;
 
     memset(out, 0, sizeof(*out));
-    path = xmalloc(n);
-    snprintf(path, n, "%s/data.mdb", dir);
-    if (stat(path, &sb) != 0 && errno == ENOENT) {
-        free(path);
+    if (absent(dir)) {
         snprintf(err, ERR_LEN, "store %s: not created yet (run lambda-batch "
             "or lambda-speed first)", dir);
         return -1;
     }
-    free(path);
     at = mmap(NULL, sizeof(*at), PROT_READ | PROT_WRITE,
         MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (at == MAP_FAILED || pipe(fds) != 0) {
@@ -871,4 +881,58 @@ store_verify(const char *dir, const struct pipeline *p,
     }
     munmap(at, sizeof(*at));
     return failed ? -1 : 0;
+}
+
+/* ---- before use ---- */
+
+#define VERIFY_TAIL "; run lambda-batch --verify for the full report"
+
+/* The first damage found, and how many. */
+struct first {
+    char    msg[ERR_LEN];
+    int64_t n;
+};
+
+static void
+keep_first(void *arg, int kind, const char *msg)
+{
+    struct first *f = arg;
+
+    if (kind != STORE_VERIFY_DAMAGE || f->n++ > 0)
+        return;
+    snprintf(f->msg, sizeof(f->msg), "%s", msg);
+}
+
+int
+store_verify_check(const char *dir, const struct pipeline *p, int *walked,
+    char *err)
+{
+    const char *env = getenv("LAMBDA_NO_VERIFY");
+    struct store_verify got;
+    struct first f = {.n = 0};
+    char more[32] = "";
+    int room, dl;
+
+    *walked = 0;
+    if ((env != NULL && *env != '\0' && strcmp(env, "0") != 0 &&
+        strcmp(env, "false") != 0) || absent(dir))
+        return 0;
+    if (store_verify(dir, p, keep_first, &f, &got, err) != 0)
+        return -1;
+    *walked = 1;
+    if (got.damage == 0)
+        return 0;
+    if (got.damage > 1)
+        snprintf(more, sizeof(more), " (and %lld more)",
+            (long long)got.damage - 1);
+    /* what to run is the part to keep whole: cut the directory, then the
+     * finding */
+    room = ERR_LEN - (int)sizeof("store : damaged: " VERIFY_TAIL) -
+        (int)strlen(more);
+    dl = strlen(dir) < (size_t)room / 3 ? (int)strlen(dir) : room / 3;
+    if (snprintf(err, ERR_LEN, "store %.*s: damaged: %.*s%s" VERIFY_TAIL, dl,
+        dir, room - dl, f.msg[0] != '\0' ? f.msg : "(none shown)",
+        more) >= ERR_LEN)
+        err[ERR_LEN - 1] = '\0';
+    return -1;
 }
