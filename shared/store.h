@@ -333,8 +333,9 @@ int store_verify(const char *dir, const struct pipeline *p,
  * (store_open() creates or waits for it) or when LAMBDA_NO_VERIFY is set
  * (to anything but "", "0" or "false": the walk is skipped); -1 with err
  * "store DIR: damaged: FIRST FINDING (and N more); run lambda-batch
- * --verify for the full report", or why it could not walk (fork() failed;
- * what store_open() would say).
+ * --verify for the full report", or what store_open() says (a read-only
+ * open first: its checks of size, format and meta in its own words), or
+ * why it could not walk (fork() failed).
  * *walked is set to 1 when the walk ran to its end (damage found or not).
  */
 int store_verify_check(const char *dir, const struct pipeline *p,

@@ -910,6 +910,7 @@ store_verify_check(const char *dir, const struct pipeline *p, int *walked,
     const char *env = getenv("LAMBDA_NO_VERIFY");
     struct store_verify got;
     struct first f = {.n = 0};
+    struct store *st;
     char more[32] = "";
     int room, dl;
 
@@ -917,6 +918,10 @@ store_verify_check(const char *dir, const struct pipeline *p, int *walked,
     if ((env != NULL && *env != '\0' && strcmp(env, "0") != 0 &&
         strcmp(env, "false") != 0) || absent(dir))
         return 0;
+    /* what opening checks (size, format, meta) it says in its own words */
+    if (store_open(&st, dir, STORE_RDONLY, err) != 0)
+        return -1;
+    store_free(st);
     if (store_verify(dir, p, keep_first, &f, &got, err) != 0)
         return -1;
     *walked = 1;

@@ -292,7 +292,9 @@ eq "truncated: restored, the store opens and verifies clean" "$?" 0
 section "bit flips"
 # ---- bit flips --------------------------------------------------------------------------------
 # Random bits of the data pages of version 1: --verify names the damage, or nothing served
-# changed (a flip in a free page or in the unused middle of a page).
+# changed (a flip in a free page or in the unused middle of a page). On a damaged store
+# lambda-serving stays not ready and lambda-batch refuses before it writes, naming the damage
+# (their walk before use); on a clean one they serve and publish.
 seed=$RANDOM
 echo "bit flips: seed $seed"
 python3 - "$T/pristine/data.mdb" "$T/flip" "$FLIPS" "$seed" <<'EOF'
@@ -322,6 +324,36 @@ for i in $(seq "$FLIPS"); do
         fail "flip $i: --verify exit $rc, rows changed: $(tail -n 3 "$T/verify.out")"
     fi
     grep -q "crashed LMDB" "$T/verify.out" && also "bit flips" "LMDB crashed (reported)"
+    # lambda-serving on it: not ready naming the damage, or (clean) input a's answer
+    serve "flip$i" "$T/flip"
+    r=$(curl -s -w ' %{http_code}' --max-time 5 "$SERVED/readyz" | tr -d '\n')
+    a=$(curl -s --max-time 5 "$SERVED/v1/views/totals/total" | tr -d '\n')
+    if [ "$rc" = 1 ]; then
+        check "flip $i: lambda-serving not ready, the damage named ($r)" \
+            grep -q "\"code\":503,\"message\":\"store $T/flip: damaged: .*--verify for the full report.* 503$" <<<"$r"
+        check "flip $i: a data route 503 ($a)" grep -q '^{"error":{"code":503' <<<"$a"
+        also "bit flips" "lambda-serving not ready"
+    else
+        check "flip $i: lambda-serving serves input a ($r)" grep -q ' 200$' <<<"$r"
+        check "flip $i: ... its totals ($a)" grep -q "\"metrics\":{\"orders\":${AA% *},\"revenue\":${AA#* }}" <<<"$a"
+    fi
+    check "flip $i: lambda-serving did not crash" kill -0 "$SERVED_PID"
+    kill "$SERVED_PID"; wait "$SERVED_PID" 2>/dev/null
+    # lambda-batch on it: refused before it writes (data.mdb untouched), never a signal;
+    # or, on a store that verified clean, input b published
+    sum=$(sha256sum <"$T/flip/data.mdb")
+    publish "$T/flip" "$T/b.jsonl"
+    brc=$?
+    check "flip $i: lambda-batch not killed by a signal (exit $brc)" [ "$brc" -lt 128 ]
+    if [ "$rc" = 1 ]; then
+        eq "flip $i: lambda-batch refuses, exit 1" "$brc" 1
+        check "flip $i: ... naming the damage ($(tail -n 1 "$T/last.log"))" \
+            grep -q "error: store $T/flip: damaged: .*; run lambda-batch --verify for the full report; nothing published" "$T/last.log"
+        eq "flip $i: ... data.mdb untouched" "$(sha256sum <"$T/flip/data.mdb")" "$sum"
+        also "bit flips" "lambda-batch refused"
+    else
+        eq "flip $i: lambda-batch publishes input b" "$brc $(state "$T/flip")" "0 $HB"
+    fi
 done
 check "bit flips: --verify named some" [ "${M[bit flips|named by --verify]:-0}" -ge 1 ]
 
