@@ -818,6 +818,7 @@ repo_get_row(struct repo_reader *r, struct repo_row *row, char *err)
 {
     const struct view *v = r->cv;
     uint64_t shared, n, u;
+    int64_t step;
 
     if (v == NULL)
         return corrupt(r, err, "rows without a view");
@@ -833,7 +834,9 @@ repo_get_row(struct repo_reader *r, struct repo_row *row, char *err)
         r_bytes(r, r->key + shared, (size_t)n) != 0 || r_u(r, &u) != 0)
         return corrupt(r, err, "row key");
     r->klen = (size_t)(shared + n);
-    r->bucket += unzigzag(u) * v->granularity;
+    if (__builtin_mul_overflow(unzigzag(u), v->granularity, &step) ||
+        __builtin_add_overflow(r->bucket, step, &r->bucket))
+        return corrupt(r, err, "row bucket out of range");
     for (int i = 0; i < v->nslots; i++) {
         if (r_u(r, &u) != 0)
             return corrupt(r, err, "row slots");

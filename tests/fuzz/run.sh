@@ -1,6 +1,7 @@
 #!/bin/sh
 # run.sh -- run every libFuzzer target of $BUILD/fuzz over its seeds, then FUZZ_SECONDS of new inputs
-# The seeds: lines and files of datasets/ and tests/fixtures/ (made here, per target), and the
+# The seeds: lines and files of datasets/ and tests/fixtures/ (made here, per target), files the
+# programs wrote (tests/fuzz/seeds/TARGET/), and the
 # regression inputs in tests/fuzz/regress/TARGET/ (every crash found becomes one). The targets run
 # side by side; a crash leaves its input in $BUILD/fuzz/artifacts/. Ends "N passed, N failed".
 set -u
@@ -38,6 +39,10 @@ seeds() {
                    n = split("by_customer by_country totals", v, " ")
                    for (i = 1; i <= n; i++) { s = $0; sub(/\{view\}/, v[i], s); print s } }' |
             sort -u | awk -v d="$2" '{ printf "%s", $0 > (d "/url." NR) }' ;;
+    partial_fuzz)
+        # files the real programs wrote on tests/fuzz/pipeline.json: lambda-batch --shard 0/2
+        # and 1/2 --partial, and a version of --repository (remake them when its views change)
+        cp tests/fuzz/seeds/partial_fuzz/*.lkv "$2/" ;;
     segment_fuzz)
         printf '0 120 5 1763640000000 1763640000000' >"$2/a"
         printf '9223372036854775807 0 -1 0 -9223372036854775808' >"$2/b" ;;
