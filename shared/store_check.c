@@ -106,30 +106,86 @@ store_check_file_early(struct store *st, const char *path, char *err)
         (long long)sb.st_size);
 }
 
+/*
+ * Pages past the end of the file are not damage when they are all free:
+ * LMDB does not write a page its writer allocated and freed again in the
+ * same transaction (a "loose" page, which goes to the free list), so the
+ * newest meta's last page may lie past the file's end. Counts the free
+ * pages numbered from first up in the free list of the snapshot whose meta
+ * said last; 0 and *n, 1 when a commit raced the look (ask again), -1 on an
+ * LMDB error.
+ */
+static int
+free_past(struct store *st, uint64_t first, const MDB_envinfo *seen,
+    uint64_t *n)
+{
+    MDB_envinfo now;
+    MDB_txn *txn;
+    MDB_cursor *c;
+    MDB_val k, d;
+    int rc;
+
+    if (mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn) != 0)
+        return -1;
+    if (mdb_env_info(st->env, &now) != 0 ||
+        now.me_last_txnid != seen->me_last_txnid ||
+        mdb_txn_id(txn) != seen->me_last_txnid) {
+        mdb_txn_abort(txn);
+        return 1;
+    }
+    if (mdb_cursor_open(txn, 0, &c) != 0) {     /* 0: LMDB's free list */
+        mdb_txn_abort(txn);
+        return -1;
+    }
+    *n = 0;
+    for (rc = mdb_cursor_get(c, &k, &d, MDB_FIRST); rc == 0;
+        rc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
+        const size_t *idl = d.mv_data;      /* [count, page...] */
+        size_t i, cnt = d.mv_size / sizeof(size_t);
+
+        if (cnt == 0 || idl[0] > cnt - 1)
+            break;
+        for (i = 1; i <= idl[0]; i++)
+            if (idl[i] >= first && idl[i] <= seen->me_last_pgno)
+                (*n)++;
+    }
+    mdb_cursor_close(c);
+    mdb_txn_abort(txn);
+    return rc == MDB_NOTFOUND ? 0 : -1;
+}
+
 int
 store_check_file(struct store *st, char *err)
 {
     MDB_envinfo info;
     struct stat sb;
-    uint64_t need;
-    int rc;
+    uint64_t need, have, nfree;
+    int rc, tries;
 
-    /* the last page first: a commit in between only grows the file */
-    if ((rc = mdb_env_info(st->env, &info)) != 0) {
-        store_set_err(st, err, "mdb_env_info", rc);
-        return -1;
+    for (tries = 0;; tries++) {
+        /* the last page first: a commit in between only grows the file */
+        if ((rc = mdb_env_info(st->env, &info)) != 0) {
+            store_set_err(st, err, "mdb_env_info", rc);
+            return -1;
+        }
+        if (fstat(st->fd, &sb) != 0) {
+            snprintf(err, ERR_LEN, "store %s: data.mdb: fstat: %s", st->dir,
+                strerror(errno));
+            return -1;
+        }
+        need = ((uint64_t)info.me_last_pgno + 1) * st->psize;
+        if ((uint64_t)sb.st_size >= need)
+            return 0;
+        have = (uint64_t)sb.st_size / st->psize;    /* pages wholly there */
+        rc = free_past(st, have, &info, &nfree);
+        if (rc == 0 && nfree >= info.me_last_pgno + 1 - have)
+            return 0;
+        if (rc != 1 || tries == 3)
+            break;
     }
-    if (fstat(st->fd, &sb) != 0) {
-        snprintf(err, ERR_LEN, "store %s: data.mdb: fstat: %s", st->dir,
-            strerror(errno));
-        return -1;
-    }
-    need = ((uint64_t)info.me_last_pgno + 1) * st->psize;
-    if ((uint64_t)sb.st_size < need)
-        return store_damaged(st, err, "data.mdb is %lld bytes but its last "
-            "page ends at %llu: the file is truncated",
-            (long long)sb.st_size, (unsigned long long)need);
-    return 0;
+    return store_damaged(st, err, "data.mdb is %lld bytes but its last "
+        "page ends at %llu: the file is truncated",
+        (long long)sb.st_size, (unsigned long long)need);
 }
 
 /* ---- meta values ---- */
