@@ -48,7 +48,8 @@ static const struct opt opts[] = {
     {"threads", 'j', "N", NULL, "worker threads (default: all cores)", 0},
     {"rejects", 0, "FILE", "batch.rejects", "JSON Lines file for rejected "
         "records", 0},
-    {"dry-run", 'n', NULL, NULL, "compute and report, publish nothing", 0},
+    {"dry-run", 'n', NULL, NULL, "print what a publish would change, "
+        "publish nothing", 0},
     {"no-progress", 0, NULL, NULL, "no progress line, even on a terminal", 0},
     {"default-time", 0, "WHEN", "batch.default_time", "time of events without "
         "one: mtime (their file's), a TIME or none (the default: "
