@@ -1,4 +1,4 @@
-/* api_publishes.c -- GET /v1/publishes and /v1/publishes/VERSION: what each batch publish changed */
+/* api_publishes.c -- GET /v1/publishes[/VERSION]: what each publish changed */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* store_diff.c -- what a new batch version changes against the current one, in one walk */
+/* store_diff.c -- a new batch version against the current one, in one walk */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* store_publog.c -- the publish log: each version's diff, kept for the last PUBLOG_KEEP */
+/* store_publog.c -- the publish log: each publish's diff, the last 20 kept */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

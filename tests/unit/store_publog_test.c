@@ -1,4 +1,4 @@
-/* store_publog_test.c -- unit tests for the publish log: diffs recorded by the writer, kept, read */
+/* store_publog_test.c -- unit tests for the publish diff and the publish log */
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
