@@ -10,10 +10,12 @@
 #include "shared/buf.h"
 #include "shared/key.h"
 #include "shared/mem.h"
+#include "shared/outputs.h"
 #include "shared/publog.h"
 #include "shared/ts.h"
 
-/* {"METRIC":value,...} of an encoded row of v. */
+/* {"METRIC":value,...,"OUTPUT":value,...} of an encoded row of v, as
+ * serving prints them. */
 static void
 put_row(struct buf *out, const struct pipeline *p, const struct view *v,
     const void *enc, int64_t *row)
@@ -28,6 +30,7 @@ put_row(struct buf *out, const struct pipeline *p, const struct view *v,
         buf_putc(out, ':');
         agg_metric_json(p, v, m, row, out);
     }
+    outputs_put_json(out, p, v, row);
     buf_putc(out, '}');
 }
 
