@@ -6,6 +6,7 @@
 
 #include "batch/batch.h"
 #include "batch/config.h"
+#include "batch/diff.h"
 #include "batch/guard.h"
 #include "batch/hold.h"
 #include "batch/input.h"
@@ -47,7 +48,8 @@ static const struct opt opts[] = {
     {"threads", 'j', "N", NULL, "worker threads (default: all cores)", 0},
     {"rejects", 0, "FILE", "batch.rejects", "JSON Lines file for rejected "
         "records", 0},
-    {"dry-run", 'n', NULL, NULL, "compute and report, publish nothing", 0},
+    {"dry-run", 'n', NULL, NULL, "print what a publish would change, "
+        "publish nothing", 0},
     {"no-progress", 0, NULL, NULL, "no progress line, even on a terminal", 0},
     {"default-time", 0, "WHEN", "batch.default_time", "time of events without "
         "one: mtime (their file's), a TIME or none (the default: "
@@ -125,9 +127,9 @@ compute(struct batch *b, char *err)
     return 0;
 }
 
-/* Read, aggregate (or fold the partials), then publish (or count, for a
- * dry run, or write the partial, for a shard); or pull. Returns 0, -1 with
- * err, or GUARD_REFUSED with err. */
+/* Read, aggregate (or fold the partials), then publish (or print the
+ * diff, for a dry run, or write the partial, for a shard); or pull. Returns
+ * 0, -1 with err, or GUARD_REFUSED with err. */
 static int
 run(struct batch *b, char *err)
 {
@@ -153,8 +155,8 @@ run(struct batch *b, char *err)
     }
     if (publish_check(b, err) != 0)
         return -1;
-    if (b->dry_run)
-        publish_count(b);
+    if (b->dry_run && diff_dry(b, err) != 0)     /* sets b->stats.rows */
+        return -1;
     if ((rc = guard_check(b, err)) != 0)
         return rc;
     if (rejects_commit(b, err) != 0)

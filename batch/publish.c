@@ -12,6 +12,7 @@
 #include "shared/log.h"
 #include "shared/mem.h"
 #include "shared/now.h"
+#include "shared/publog.h"
 #include "shared/ts.h"
 
 static int
@@ -78,16 +79,14 @@ publish_check(struct batch *b, char *err)
 }
 
 int
-publish_run(struct batch *b, char *err)
+publish_walk(struct batch *b,
+    int (*fn)(void *arg, const struct view *v, const void *key, size_t klen,
+    int64_t bucket, const int64_t *row, char *err), void *arg, char *err)
 {
-    struct store_writer *w = NULL;
-    struct store_batch_info info;
     int64_t lo = b->from >= 0 ? b->from : INT64_MIN;
     int *order = publish_order(b->p);
     int rc = -1;
 
-    if (store_writer_begin(b->st, b->p, b->from, &w, err) != 0)
-        goto done;
     b->stats.rows = 0;
     for (int k = 0; k < b->p->nviews; k++) {
         const struct view *v = &b->p->views[order[k]];
@@ -114,7 +113,7 @@ publish_run(struct batch *b, char *err)
             if (i + 8 < n)
                 table_prefetch_row(t, rows[i + 8]);
             table_entry(t, rows[i], &key, &klen, &bucket, &row);
-            if (store_writer_put(w, v, key, klen, bucket, row, err) != 0) {
+            if (fn(arg, v, key, klen, bucket, row, err) != 0) {
                 free(rows);
                 goto done;
             }
@@ -126,6 +125,31 @@ publish_run(struct batch *b, char *err)
         snprintf(err, ERR_LEN, "interrupted by signal %d", (int)batch_signal);
         goto done;
     }
+    rc = 0;
+done:
+    free(order);
+    return rc;
+}
+
+static int
+put_row(void *arg, const struct view *v, const void *key, size_t klen,
+    int64_t bucket, const int64_t *row, char *err)
+{
+    return store_writer_put(arg, v, key, klen, bucket, row, err);
+}
+
+int
+publish_run(struct batch *b, char *err)
+{
+    struct store_writer *w = NULL;
+    struct store_batch_info info;
+    int rc = -1;
+
+    if (store_writer_begin(b->st, b->p, b->from, &w, err) != 0)
+        goto done;
+    store_writer_log(w, b->cutoff, b->stats.nrejects);
+    if (publish_walk(b, put_row, w, err) != 0)
+        goto done;
     memset(&info, 0, sizeof(info));
     info.cutoff = b->cutoff;
     info.events = b->stats.events;
@@ -136,20 +160,5 @@ publish_run(struct batch *b, char *err)
         b->version = info.version;
 done:
     store_writer_abort(w);
-    free(order);
     return rc;
-}
-
-void
-publish_count(struct batch *b)
-{
-    int64_t lo = b->from >= 0 ? b->from : INT64_MIN;
-
-    b->stats.rows = 0;
-    for (int k = 0; k < b->p->nviews; k++) {
-        size_t n;
-
-        free(table_sorted(work_table(b, k), lo, b->cutoff, &n));
-        b->stats.rows += (int64_t)n;
-    }
 }

@@ -5,7 +5,7 @@
 #include "batch/batch.h"
 
 /*
- * Before publish_run() or a dry run's publish_count() (b->st NULL: no store
+ * Before publish_run() or a dry run's diff_dry() (b->st NULL: no store
  * yet): refuse what would leave buckets that neither layer answers:
  * --from without a published version to keep rows from, and --from after
  * the published cutoff. Warn about a cutoff moved back (speed pruned the
@@ -25,9 +25,14 @@ int publish_check(struct batch *b, char *err);
 int publish_run(struct batch *b, char *err);
 
 /*
- * Count the rows publish_run() would write (dry run). Sets b->stats.rows.
+ * Call fn with every row publish_run() writes (not those kept before
+ * --from), in its order: views by name, then (group key, bucket); fn
+ * returns 0 to go on, or -1 with err to stop. Sets b->stats.rows. Stops on
+ * a signal. Returns 0, or -1 with err.
  */
-void publish_count(struct batch *b);
+int publish_walk(struct batch *b,
+    int (*fn)(void *arg, const struct view *v, const void *key, size_t klen,
+    int64_t bucket, const int64_t *row, char *err), void *arg, char *err);
 
 /* The view indexes of p in strcmp() order of their names, the order of a
  * version's views (store.h, repo.h); a new array, free with free(). */

@@ -8,6 +8,7 @@
 #include "shared/now.h"
 #include "shared/err.h"
 #include "shared/log.h"
+#include "shared/publog.h"
 #include "shared/repo.h"
 #include "shared/ts.h"
 
@@ -92,6 +93,8 @@ import(struct batch *b, struct repo_reader *r, const struct repo_version *rv,
     if (store_batch_reserve(b->st, rv->version, err) != 0 ||
         store_writer_begin(b->st, b->p, -1, &w, err) != 0)
         return -1;
+    store_writer_log(w, rv->cutoff, -1);     /* the repository keeps no
+                                                rejects */
     while ((v = repo_next_view(r)) != NULL) {
         while ((rc = repo_get_row(r, &row, err)) == 0) {
             if (store_writer_put(w, v, row.gkey, row.gklen, row.bucket,

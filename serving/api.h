@@ -91,4 +91,9 @@ void api_healthz(struct serving *sv, struct params *q, struct reply *r);
 void api_readyz(struct serving *sv, struct params *q, struct reply *r);
 void api_metrics(struct serving *sv, struct params *q, struct reply *r);
 
+/* GET /v1/publishes (rest "") and /v1/publishes/VERSION (rest "/VERSION"):
+ * the publish log (api_publishes.c). */
+void api_publishes(struct serving *sv, const char *rest, struct params *q,
+    struct reply *r);
+
 #endif

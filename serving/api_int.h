@@ -19,6 +19,7 @@
  *     api_export.c    GET /v1/views/NAME/export
  *     api_health.c    GET /healthz, /readyz
  *     api_metrics.c   GET /metrics
+ *     api_publishes.c GET /v1/publishes, /v1/publishes/VERSION
  *
  * The helpers below that take a struct reply fill it with the error
  * answer (reply_error()) when they fail, so a handler only stops.

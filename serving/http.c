@@ -380,6 +380,9 @@ dispatch(struct serving *sv, struct MHD_Connection *c, struct req *rq,
         rq->route = ROUTE_VIEWS;
     else if (strncmp(url, "/v1/views/", 10) == 0)
         rq->route = route_view(sv, url + 10, &v);
+    else if (strncmp(url, "/v1/publishes", 13) == 0 &&
+        (url[13] == '\0' || url[13] == '/'))
+        rq->route = ROUTE_PUBLISHES;
 
     if (strcmp(method, "OPTIONS") == 0 && sv->p->serving.cors_origin != NULL) {
         r->status = 204;    /* CORS preflight: never needs the token */
@@ -417,6 +420,9 @@ dispatch(struct serving *sv, struct MHD_Connection *c, struct req *rq,
         break;
     case ROUTE_VIEWS:
         api_views(sv, &q, r);
+        break;
+    case ROUTE_PUBLISHES:
+        api_publishes(sv, url + 13, &q, r);
         break;
     case ROUTE_TOTAL:
         if (v == NULL)

@@ -14,7 +14,8 @@
  *            watermark and status, Kafka offsets ("offset/TOPIC/PARTITION");
  *            the store owns "format" and the names starting "batch.",
  *            "span/", "sig/" (view signatures per batch version),
- *            "speedsig/" (view signatures of the speed rows), "offset/"
+ *            "speedsig/" (view signatures of the speed rows), "offset/",
+ *            "publog/" and "publogv/" (the publish log, publog.h)
  *     batch  version(4 BE) | view | 0x00 | level(1) | group key | bucket(8 BE)
  *     speed  view | 0x00 | group key | bucket(8 BE)
  * Buckets are encoded big-endian with the sign bit flipped, so key order is

@@ -20,6 +20,8 @@
  *     store_speed.c   speed rows and Kafka offsets
  *     store_lock.c    the batch lock
  *     store_writer.c  the batch writer: rows, rollups, publish, purge
+ *     store_diff.c    a new version against the current one (publog.h)
+ *     store_publog.c  the publish log (publog.h)
  *
  * Keys (store.h):
  *     batch  version(4 BE) | view | 0x00 | level(1) | group key | bucket(8)

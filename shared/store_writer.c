@@ -10,6 +10,7 @@
 #include "shared/err.h"
 #include "shared/mem.h"
 #include "shared/now.h"
+#include "shared/publog.h"
 #include "shared/store.h"
 #include "shared/store_int.h"
 #include "shared/ts.h"
@@ -64,6 +65,7 @@ struct store_writer {
     int                    rows_slots;
     unsigned char         *enc;         /* one encoded row */
     struct buf             days, alls;  /* records: u16 glen|gkey|bucket|row */
+    struct store_diff     *diff;        /* against prev, for the log */
 };
 
 /* ---- days ---- */
@@ -217,6 +219,7 @@ old_close(struct store_writer *w)
     }
     store_txn_abort(w->rt);
     w->rt = NULL;
+    store_diff_pause(w->diff);
 }
 
 /*
@@ -590,6 +593,7 @@ writer_free(struct store_writer *w)
     if (w == NULL)
         return;
     old_close(w);
+    store_diff_free(w->diff);
     if (w->locked)
         w->st->writing = 0;
     if (w->unlock)
@@ -702,7 +706,8 @@ store_writer_begin(struct store *st, const struct pipeline *p,
         goto fail;
     rc = store_txn_commit(t, err);
     t = NULL;
-    if (rc != 0 || purge(st, w->prev, NULL, err) != 0)
+    if (rc != 0 || purge(st, w->prev, NULL, err) != 0 ||
+        store_diff_begin(st, p, keep_before, &w->diff, err) != 0)
         goto fail;
     w->begun = 1;
     *out = w;
@@ -772,12 +777,34 @@ store_writer_put(struct store_writer *w, const struct view *v,
     if ((w->cv == NULL || vi != w->cvi) && view_advance(w, vi, err) != 0)
         return writer_fail(w);
     if (old_until(w, gkey, gklen, bucket, err) != 0 ||
-        w_emit(w, gkey, gklen, bucket, row, err) != 0)
+        w_emit(w, gkey, gklen, bucket, row, err) != 0 ||
+        store_diff_row(w->diff, v, gkey, gklen, bucket, row, err) != 0)
         return writer_fail(w);
     store_copy(w->lastput, gkey, gklen);
     store_bucket_put(w->lastput + gklen, bucket);
     w->lastlen = gklen + 8;
     return 0;
+}
+
+void
+store_writer_log(struct store_writer *w, int64_t cutoff, int64_t rejects)
+{
+    store_diff_note(w->diff, cutoff, rejects);
+}
+
+/* The publish log's entry for the version being published (publog.h). */
+static int
+log_put(struct store_writer *w, struct store_txn *t,
+    const struct store_batch_info *info, char *err)
+{
+    struct publog_info pi;
+
+    store_diff_info(w->diff, &pi);
+    pi.version = info->version;
+    pi.cutoff = info->cutoff;
+    pi.published_at = info->published_at;
+    pi.events = info->events;
+    return store_publog_put(t, &pi, w->diff, err);
 }
 
 int
@@ -804,7 +831,7 @@ store_writer_publish(struct store_writer *w, struct store_batch_info *info,
         if (view_finish(w, err) != 0)
             goto fail;
     }
-    if (w_flush(w, err) != 0)
+    if (w_flush(w, err) != 0 || store_diff_finish(w->diff, err) != 0)
         goto fail;
 
     info->version = w->version;
@@ -815,7 +842,8 @@ store_writer_publish(struct store_writer *w, struct store_batch_info *info,
         store_meta_put_i64(t, "batch.cutoff", info->cutoff, err) != 0 ||
         store_meta_put_i64(t, "batch.published_at", info->published_at,
             err) != 0 ||
-        store_meta_put_i64(t, "batch.events", info->events, err) != 0)
+        store_meta_put_i64(t, "batch.events", info->events, err) != 0 ||
+        log_put(w, t, info, err) != 0)
         goto fail;
     for (i = 0; i < w->p->nviews; i++) {
         const char *vn = w->p->views[i].name;
