@@ -21,17 +21,7 @@ put_row(struct buf *out, const struct pipeline *p, const struct view *v,
     const void *enc, int64_t *row)
 {
     agg_row_decode(v, enc, row);
-    buf_putc(out, '{');
-    for (int m = 0; m < v->nmetrics; m++) {
-        if (m > 0)
-            buf_putc(out, ',');
-        buf_put_json_string(out, v->metrics[m].name,
-            strlen(v->metrics[m].name));
-        buf_putc(out, ':');
-        agg_metric_json(p, v, m, row, out);
-    }
-    outputs_put_json(out, p, v, row);
-    buf_putc(out, '}');
+    outputs_put_metrics(out, p, v, row);
 }
 
 /* "  changed {KEY} TIME: {BEFORE} -> {AFTER} (why)" for the first ones. */

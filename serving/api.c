@@ -9,7 +9,6 @@
 #include "shared/agg.h"
 #include "shared/key.h"
 #include "shared/log.h"
-#include "shared/outputs.h"
 #include "shared/ts.h"
 
 #define TYPE_JSON "application/json"
@@ -184,23 +183,6 @@ api_put_range(struct buf *b, int64_t from, int64_t to)
     api_put_time(b, from != INT64_MIN, from);
     buf_puts(b, ",\"to\":");
     api_put_time(b, to != INT64_MAX, to);
-}
-
-void
-api_put_metrics(struct buf *b, const struct pipeline *p, const struct view *v,
-    const int64_t *row)
-{
-    buf_putc(b, '{');
-    for (int m = 0; m < v->nmetrics; m++) {
-        if (m > 0)
-            buf_putc(b, ',');
-        buf_put_json_string(b, v->metrics[m].name,
-            strlen(v->metrics[m].name));
-        buf_putc(b, ':');
-        agg_metric_json(p, v, m, row, b);
-    }
-    outputs_put_json(b, p, v, row);
-    buf_putc(b, '}');
 }
 
 void

@@ -46,11 +46,6 @@ void api_put_time(struct buf *b, int present, int64_t ms);
 /* ,"from":TIME,"to":TIME (null for INT64_MIN and INT64_MAX). */
 void api_put_range(struct buf *b, int64_t from, int64_t to);
 
-/* {"METRIC":value,...,"OUTPUT":value,...} of the decoded row of v: its
- * metrics, then its computed outputs (outputs.h). */
-void api_put_metrics(struct buf *b, const struct pipeline *p,
-    const struct view *v, const int64_t *row);
-
 /*
  * ,"approximate":{"METRIC":{"relative_error":E},...} for the metrics of the
  * row that are estimates (agg_metric_approximate()), or nothing when every
@@ -83,7 +78,7 @@ struct api_mkeys {
 void api_mkeys_init(struct api_mkeys *k, const struct view *v);
 void api_mkeys_reset(struct api_mkeys *k);
 
-/* As api_put_metrics(), with the keys of k. */
+/* As outputs_put_metrics(), with the keys of k. */
 void api_put_metrics_k(struct buf *b, const struct api_mkeys *k,
     const struct pipeline *p, const struct view *v, const int64_t *row);
 

@@ -11,6 +11,7 @@
 #include "shared/buf.h"
 #include "shared/err.h"
 #include "shared/mem.h"
+#include "shared/outputs.h"
 #include "shared/publog.h"
 #include "shared/store.h"
 
@@ -84,12 +85,12 @@ put_entries(struct detail *dt, const struct view *v,
         if (e.before != NULL) {
             agg_row_decode(v, e.before, dt->row);
             buf_puts(b, ",\"before\":");
-            api_put_metrics(b, dt->sv->p, v, dt->row);
+            outputs_put_metrics(b, dt->sv->p, v, dt->row);
         }
         if (e.after != NULL) {
             agg_row_decode(v, e.after, dt->row);
             buf_puts(b, ",\"after\":");
-            api_put_metrics(b, dt->sv->p, v, dt->row);
+            outputs_put_metrics(b, dt->sv->p, v, dt->row);
         }
         buf_puts(b, ",\"why\":");
         buf_put_json_string(b, publog_why_name(e.why),

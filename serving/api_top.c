@@ -12,6 +12,7 @@
 #include "shared/err.h"
 #include "shared/key.h"
 #include "shared/mem.h"
+#include "shared/outputs.h"
 #include "shared/pipeline.h"
 
 struct top_ent {
@@ -145,7 +146,7 @@ api_top(struct serving *sv, const struct view *v, struct params *q,
         if (api_put_key(b, sv, v, t.h[i]->key, t.h[i]->len, r) != 0)
             goto end;
         buf_puts(b, ",\"metrics\":");
-        api_put_metrics(b, sv->p, v, t.h[i]->row);
+        outputs_put_metrics(b, sv->p, v, t.h[i]->row);
         api_put_approximate(b, sv->p, v, t.h[i]->row);
         buf_putc(b, '}');
     }

@@ -10,6 +10,7 @@
 #include "shared/buf.h"
 #include "shared/err.h"
 #include "shared/mem.h"
+#include "shared/outputs.h"
 #include "shared/pipeline.h"
 
 void
@@ -40,7 +41,7 @@ api_total(struct serving *sv, const struct view *v, struct params *q,
         goto end;
     api_put_range(b, from, to);
     buf_puts(b, ",\"metrics\":");
-    api_put_metrics(b, sv->p, v, row);
+    outputs_put_metrics(b, sv->p, v, row);
     api_put_approximate(b, sv->p, v, row);
     api_put_end(b, s);
 end:

@@ -449,6 +449,23 @@ outputs_put_json(struct buf *out, const struct pipeline *p,
     }
 }
 
+void
+outputs_put_metrics(struct buf *out, const struct pipeline *p,
+    const struct view *v, const int64_t *row)
+{
+    buf_putc(out, '{');
+    for (int m = 0; m < v->nmetrics; m++) {
+        if (m > 0)
+            buf_putc(out, ',');
+        buf_put_json_string(out, v->metrics[m].name,
+            strlen(v->metrics[m].name));
+        buf_putc(out, ':');
+        agg_metric_json(p, v, m, row, out);
+    }
+    outputs_put_json(out, p, v, row);
+    buf_putc(out, '}');
+}
+
 int
 outputs_find(const struct view *v, const char *name)
 {

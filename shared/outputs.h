@@ -94,6 +94,14 @@ void outputs_put_value(struct buf *out, const struct outputs_value *x,
 void outputs_put_json(struct buf *out, const struct pipeline *p,
     const struct view *v, const int64_t *row);
 
+/*
+ * Append the "metrics" object of an answer: {"METRIC":value,...} for every
+ * metric of v on row (agg_metric_json()), then its outputs. The one form
+ * serving's answers and lambda-batch's diffs print.
+ */
+void outputs_put_metrics(struct buf *out, const struct pipeline *p,
+    const struct view *v, const int64_t *row);
+
 /* The index of v's output named name, or -1. */
 int outputs_find(const struct view *v, const char *name);
 

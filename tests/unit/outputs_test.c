@@ -58,7 +58,7 @@ make_row(const struct view *v, int full, int64_t *row)
     }
 }
 
-/* The outputs of v on row as api_put_metrics() prints them after the
+/* The outputs of v on row as outputs_put_metrics() prints them after the
  * metrics: ,"x":1.5,... */
 static void
 eval_text(const struct pipeline *p, int full, struct buf *out)
