@@ -2,6 +2,9 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -107,25 +110,59 @@ store_check_file_early(struct store *st, const char *path, char *err)
 }
 
 /*
+ * A SIGBUS while free_past() reads LMDB's free list means the list itself
+ * lies past the end of the file: damage, not a crash. The handler jumps
+ * back only for the thread inside free_past(); anywhere else it puts the
+ * previous action back and returns, so the fault repeats and ends the
+ * process as it would have.
+ */
+static __thread sigjmp_buf *bus_jump;
+static struct sigaction bus_old;
+static pthread_once_t bus_once = PTHREAD_ONCE_INIT;
+
+static void
+on_bus(int sig)
+{
+    if (bus_jump != NULL)
+        siglongjmp(*bus_jump, 1);
+    (void)sigaction(sig, &bus_old, NULL);
+}
+
+static void
+bus_install(void)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_bus;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_NODEFER;
+    (void)sigaction(SIGBUS, &sa, &bus_old);
+}
+
+/*
  * Pages past the end of the file are not damage when they are all free:
  * LMDB does not write a page its writer allocated and freed again in the
  * same transaction (a "loose" page, which goes to the free list), so the
- * newest meta's last page may lie past the file's end. Counts the free
- * pages numbered from first up in the free list of the snapshot whose meta
- * said last; 0 and *n, 1 when a commit raced the look (ask again), -1 on an
- * LMDB error.
+ * newest meta's last page may lie past the file's end (seen under
+ * concurrent writers). Counts the free pages numbered from first up in the
+ * free list of the snapshot whose meta said seen; 0 and *n, 1 when a commit
+ * raced the look (ask again), -1 on an LMDB error or a free list that is
+ * itself past the end.
  */
 static int
 free_past(struct store *st, uint64_t first, const MDB_envinfo *seen,
     uint64_t *n)
 {
     MDB_envinfo now;
-    MDB_txn *txn;
-    MDB_cursor *c;
+    MDB_txn *volatile txn = NULL;
+    MDB_cursor *volatile c = NULL;
     MDB_val k, d;
-    int rc;
+    sigjmp_buf jb;
+    volatile int rc = -1;
 
-    if (mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn) != 0)
+    (void)pthread_once(&bus_once, bus_install);
+    if (mdb_txn_begin(st->env, NULL, MDB_RDONLY, (MDB_txn **)&txn) != 0)
         return -1;
     if (mdb_env_info(st->env, &now) != 0 ||
         now.me_last_txnid != seen->me_last_txnid ||
@@ -133,25 +170,32 @@ free_past(struct store *st, uint64_t first, const MDB_envinfo *seen,
         mdb_txn_abort(txn);
         return 1;
     }
-    if (mdb_cursor_open(txn, 0, &c) != 0) {     /* 0: LMDB's free list */
-        mdb_txn_abort(txn);
-        return -1;
-    }
     *n = 0;
-    for (rc = mdb_cursor_get(c, &k, &d, MDB_FIRST); rc == 0;
-        rc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
-        const size_t *idl = d.mv_data;      /* [count, page...] */
-        size_t i, cnt = d.mv_size / sizeof(size_t);
+    if (sigsetjmp(jb, 1) == 0) {
+        bus_jump = &jb;
+        /* dbi 0: LMDB's free list, records of [count, page...] */
+        if (mdb_cursor_open(txn, 0, (MDB_cursor **)&c) == 0) {
+            int got;
 
-        if (cnt == 0 || idl[0] > cnt - 1)
-            break;
-        for (i = 1; i <= idl[0]; i++)
-            if (idl[i] >= first && idl[i] <= seen->me_last_pgno)
-                (*n)++;
+            for (got = mdb_cursor_get(c, &k, &d, MDB_FIRST); got == 0;
+                got = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
+                const size_t *idl = d.mv_data;
+                size_t i, cnt = d.mv_size / sizeof(size_t);
+
+                if (cnt == 0 || idl[0] > cnt - 1)
+                    break;
+                for (i = 1; i <= idl[0]; i++)
+                    if (idl[i] >= first && idl[i] <= seen->me_last_pgno)
+                        (*n)++;
+            }
+            rc = got == MDB_NOTFOUND ? 0 : -1;
+        }
     }
-    mdb_cursor_close(c);
+    bus_jump = NULL;
+    if (c != NULL)
+        mdb_cursor_close(c);
     mdb_txn_abort(txn);
-    return rc == MDB_NOTFOUND ? 0 : -1;
+    return rc;
 }
 
 int
