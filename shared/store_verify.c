@@ -86,6 +86,9 @@ struct walk {
 
 /* ---- findings ---- */
 
+static void finding(struct walk *w, int db, int kind, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 static void
 finding(struct walk *w, int db, int kind, const char *fmt, ...)
 {
