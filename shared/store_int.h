@@ -14,6 +14,7 @@
  *
  *     store.c         the environment, transactions, meta, batch info
  *     store_check.c   checks at open: data.mdb's size, the meta values
+ *     store_err.c     what a failed LMDB call means: map full, disk full, damage
  *     store_verify.c  the full walk of lambda-batch --verify
  *     store_sig.c     view signatures (store_view_check, store_speed_sign)
  *     store_iter.c    cursor scans and row iterators
