@@ -102,6 +102,8 @@ agg_row_add(const struct view *v, int64_t *row, const struct event *ev)
         if ((m->kind == METRIC_STDDEV || m->kind == METRIC_STDDEV_POP) &&
             !moments_fits(st, NULL, x))
             return -1;
+        if (m->kind == METRIC_QUANTILE && ddsketch_count(st) == INT64_MAX)
+            return -1;
     }
     for (i = 0, m = v->metrics; i < v->nmetrics; i++, m++) {
         int64_t *st = row + m->slot, x;
@@ -134,8 +136,7 @@ agg_row_add(const struct view *v, int64_t *row, const struct event *ev)
             hll_add(st, value_hash(m->type, &ev->vals[m->field]));
             continue;
         case METRIC_QUANTILE:
-            if (ddsketch_add(st, x) != 0)
-                return -1;
+            ddsketch_put(st, x);            /* checked above */
             continue;
         case METRIC_COUNT:
             break;

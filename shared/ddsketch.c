@@ -115,17 +115,23 @@ ddsketch_count(const int64_t *s)
 int
 ddsketch_add(int64_t *s, int64_t v)
 {
-    uint64_t x;
-
     if (ddsketch_count(s) == INT64_MAX)
         return -1;
+    ddsketch_put(s, v);
+    return 0;
+}
+
+void
+ddsketch_put(int64_t *s, int64_t v)
+{
+    uint64_t x;
+
     if (v == 0) {
         s[0]++;
-        return 0;
+        return;
     }
     x = v < 0 ? -(uint64_t)v : (uint64_t)v;
     store_put(store_of(s, v < 0), index_of(x), 1);
-    return 0;
 }
 
 int

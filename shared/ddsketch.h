@@ -46,6 +46,10 @@
  */
 int ddsketch_add(int64_t *s, int64_t v);
 
+/* ddsketch_add() for a caller that has checked ddsketch_count(s) <
+ * INT64_MAX itself (agg_row_add() checks every metric before it writes). */
+void ddsketch_put(int64_t *s, int64_t v);
+
 /*
  * dst = dst (+) src, the state of both multisets. dst may be src. Returns
  * 0, or -1 if dst would count more than INT64_MAX values (dst unchanged).
