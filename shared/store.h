@@ -18,6 +18,7 @@
  *            "publog/" and "publogv/" (the publish log, publog.h)
  *     batch  version(4 BE) | view | 0x00 | level(1) | group key | bucket(8 BE)
  *     speed  view | 0x00 | group key | bucket(8 BE)
+ *     late   the late-data ledger (late.h)
  * Buckets are encoded big-endian with the sign bit flipped, so key order is
  * time order. Levels of the batch view:
  *     STORE_LEVEL_BASE  rows at the view's granularity
@@ -321,6 +322,7 @@ struct store_verify {
     int64_t batch;
     int64_t speed;
     int64_t free_pages;     /* pages on LMDB's free list */
+    int64_t late;           /* entries of the late-data ledger */
 };
 
 int store_verify(const char *dir, const struct pipeline *p,

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "shared/err.h"
+#include "shared/late.h"
 #include "shared/log.h"
 #include "shared/now.h"
 #include "shared/speedmeta.h"
@@ -52,6 +53,7 @@ void
 speed_discard(struct speed *sp)
 {
     delta_clear(sp->delta);
+    delta_clear(sp->late);
     if (sp->archive != NULL)
         archive_discard(sp->archive);
     memset(&sp->pend, 0, sizeof(sp->pend));
@@ -128,6 +130,22 @@ behind_cutoff(struct speed *sp, int64_t cutoff)
     return 0;
 }
 
+/* The micro-batch's late events into the ledger, in the commit
+ * transaction t at wall clock now (shared/late.h). */
+static int
+late_write(struct speed *sp, struct store_txn *t, int64_t now, char *err)
+{
+    size_t n = delta_count(sp->late);
+    const struct delta_entry *e = delta_sorted(sp->late);
+
+    for (size_t i = 0; i < n; i++)
+        if (store_late_merge(t, &sp->p->views[e[i].view], e[i].gkey,
+            e[i].gklen, e[i].bucket, late_slot(now), sp->archive != NULL,
+            e[i].events, e[i].row, err) != 0)
+            return -1;
+    return 0;
+}
+
 void
 speed_group_commit(struct speed *sp, int force)
 {
@@ -190,6 +208,8 @@ speed_commit(struct speed *sp, char *err)
             e[i].gklen, e[i].bucket, e[i].row, err) != 0)
             goto abort;
     }
+    if (late_write(sp, t, now, err) != 0)
+        goto abort;
     for (int i = 0; i < sp->nparts; i++)
         if (sp->parts[i].touched && store_offset_put(t, sp->topic, i,
             sp->parts[i].next, err) != 0)
@@ -234,6 +254,7 @@ speed_commit(struct speed *sp, char *err)
     counters_add(&sp->total, &sp->pend);
     memset(&sp->pend, 0, sizeof(sp->pend));
     delta_clear(sp->delta);
+    delta_clear(sp->late);
     sp->npending = 0;
     sp->opened_ms = 0;
     sp->batch_max_time = INT64_MIN;

@@ -101,6 +101,22 @@ apply(struct speed *sp, char *msg)
     }
 }
 
+/*
+ * A valid event refused as late goes to the ledger's micro-batch
+ * (shared/late.h), committed with the offsets. An event no row can hold
+ * (a group key too long) or one that overflows a sum is left out of it: it
+ * is rejected as late all the same.
+ */
+static void
+late_record(struct speed *sp)
+{
+    int v;
+
+    if (delta_add_event(sp->late, &sp->ev, &v) == DELTA_OVERFLOW)
+        log_warnx("view %s: sum overflow in the late-data ledger's "
+            "micro-batch", sp->p->views[v].name);
+}
+
 void
 consume_record(struct speed *sp, const rd_kafka_message_t *m)
 {
@@ -142,6 +158,8 @@ consume_record(struct speed *sp, const rd_kafka_message_t *m)
     }
     if (r == REJECT_NONE)
         r = apply(sp, msg);
+    else if (r == REJECT_LATE)
+        late_record(sp);
     if (r != REJECT_NONE) {
         reject(sp, m, ts, r, msg);
         /* a late event is valid, only too late for the speed view: it

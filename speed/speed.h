@@ -87,6 +87,8 @@ struct speed {
     int                     nassigned;
 
     struct delta           *delta;          /* the open micro-batch */
+    struct delta           *late;           /* its late events, for the
+                                               ledger (shared/late.h) */
     struct archive         *archive;        /* NULL without speed.archive */
     struct rejects         *rejects;
     struct event            ev;
