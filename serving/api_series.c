@@ -204,6 +204,8 @@ api_series(struct serving *sv, const struct view *v, struct params *q,
         goto end;
     }
     buf_putc(b, ']');
+    if (api_put_pending(sv, s, v, &key, se.sp.from, se.sp.to, r) != 0)
+        goto end;
     api_put_end(b, s);
 end:
     api_snap_done(s, &own);

@@ -293,6 +293,8 @@ route_view(struct serving *sv, const char *rest, const struct view **v)
         return ROUTE_TOP;
     if (strcmp(slash + 1, "export") == 0)
         return ROUTE_EXPORT;
+    if (strcmp(slash + 1, "late") == 0)
+        return ROUTE_LATE;
     return ROUTE_OTHER;
 }
 
@@ -433,6 +435,11 @@ dispatch(struct serving *sv, struct MHD_Connection *c, struct req *rq,
         if (v == NULL)
             goto unknown;
         api_export(sv, v, &q, r);
+        break;
+    case ROUTE_LATE:
+        if (v == NULL)
+            goto unknown;
+        api_late(sv, v, &q, r);
         break;
     case ROUTE_SERIES:
     case ROUTE_TOP:

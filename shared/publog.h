@@ -63,6 +63,9 @@ enum publog_why {
     PUBLOG_WHY_REDEFINED,   /* the view's definition changed: every bucket
                                added, every old one removed (undetailed) */
     PUBLOG_WHY_DROPPED,     /* the view left the pipeline (undetailed) */
+    PUBLOG_WHY_ABSORBED,    /* late data whose events the late-data ledger
+                               held and this publish clears (late.h): "late
+                               events absorbed" */
     PUBLOG_NWHY
 };
 
@@ -195,5 +198,17 @@ int store_publog_views(struct store_txn *t, int64_t version,
  * unknown), for the log (store_diff_note()); before the first put. */
 void store_writer_log(struct store_writer *w, int64_t cutoff,
     int64_t rejects);
+
+/*
+ * Tell w (and its diff) when the run listed inputs that hold the speed
+ * archive (late.h: LATE_NONE, the default, when they do not or it is not
+ * known): the publish clears the late-data ledger's entries its inputs
+ * surely held, and the diff says "late events absorbed" for their
+ * buckets. Before the first put.
+ */
+void store_writer_late(struct store_writer *w, int64_t listed);
+
+/* The same for a diff alone (a dry run). */
+void store_diff_late(struct store_diff *d, int64_t listed);
 
 #endif

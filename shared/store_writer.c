@@ -8,6 +8,7 @@
 #include "shared/agg.h"
 #include "shared/buf.h"
 #include "shared/err.h"
+#include "shared/late.h"
 #include "shared/mem.h"
 #include "shared/now.h"
 #include "shared/publog.h"
@@ -66,6 +67,7 @@ struct store_writer {
     unsigned char         *enc;         /* one encoded row */
     struct buf             days, alls;  /* records: u16 glen|gkey|bucket|row */
     struct store_diff     *diff;        /* against prev, for the log */
+    int64_t                late_listed; /* store_writer_late() */
 };
 
 /* ---- days ---- */
@@ -645,6 +647,7 @@ store_writer_begin(struct store *st, const struct pipeline *p,
     w->st = st;
     w->p = p;
     w->keep_before = keep_before;
+    w->late_listed = LATE_NONE;
     buf_init(&w->days);
     buf_init(&w->alls);
     buf_init(&w->chunk);
@@ -792,6 +795,13 @@ store_writer_log(struct store_writer *w, int64_t cutoff, int64_t rejects)
     store_diff_note(w->diff, cutoff, rejects);
 }
 
+void
+store_writer_late(struct store_writer *w, int64_t listed)
+{
+    w->late_listed = listed;
+    store_diff_late(w->diff, listed);
+}
+
 /* The publish log's entry for the version being published (publog.h). */
 static int
 log_put(struct store_writer *w, struct store_txn *t,
@@ -843,7 +853,8 @@ store_writer_publish(struct store_writer *w, struct store_batch_info *info,
         store_meta_put_i64(t, "batch.published_at", info->published_at,
             err) != 0 ||
         store_meta_put_i64(t, "batch.events", info->events, err) != 0 ||
-        log_put(w, t, info, err) != 0)
+        log_put(w, t, info, err) != 0 ||
+        store_late_clear(t, info->cutoff, w->late_listed, NULL, NULL, err) != 0)
         goto fail;
     for (i = 0; i < w->p->nviews; i++) {
         const char *vn = w->p->views[i].name;

@@ -1,0 +1,95 @@
+/* late.c -- when a run's inputs surely held the late events speed archived */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "batch/late.h"
+#include "shared/late.h"
+#include "shared/log.h"
+#include "shared/segment.h"
+#include "shared/store.h"
+
+struct opened {
+    const struct batch *b;
+    const char         *topic;
+    int64_t             min;    /* opened time of a segment not listed */
+};
+
+/* Nonzero when the inputs hold the sealed segment of part from first. */
+static int
+listed(const struct batch *b, int32_t part, int64_t first)
+{
+    for (int i = 0; i < b->ninputs; i++)
+        if (segment_path_is(b->inputs[i].path, part, first))
+            return 1;
+    return 0;
+}
+
+static int
+segment(void *arg, const char *name, const void *val, size_t len)
+{
+    struct opened *o = arg;
+    struct segment sg;
+    int32_t part;
+
+    if (len == 0 || len >= SEGMENT_RECORD_MAX)
+        return 0;
+    if (segment_key_part(name, o->topic, &part) != 0 ||
+        segment_parse(&sg, val, len) != 0) {
+        o->min = LATE_NONE;     /* unknown: clear nothing */
+        return 1;
+    }
+    if (sg.len > 0 && !listed(o->b, part, sg.first) && sg.opened < o->min)
+        o->min = sg.opened;
+    return 0;
+}
+
+/* Some input is a file under dir. */
+static int
+under(const struct batch *b, const char *dir)
+{
+    size_t n = strlen(dir);
+
+    while (n > 1 && dir[n - 1] == '/')
+        n--;
+    for (int i = 0; i < b->ninputs; i++)
+        if (strncmp(b->inputs[i].path, dir, n) == 0 &&
+            b->inputs[i].path[n] == '/')
+            return 1;
+    return 0;
+}
+
+int
+late_listed(struct batch *b, int64_t *out, char *err)
+{
+    const struct pipeline *p = b->p;
+    struct store_txn *t = NULL;
+    struct opened o;
+    struct buf prefix;
+    int rc;
+
+    *out = LATE_NONE;
+    if (p->speed.archive == NULL || p->speed.topic == NULL ||
+        b->mode == BATCH_MERGE || b->st == NULL || b->listed_at <= 0)
+        return 0;
+    if (!under(b, p->speed.archive)) {
+        log_warnx("no input lies under speed.archive %s: the late-data "
+            "ledger keeps the archived late events it holds (GET "
+            "/v1/views/VIEW/late)", p->speed.archive);
+        return 0;
+    }
+    if (store_txn_begin(b->st, 0, &t, err) != 0)
+        return -1;
+    buf_init(&prefix);
+    segment_key(&prefix, p->speed.topic, -1);
+    o.b = b;
+    o.topic = p->speed.topic;
+    o.min = b->listed_at;
+    rc = store_meta_scan(t, prefix.data, segment, &o, err);
+    buf_reset(&prefix);
+    store_txn_abort(t);
+    if (rc != 0)
+        return -1;
+    *out = o.min;
+    return 0;
+}
