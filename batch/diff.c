@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "batch/diff.h"
-#include "batch/late.h"
 #include "batch/publish.h"
 #include "shared/agg.h"
 #include "shared/buf.h"
@@ -106,15 +105,12 @@ int
 diff_dry(struct batch *b, char *err)
 {
     struct store_diff *d = NULL;
-    int64_t listed;
     int rc = -1;
 
     if (store_diff_begin(b->st, b->p, b->from, &d, err) != 0)
         goto done;
     store_diff_note(d, b->cutoff, b->stats.nrejects);
-    if (late_listed(b, &listed, err) != 0)
-        goto done;
-    store_diff_late(d, listed);
+    store_diff_late(d, b->late_listed);
     if (publish_walk(b, diff_row, d, err) != 0 ||
         store_diff_finish(d, err) != 0)
         goto done;

@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "batch/progress.h"
-#include "batch/late.h"
 #include "batch/publish.h"
 #include "batch/table.h"
 #include "batch/work.h"
@@ -144,15 +143,12 @@ publish_run(struct batch *b, char *err)
 {
     struct store_writer *w = NULL;
     struct store_batch_info info;
-    int64_t listed;
     int rc = -1;
 
     if (store_writer_begin(b->st, b->p, b->from, &w, err) != 0)
         goto done;
     store_writer_log(w, b->cutoff, b->stats.nrejects);
-    if (late_listed(b, &listed, err) != 0)
-        goto done;
-    store_writer_late(w, listed);
+    store_writer_late(w, b->late_listed);
     if (publish_walk(b, put_row, w, err) != 0)
         goto done;
     memset(&info, 0, sizeof(info));

@@ -17,25 +17,25 @@
  *     value  events(8) | flags(8) | view->nslots row slots (agg_row_encode)
  * bucket is encoded as in the speed rows (big-endian, sign bit flipped),
  * events and flags little-endian like rows; flags bit 0 (LATE_ARCHIVED)
- * repeats the key's last byte. slot is the commit's wall clock floored to
- * the minute (LATE_SLOT_MS): entries of one minute merge, and a publish can
- * tell which ones its inputs surely held. Archived (speed.archive set: the
- * event joined the master dataset) and not archived events are separate
- * entries.
+ * repeats the key's last byte. slot is the commit's wall clock, read once
+ * its archive lines are on disk, floored to the second (LATE_SLOT_MS):
+ * entries of one second merge, and a publish can tell which ones its inputs
+ * surely held. Archived (speed.archive set: the event joined the master
+ * dataset) and not archived events are separate entries.
  *
  * Clearing (store_late_clear(), in the publish transaction of a version
  * with cutoff C whose inputs were listed at wall time L and hold the speed
  * archive):
  * - an archived entry goes when bucket < C and slot + LATE_SLOT_MS <= L:
- *   every event of it was committed, so archived, before L, and the run
- *   counted it (L is lowered to when any archive segment the run did not
- *   list was opened, batch/late.c);
+ *   every event of it was archived before L, and the run counted it (L is
+ *   lowered to when any archive segment the run did not list was opened,
+ *   batch/late.c: its lines were not in the inputs);
  * - an entry not archived never reaches the master dataset: it stays,
  *   shown as "archived": false and never counted as pending, until its
  *   bucket is LATE_KEEP_MS before the cutoff of a publish.
  */
 
-#define LATE_SLOT_MS 60000                  /* a slot: one minute */
+#define LATE_SLOT_MS 1000                   /* a slot: one second */
 #define LATE_KEEP_MS (7 * 86400000LL)       /* not archived: a week */
 #define LATE_ARCHIVED 0x1
 #define LATE_NONE INT64_MIN                 /* no listing time: keep */

@@ -103,6 +103,17 @@ segment_sealed_name(char *buf, int64_t first, int64_t last)
 }
 
 int
+segment_path_part(const char *path, int32_t part)
+{
+    char needle[SEGMENT_NAME_MAX];
+    size_t n = strlen(path), sl = strlen(SEGMENT_SUFFIX);
+
+    snprintf(needle, sizeof(needle), "/p%" PRId32 "/", part);
+    return strstr(path, needle) != NULL && n > sl &&
+        strcmp(path + n - sl, SEGMENT_SUFFIX) == 0;
+}
+
+int
 segment_path_is(const char *path, int32_t part, int64_t first)
 {
     char needle[SEGMENT_NAME_MAX];

@@ -88,4 +88,8 @@ const char *segment_sealed_name(char *buf, int64_t first, int64_t last);
  */
 int segment_path_is(const char *path, int32_t part, int64_t first);
 
+/* Nonzero when path is a sealed segment of partition part: it has the
+ * folder pP and ends in SEGMENT_SUFFIX. */
+int segment_path_part(const char *path, int32_t part);
+
 #endif

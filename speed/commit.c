@@ -130,17 +130,21 @@ behind_cutoff(struct speed *sp, int64_t cutoff)
     return 0;
 }
 
-/* The micro-batch's late events into the ledger, in the commit
- * transaction t at wall clock now (shared/late.h). */
+/*
+ * The micro-batch's late events into the ledger, in the commit transaction
+ * t (shared/late.h). Their slot is read after archive_write(): their lines
+ * were on disk by then, which a publish's clearing rule relies on.
+ */
 static int
-late_write(struct speed *sp, struct store_txn *t, int64_t now, char *err)
+late_write(struct speed *sp, struct store_txn *t, char *err)
 {
     size_t n = delta_count(sp->late);
     const struct delta_entry *e = delta_sorted(sp->late);
+    int64_t slot = late_slot(now_wall_ms());
 
     for (size_t i = 0; i < n; i++)
         if (store_late_merge(t, &sp->p->views[e[i].view], e[i].gkey,
-            e[i].gklen, e[i].bucket, late_slot(now), sp->archive != NULL,
+            e[i].gklen, e[i].bucket, slot, sp->archive != NULL,
             e[i].events, e[i].row, err) != 0)
             return -1;
     return 0;
@@ -208,7 +212,7 @@ speed_commit(struct speed *sp, char *err)
             e[i].gklen, e[i].bucket, e[i].row, err) != 0)
             goto abort;
     }
-    if (late_write(sp, t, now, err) != 0)
+    if (late_write(sp, t, err) != 0)
         goto abort;
     for (int i = 0; i < sp->nparts; i++)
         if (sp->parts[i].touched && store_offset_put(t, sp->topic, i,
