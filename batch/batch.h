@@ -137,8 +137,6 @@ struct batch {
     struct input    *inputs;
     int              ninputs;
     uint64_t         total_bytes;
-    int64_t          listed_at;     /* wall clock ms the listing began */
-    int64_t          late_listed;   /* for the late-data ledger (late.h) */
     struct piece    *pieces;        /* --shard: what it reads, in order */
     int              npieces;
 

@@ -10,7 +10,6 @@
 #include "batch/progress.h"
 #include "batch/shard.h"
 #include "shared/err.h"
-#include "shared/now.h"
 #include "shared/ts.h"
 
 /* A TIME option into *ms: parsed and aligned to the cutoff unit; -1 when
@@ -165,7 +164,6 @@ config_inputs(struct batch *b, const struct prog *pg, int argc, char **argv)
         return PROG_RUN;
     }
     /* operands override batch.inputs */
-    b->listed_at = now_wall_ms();
     if (argi < argc) {
         if (input_expand(b, argv + argi, argc - argi, NULL, err) != 0)
             return prog_error(pg, "%s", err);

@@ -10,7 +10,6 @@
 #include "batch/guard.h"
 #include "batch/hold.h"
 #include "batch/input.h"
-#include "batch/late.h"
 #include "batch/merge.h"
 #include "batch/partial.h"
 #include "batch/progress.h"
@@ -24,7 +23,6 @@
 #include "batch/verify.h"
 #include "batch/work.h"
 #include "shared/err.h"
-#include "shared/late.h"
 #include "shared/log.h"
 #include "shared/now.h"
 #include "shared/prog.h"
@@ -114,8 +112,7 @@ compute(struct batch *b, char *err)
 {
     if (b->mode == BATCH_SHARD)
         b->limit = b->until >= 0 ? b->until : INT64_MAX;   /* no store */
-    else if (hold_limit(b, err) != 0 ||
-        late_listed(b, &b->late_listed, err) != 0)
+    else if (hold_limit(b, err) != 0)
         return -1;
     queue_init(&b->queue, b->threads + 4);
     if (work_start(b) == 0)
@@ -186,7 +183,6 @@ main(int argc, char **argv)
     (void)pthread_mutex_init(&b.fail_mu, NULL);
     b.started = now_mono_s();
     b.stats.last_before_from = INT64_MIN;
-    b.late_listed = LATE_NONE;
 
     /* Options and pipeline: flags over environment over the file. */
     if ((status = prog_begin(&pg, argc, argv)) != PROG_RUN ||

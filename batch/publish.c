@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "batch/late.h"
 #include "batch/progress.h"
 #include "batch/publish.h"
 #include "batch/table.h"
@@ -143,12 +144,14 @@ publish_run(struct batch *b, char *err)
 {
     struct store_writer *w = NULL;
     struct store_batch_info info;
+    struct late_listing *late = NULL;
     int rc = -1;
 
     if (store_writer_begin(b->st, b->p, b->from, &w, err) != 0)
         goto done;
     store_writer_log(w, b->cutoff, b->stats.nrejects);
-    store_writer_late(w, b->late_listed);
+    late = late_listing_new(b);     /* the late-data ledger (late.h) */
+    store_writer_late(w, late);
     if (publish_walk(b, put_row, w, err) != 0)
         goto done;
     memset(&info, 0, sizeof(info));
@@ -161,5 +164,6 @@ publish_run(struct batch *b, char *err)
         b->version = info.version;
 done:
     store_writer_abort(w);
+    late_listing_free(late);
     return rc;
 }

@@ -200,15 +200,16 @@ void store_writer_log(struct store_writer *w, int64_t cutoff,
     int64_t rejects);
 
 /*
- * Tell w (and its diff) when the run listed inputs that hold the speed
- * archive (late.h: LATE_NONE, the default, when they do not or it is not
- * known): the publish clears the late-data ledger's entries its inputs
- * surely held, and the diff says "late events absorbed" for their
- * buckets. Before the first put.
+ * Tell w (and its diff) what its inputs hold of speed's archive (late.h;
+ * borrowed until the publish; NULL, the default, when they hold none or it
+ * is not known): the publish clears the late-data ledger's entries its
+ * inputs held, and the diff says "late events absorbed" for their buckets.
+ * Before the first put.
  */
-void store_writer_late(struct store_writer *w, int64_t listed);
+struct late_listing;
+void store_writer_late(struct store_writer *w, const struct late_listing *l);
 
 /* The same for a diff alone (a dry run). */
-void store_diff_late(struct store_diff *d, int64_t listed);
+void store_diff_late(struct store_diff *d, const struct late_listing *l);
 
 #endif

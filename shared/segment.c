@@ -102,15 +102,47 @@ segment_sealed_name(char *buf, int64_t first, int64_t last)
     return buf;
 }
 
-int
-segment_path_part(const char *path, int32_t part)
+/* n decimal digits at s, into *v; -1 when they are not. */
+static int
+digits(const char *s, int n, int64_t *v)
 {
-    char needle[SEGMENT_NAME_MAX];
-    size_t n = strlen(path), sl = strlen(SEGMENT_SUFFIX);
+    *v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9' || *v > (INT64_MAX - 9) / 10)
+            return -1;
+        *v = *v * 10 + (s[i] - '0');
+    }
+    return 0;
+}
 
-    snprintf(needle, sizeof(needle), "/p%" PRId32 "/", part);
-    return strstr(path, needle) != NULL && n > sl &&
-        strcmp(path + n - sl, SEGMENT_SUFFIX) == 0;
+int
+segment_path_parse(const char *path, const char *dir, const char *topic,
+    int32_t *part, int64_t *first, int64_t *last)
+{
+    size_t dl = strlen(dir), tl = strlen(topic);
+    const char *s = path, *slash;
+    char *end;
+    long p;
+
+    while (dl > 1 && dir[dl - 1] == '/')
+        dl--;
+    if (strncmp(s, dir, dl) != 0 || s[dl] != '/' ||
+        strncmp(s + dl + 1, topic, tl) != 0 || s[dl + 1 + tl] != '/' ||
+        s[dl + 2 + tl] != 'p')
+        return -1;
+    s += dl + 3 + tl;
+    errno = 0;
+    p = strtol(s, &end, 10);
+    if (end == s || *end != '/' || errno != 0 || p < 0 || p > INT32_MAX)
+        return -1;
+    s = end + 1;
+    if ((slash = strchr(s, '/')) != NULL || strlen(s) != 20 + 1 + 20 +
+        strlen(SEGMENT_SUFFIX) || s[20] != '-' ||
+        strcmp(s + 41, SEGMENT_SUFFIX) != 0 || digits(s, 20, first) != 0 ||
+        digits(s + 21, 20, last) != 0)
+        return -1;
+    *part = (int32_t)p;
+    return 0;
 }
 
 int

@@ -88,8 +88,12 @@ const char *segment_sealed_name(char *buf, int64_t first, int64_t last);
  */
 int segment_path_is(const char *path, int32_t part, int64_t first);
 
-/* Nonzero when path is a sealed segment of partition part: it has the
- * folder pP and ends in SEGMENT_SUFFIX. */
-int segment_path_part(const char *path, int32_t part);
+/*
+ * The partition and offsets of path when it is a sealed segment of topic in
+ * the archive dir: DIR/TOPIC/pP/FIRST-LAST.jsonl. Returns 0, or -1 when it
+ * is not.
+ */
+int segment_path_parse(const char *path, const char *dir, const char *topic,
+    int32_t *part, int64_t *first, int64_t *last);
 
 #endif

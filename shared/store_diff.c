@@ -35,7 +35,7 @@ struct store_diff {
     int64_t                keep_before;
     int64_t                cutoff;
     int64_t                rejects;
-    int64_t                late_listed; /* late.h: LATE_NONE */
+    const struct late_listing *late;    /* store_diff_late(), or NULL */
     struct dview          *dv;          /* p's views by name, then dropped */
     int                   *order;       /* p->views index of dv[i] */
     int                    ndv;
@@ -129,11 +129,10 @@ late_why(struct store_diff *d, int why, const void *gkey, size_t gklen,
     int64_t events = 0;
 
     *out = why;
-    if (why != PUBLOG_WHY_LATE || d->late_listed == LATE_NONE ||
-        d->st == NULL)
+    if (why != PUBLOG_WHY_LATE || d->late == NULL || d->st == NULL)
         return 0;
     if (read_txn(d, err) != 0 || store_late_absorbed(d->rt, d->cv, gkey,
-        gklen, bucket, d->cutoff, d->late_listed, &events, err) != 0)
+        gklen, bucket, d->cutoff, d->late, &events, err) != 0)
         return -1;
     if (events > 0)
         *out = PUBLOG_WHY_ABSORBED;
@@ -431,7 +430,6 @@ store_diff_begin(struct store *st, const struct pipeline *p,
     d->p = p;
     d->keep_before = keep_before;
     d->cutoff = INT64_MAX;
-    d->late_listed = LATE_NONE;
     d->rejects = -1;
     d->prev_cutoff = INT64_MIN;
     d->order = xcalloc((size_t)p->nviews + 1, sizeof(int));
@@ -483,9 +481,9 @@ store_diff_note(struct store_diff *d, int64_t cutoff, int64_t rejects)
 }
 
 void
-store_diff_late(struct store_diff *d, int64_t listed)
+store_diff_late(struct store_diff *d, const struct late_listing *l)
 {
-    d->late_listed = listed;
+    d->late = l;
 }
 
 int

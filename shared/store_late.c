@@ -12,16 +12,8 @@
 #include "shared/store.h"
 #include "shared/store_int.h"
 
-#define SFX 17          /* bucket(8) | slot(8) | archived(1) */
+#define SFX 21          /* bucket(8) | partition(4) | offset(8) | archived(1) */
 #define HEAD 16         /* events(8) | flags(8) */
-
-int64_t
-late_slot(int64_t wall_ms)
-{
-    int64_t s = wall_ms - wall_ms % LATE_SLOT_MS;
-
-    return wall_ms < 0 && s != wall_ms ? s - LATE_SLOT_MS : s;
-}
 
 /* view | 0x00 | gkey into k; its length, or 0 when no room for SFX. */
 static size_t
@@ -39,17 +31,19 @@ late_prefix(const struct view *v, const void *gkey, size_t gklen,
 }
 
 static void
-late_sfx(unsigned char *p, int64_t bucket, int64_t slot, int archived)
+late_sfx(unsigned char *p, int64_t bucket, int32_t part, int64_t offset,
+    int archived)
 {
     store_bucket_put(p, bucket);
-    store_be_put(p + 8, (uint64_t)slot, 8);
-    p[16] = archived ? 1 : 0;
+    store_be32_put(p + 8, (uint32_t)part);
+    store_be_put(p + 12, (uint64_t)offset, 8);
+    p[20] = archived ? 1 : 0;
 }
 
 int
 store_late_merge(struct store_txn *t, const struct view *v, const void *gkey,
-    size_t gklen, int64_t bucket, int64_t slot, int archived, int64_t events,
-    const int64_t *row, char *err)
+    size_t gklen, int64_t bucket, int32_t part, int64_t offset, int archived,
+    int64_t events, const int64_t *row, char *err)
 {
     unsigned char kb[STORE_KMAX];
     size_t size = HEAD + agg_row_size(v), n;
@@ -64,7 +58,7 @@ store_late_merge(struct store_txn *t, const struct view *v, const void *gkey,
             t->st->dir, v->name);
         return -1;
     }
-    late_sfx(kb + n, bucket, slot, archived);
+    late_sfx(kb + n, bucket, part, offset, archived);
     k.mv_data = kb;
     k.mv_size = n + SFX;
     cur = xmalloc(((size_t)v->nslots + 1) * sizeof(int64_t));
@@ -139,8 +133,9 @@ store_late_scan(struct store_txn *t, const struct view *v, const void *gkey,
             rc = MDB_CORRUPTED;
             break;
         }
-        e.slot = (int64_t)store_be_get(p + n + 8, 8);
-        e.archived = p[n + 16] != 0;
+        e.part = (int32_t)store_be32_get(p + n + 8);
+        e.offset = (int64_t)store_be_get(p + n + 12, 8);
+        e.archived = p[n + 20] != 0;
         e.events = store_le64_get(d.mv_data);
         agg_row_decode(v, (const unsigned char *)d.mv_data + HEAD, row);
         e.row = row;
@@ -152,16 +147,19 @@ done:
     return store_cursor_done(t, cur, rc, "read late entries", err);
 }
 
-/* An archived entry a publish with cutoff, listed at listed, clears. */
+/* An archived entry a publish with cutoff, whose inputs hold l, clears. */
 static int
-absorbed(int64_t bucket, int64_t slot, int64_t cutoff, int64_t listed)
+absorbed(int64_t bucket, int32_t part, int64_t offset, int64_t cutoff,
+    const struct late_listing *l)
 {
-    return listed != LATE_NONE && bucket < cutoff &&
-        slot <= listed - LATE_SLOT_MS;
+    return l != NULL && bucket < cutoff && part >= 0 && part < l->n &&
+        offset <= l->last[part];
 }
 
 struct absorb {
-    int64_t cutoff, listed, events;
+    int64_t                    cutoff;
+    const struct late_listing *l;
+    int64_t                    events;
 };
 
 static int
@@ -169,7 +167,8 @@ absorb_one(void *arg, const struct late_entry *e)
 {
     struct absorb *a = arg;
 
-    if (e->archived && absorbed(e->bucket, e->slot, a->cutoff, a->listed))
+    if (e->archived && absorbed(e->bucket, e->part, e->offset, a->cutoff,
+        a->l))
         a->events += e->events;
     return 0;
 }
@@ -177,12 +176,12 @@ absorb_one(void *arg, const struct late_entry *e)
 int
 store_late_absorbed(struct store_txn *t, const struct view *v,
     const void *gkey, size_t gklen, int64_t bucket, int64_t cutoff,
-    int64_t listed, int64_t *events, char *err)
+    const struct late_listing *l, int64_t *events, char *err)
 {
-    struct absorb a = {cutoff, listed, 0};
+    struct absorb a = {cutoff, l, 0};
 
     *events = 0;
-    if (listed == LATE_NONE || bucket >= cutoff)
+    if (l == NULL || l->n == 0 || bucket >= cutoff)
         return 0;
     if (store_late_scan(t, v, gkey, gklen, bucket, bucket + 1, absorb_one,
         &a, err) != 0)
@@ -192,12 +191,13 @@ store_late_absorbed(struct store_txn *t, const struct view *v,
 }
 
 int
-store_late_clear(struct store_txn *t, int64_t cutoff, int64_t listed,
-    int64_t *archived, int64_t *unarchived, char *err)
+store_late_clear(struct store_txn *t, int64_t cutoff,
+    const struct late_listing *l, int64_t *archived, int64_t *unarchived,
+    char *err)
 {
     const unsigned char *p;
     MDB_cursor *cur = NULL;
-    int64_t bucket, slot, ev;
+    int64_t bucket, ev;
     MDB_val k, d;
     int rc, arch, del;
 
@@ -213,10 +213,10 @@ store_late_clear(struct store_txn *t, int64_t cutoff, int64_t listed,
         }
         p = (const unsigned char *)k.mv_data + k.mv_size - SFX;
         bucket = store_bucket_get(p);
-        slot = (int64_t)store_be_get(p + 8, 8);
-        arch = p[16] != 0;
+        arch = p[20] != 0;
         ev = store_le64_get(d.mv_data);
-        del = arch ? absorbed(bucket, slot, cutoff, listed) :
+        del = arch ? absorbed(bucket, (int32_t)store_be32_get(p + 8),
+            (int64_t)store_be_get(p + 12, 8), cutoff, l) :
             cutoff != INT64_MIN && bucket < cutoff - LATE_KEEP_MS;
         if (!del) {
             rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT);

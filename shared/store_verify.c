@@ -707,7 +707,8 @@ speed_entry(struct walk *w, const MDB_val *k, const MDB_val *d)
 }
 
 /* The late-data ledger (late.h): keys and rows as the speed rows', with
- * slot and flag after the bucket and events and flags before the row. */
+ * partition, offset and flag after the bucket, events and flags before
+ * the row. */
 static int
 late_entry(struct walk *w, const MDB_val *k, const MDB_val *d)
 {
@@ -718,17 +719,17 @@ late_entry(struct walk *w, const MDB_val *k, const MDB_val *d)
     size_t vl, gl;
 
     w->n.late++;
-    if (k->mv_size < 1 + 17 || (nul = memchr(p, 0, k->mv_size - 17)) ==
+    if (k->mv_size < 1 + 21 || (nul = memchr(p, 0, k->mv_size - 21)) ==
         NULL || d->mv_size < 16 || p[k->mv_size - 1] > 1 ||
         (store_le64_get((const unsigned char *)d->mv_data + 8) & 1) !=
         p[k->mv_size - 1] || store_le64_get(d->mv_data) < 0) {
         finding(w, DB_LATE, STORE_VERIFY_DAMAGE, "database late: an entry "
-            "of %zu and %zu bytes that is not view|group|bucket|slot|flag "
-            "and events|flags|row", k->mv_size, d->mv_size);
+            "of %zu and %zu bytes that is not view|group|bucket|partition|"
+            "offset|flag and events|flags|row", k->mv_size, d->mv_size);
         return 0;
     }
     vl = (size_t)(nul - p);
-    gl = k->mv_size - vl - 1 - 17;
+    gl = k->mv_size - vl - 1 - 21;
     memcpy(view, p, vl);
     view[vl] = '\0';
     snprintf(name, sizeof(name), "speedsig/%s", view);
@@ -738,7 +739,7 @@ late_entry(struct walk *w, const MDB_val *k, const MDB_val *d)
     row.mv_data = (unsigned char *)d->mv_data + 16;
     row.mv_size = d->mv_size - 16;
     (void)row_shape(w, DB_LATE, where, v, nul + 1, gl,
-        store_bucket_get(p + k->mv_size - 17), v->granularity, &row);
+        store_bucket_get(p + k->mv_size - 21), v->granularity, &row);
     return 0;
 }
 

@@ -67,7 +67,7 @@ struct store_writer {
     unsigned char         *enc;         /* one encoded row */
     struct buf             days, alls;  /* records: u16 glen|gkey|bucket|row */
     struct store_diff     *diff;        /* against prev, for the log */
-    int64_t                late_listed; /* store_writer_late() */
+    const struct late_listing *late;    /* store_writer_late(), or NULL */
 };
 
 /* ---- days ---- */
@@ -647,7 +647,6 @@ store_writer_begin(struct store *st, const struct pipeline *p,
     w->st = st;
     w->p = p;
     w->keep_before = keep_before;
-    w->late_listed = LATE_NONE;
     buf_init(&w->days);
     buf_init(&w->alls);
     buf_init(&w->chunk);
@@ -796,10 +795,10 @@ store_writer_log(struct store_writer *w, int64_t cutoff, int64_t rejects)
 }
 
 void
-store_writer_late(struct store_writer *w, int64_t listed)
+store_writer_late(struct store_writer *w, const struct late_listing *l)
 {
-    w->late_listed = listed;
-    store_diff_late(w->diff, listed);
+    w->late = l;
+    store_diff_late(w->diff, l);
 }
 
 /* The publish log's entry for the version being published (publog.h). */
@@ -854,7 +853,7 @@ store_writer_publish(struct store_writer *w, struct store_batch_info *info,
             err) != 0 ||
         store_meta_put_i64(t, "batch.events", info->events, err) != 0 ||
         log_put(w, t, info, err) != 0 ||
-        store_late_clear(t, info->cutoff, w->late_listed, NULL, NULL, err) != 0)
+        store_late_clear(t, info->cutoff, w->late, NULL, NULL, err) != 0)
         goto fail;
     for (i = 0; i < w->p->nviews; i++) {
         const char *vn = w->p->views[i].name;

@@ -3,7 +3,6 @@
 #include <string.h>
 
 #include "shared/err.h"
-#include "shared/late.h"
 #include "shared/log.h"
 #include "shared/now.h"
 #include "shared/speedmeta.h"
@@ -11,6 +10,7 @@
 #include "speed/archive.h"
 #include "speed/commit_int.h"
 #include "speed/delta.h"
+#include "speed/late.h"
 #include "speed/rejects.h"
 #include "speed/speed.h"
 
@@ -53,7 +53,7 @@ void
 speed_discard(struct speed *sp)
 {
     delta_clear(sp->delta);
-    delta_clear(sp->late);
+    speed_late_clear(sp);
     if (sp->archive != NULL)
         archive_discard(sp->archive);
     memset(&sp->pend, 0, sizeof(sp->pend));
@@ -130,26 +130,6 @@ behind_cutoff(struct speed *sp, int64_t cutoff)
     return 0;
 }
 
-/*
- * The micro-batch's late events into the ledger, in the commit transaction
- * t (shared/late.h). Their slot is read after archive_write(): their lines
- * were on disk by then, which a publish's clearing rule relies on.
- */
-static int
-late_write(struct speed *sp, struct store_txn *t, char *err)
-{
-    size_t n = delta_count(sp->late);
-    const struct delta_entry *e = delta_sorted(sp->late);
-    int64_t slot = late_slot(now_wall_ms());
-
-    for (size_t i = 0; i < n; i++)
-        if (store_late_merge(t, &sp->p->views[e[i].view], e[i].gkey,
-            e[i].gklen, e[i].bucket, slot, sp->archive != NULL,
-            e[i].events, e[i].row, err) != 0)
-            return -1;
-    return 0;
-}
-
 void
 speed_group_commit(struct speed *sp, int force)
 {
@@ -212,7 +192,7 @@ speed_commit(struct speed *sp, char *err)
             e[i].gklen, e[i].bucket, e[i].row, err) != 0)
             goto abort;
     }
-    if (late_write(sp, t, err) != 0)
+    if (speed_late_write(sp, t, err) != 0)
         goto abort;
     for (int i = 0; i < sp->nparts; i++)
         if (sp->parts[i].touched && store_offset_put(t, sp->topic, i,
@@ -258,7 +238,7 @@ speed_commit(struct speed *sp, char *err)
     counters_add(&sp->total, &sp->pend);
     memset(&sp->pend, 0, sizeof(sp->pend));
     delta_clear(sp->delta);
-    delta_clear(sp->late);
+    speed_late_clear(sp);
     sp->npending = 0;
     sp->opened_ms = 0;
     sp->batch_max_time = INT64_MIN;

@@ -18,6 +18,7 @@
 #include "speed/archive.h"
 #include "speed/consume_int.h"
 #include "speed/delta.h"
+#include "speed/late.h"
 #include "speed/rejects.h"
 #include "speed/speed.h"
 
@@ -101,22 +102,6 @@ apply(struct speed *sp, char *msg)
     }
 }
 
-/*
- * A valid event refused as late goes to the ledger's micro-batch
- * (shared/late.h), committed with the offsets. An event no row can hold
- * (a group key too long) or one that overflows a sum is left out of it: it
- * is rejected as late all the same.
- */
-static void
-late_record(struct speed *sp)
-{
-    int v;
-
-    if (delta_add_event(sp->late, &sp->ev, &v) == DELTA_OVERFLOW)
-        log_warnx("view %s: sum overflow in the late-data ledger's "
-            "micro-batch", sp->p->views[v].name);
-}
-
 void
 consume_record(struct speed *sp, const rd_kafka_message_t *m)
 {
@@ -159,7 +144,7 @@ consume_record(struct speed *sp, const rd_kafka_message_t *m)
     if (r == REJECT_NONE)
         r = apply(sp, msg);
     else if (r == REJECT_LATE)
-        late_record(sp);
+        speed_late_add(sp, m->partition, m->offset);    /* the ledger */
     if (r != REJECT_NONE) {
         reject(sp, m, ts, r, msg);
         /* a late event is valid, only too late for the speed view: it

@@ -14,6 +14,7 @@
 #include "shared/store.h"
 #include "speed/archive.h"
 #include "speed/delta.h"
+#include "speed/late.h"
 #include "speed/rejects.h"
 #include "speed/speed.h"
 
@@ -99,7 +100,6 @@ setup(struct speed *sp, char *err)
         archive_open(&sp->archive, p->speed.archive, sp->topic, err) != 0)
         return -1;
     sp->delta = delta_new(p);
-    sp->late = delta_new(p);
     event_init(&sp->ev, p);
     return speed_consumer_open(sp, err);
 }
@@ -110,7 +110,7 @@ teardown(struct speed *sp)
     rejects_free(sp->rejects);
     archive_free(sp->archive);
     delta_free(sp->delta);
-    delta_free(sp->late);
+    speed_late_free(sp);
     if (sp->delta != NULL)
         event_reset(&sp->ev);
     free(sp->parts);

@@ -40,6 +40,7 @@
  */
 
 struct delta;
+struct speed_late;
 struct archive;
 struct rejects;
 
@@ -87,8 +88,9 @@ struct speed {
     int                     nassigned;
 
     struct delta           *delta;          /* the open micro-batch */
-    struct delta           *late;           /* its late events, for the
-                                               ledger (shared/late.h) */
+    struct speed_late      *late;           /* its late events by
+                                               partition (speed/late.h) */
+    int                     nlate;
     struct archive         *archive;        /* NULL without speed.archive */
     struct rejects         *rejects;
     struct event            ev;

@@ -11,6 +11,7 @@
 #include "shared/err.h"
 #include "shared/late.h"
 #include "shared/pipeline.h"
+#include "shared/segment.h"
 #include "shared/store.h"
 #include "shared/store_int.h"
 #include "shared/ts.h"
@@ -76,8 +77,8 @@ row_of(int64_t *row, int64_t n, int64_t max)
 }
 
 static int
-merge(struct store *st, const char *g, int64_t bucket, int64_t slot,
-    int archived, int64_t n, int64_t max)
+merge(struct store *st, const char *g, int64_t bucket, int32_t part,
+    int64_t offset, int archived, int64_t n, int64_t max)
 {
     struct store_txn *t;
     int64_t row[3];
@@ -87,8 +88,8 @@ merge(struct store *st, const char *g, int64_t bucket, int64_t slot,
     row_of(row, n, max);
     if (store_txn_begin(st, 1, &t, err) != 0)
         return -1;
-    rc = store_late_merge(t, v, g, strlen(g), bucket, slot, archived, n, row,
-        err);
+    rc = store_late_merge(t, v, g, strlen(g), bucket, part, offset, archived,
+        n, row, err);
     if (rc != 0) {
         printf("store_late_merge: %s\n", err);
         store_txn_abort(t);
@@ -97,7 +98,8 @@ merge(struct store *st, const char *g, int64_t bucket, int64_t slot,
     return store_txn_commit(t, err);
 }
 
-/* The entries of group g in [from, to) as text: "H+slot:a/n/count/max ". */
+/* The entries of group g in [from, to) as text:
+ * "HOUR/PART/OFFSET:ARCHIVED/EVENTS/ORDERS/MAX ". */
 struct text {
     char s[1024];
 };
@@ -108,10 +110,10 @@ put_entry(void *arg, const struct late_entry *e)
     struct text *x = arg;
     size_t n = strlen(x->s);
 
-    snprintf(x->s + n, sizeof(x->s) - n, "%lld+%lld:%d/%lld/%lld/%lld ",
-        (long long)((e->bucket - T0) / HOUR), (long long)(e->slot - T0),
-        e->archived, (long long)e->events, (long long)e->row[0],
-        (long long)e->row[2]);
+    snprintf(x->s + n, sizeof(x->s) - n, "%lld/%d/%lld:%d/%lld/%lld/%lld ",
+        (long long)((e->bucket - T0) / HOUR), (int)e->part,
+        (long long)e->offset, e->archived, (long long)e->events,
+        (long long)e->row[0], (long long)e->row[2]);
     return 0;
 }
 
@@ -131,22 +133,48 @@ entries(struct store *st, const char *g, int64_t from, int64_t to)
     return x.s;
 }
 
+/* The archive's sealed segments, as batch lists them (segment.h). */
 static void
-test_slot(void)
+test_segment_path(void)
 {
     static const struct {
-        int64_t wall, slot;
+        const char *path;
+        int         ok;
+        int32_t     part;
+        int64_t     first, last;
     } cases[] = {
-        {0, 0}, {999, 0}, {1000, 1000}, {1234567, 1234000},
-        {-1, -1000}, {-1000, -1000}, {-1001, -2000},
+        {"a/t/p3/00000000000000000010-00000000000000000019.jsonl", 1, 3, 10,
+            19},
+        {"a/t/p0/00000000000000000000-00000000000000000000.jsonl", 1, 0, 0,
+            0},
+        {"a/t/p3/.00000000000000000010.jsonl.open", 0, 0, 0, 0},
+        {"a/t/p3/00000000000000000010-0000000000000000019.jsonl", 0, 0, 0, 0},
+        {"a/u/p3/00000000000000000010-00000000000000000019.jsonl", 0, 0, 0, 0},
+        {"b/t/p3/00000000000000000010-00000000000000000019.jsonl", 0, 0, 0, 0},
+        {"a/t/q3/00000000000000000010-00000000000000000019.jsonl", 0, 0, 0, 0},
+        {"a/t/p3/x/00000000000000000010-00000000000000000019.jsonl", 0, 0, 0,
+            0},
+        {"a/t/p3/00000000000000000010-00000000000000000019.json", 0, 0, 0, 0},
     };
 
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-        CHECK_EQ(late_slot(cases[i].wall), cases[i].slot);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int32_t part = -1;
+        int64_t first = -1, last = -1;
+        int rc = segment_path_parse(cases[i].path, "a/", "t", &part, &first,
+            &last);
+
+        CHECK_EQ(rc, cases[i].ok ? 0 : -1);
+        if (cases[i].ok) {
+            CHECK_EQ(part, cases[i].part);
+            CHECK_EQ(first, cases[i].first);
+            CHECK_EQ(last, cases[i].last);
+        }
+    }
 }
 
-/* The key is view | 0 | group | bucket (sign flipped, BE) | slot (BE) |
- * archived; the value events | flags (LE) | the row, as agg encodes it. */
+/* The key is view | 0 | group | bucket (sign flipped, BE) | partition (BE)
+ * | offset (BE) | archived; the value events | flags (LE) | the row, as agg
+ * encodes it. */
 static void
 test_encoding(void)
 {
@@ -155,18 +183,21 @@ test_encoding(void)
     MDB_cursor *cur;
     MDB_val k, d;
     char err[ERR_LEN];
-    unsigned char want[2 + 2 + 17], row[24];
+    unsigned char want[2 + 2 + 21], row[24];
     int64_t r[3];
 
     CHECK(st != NULL);
     if (st == NULL)
         return;
-    CHECK(merge(st, "c1", T0 + HOUR, 0x0102030405060708LL, 1, 3, 500) == 0);
+    CHECK(merge(st, "c1", T0 + HOUR, 0x0a0b0c0d, 0x0102030405060708LL, 1, 3,
+        500) == 0);
     memcpy(want, "v\0c1", 4);
     store_bucket_put(want + 4, T0 + HOUR);
+    for (int i = 0; i < 4; i++)
+        want[12 + i] = (unsigned char)(0x0a + i);
     for (int i = 0; i < 8; i++)
-        want[12 + i] = (unsigned char)(i + 1);
-    want[20] = 1;
+        want[16 + i] = (unsigned char)(i + 1);
+    want[24] = 1;
     CHECK(store_txn_begin(st, 0, &t, err) == 0);
     CHECK(mdb_cursor_open(t->txn, st->late, &cur) == 0);
     CHECK(mdb_cursor_get(cur, &k, &d, MDB_FIRST) == 0);
@@ -194,96 +225,100 @@ test_merge_scan(void)
     CHECK(st != NULL);
     if (st == NULL)
         return;
-    /* one entry takes two commits of one second; another slot, another
-     * flag and another hour are other entries */
-    CHECK(merge(st, "c1", T0 + 2 * HOUR, T0 + 5000, 1, 2, 700) == 0);
-    CHECK(merge(st, "c1", T0 + 2 * HOUR, T0 + 5000, 1, 1, 900) == 0);
-    CHECK(merge(st, "c1", T0 + 2 * HOUR, T0 + 6000, 1, 1, 100) == 0);
-    CHECK(merge(st, "c1", T0 + 2 * HOUR, T0 + 5000, 0, 4, 300) == 0);
-    CHECK(merge(st, "c1", T0 + HOUR, T0 + 9000, 1, 1, 50) == 0);
+    /* one entry takes two commits at one offset; another offset, another
+     * partition, another flag and another hour are other entries */
+    CHECK(merge(st, "c1", T0 + 2 * HOUR, 0, 5, 1, 2, 700) == 0);
+    CHECK(merge(st, "c1", T0 + 2 * HOUR, 0, 5, 1, 1, 900) == 0);
+    CHECK(merge(st, "c1", T0 + 2 * HOUR, 0, 6, 1, 1, 100) == 0);
+    CHECK(merge(st, "c1", T0 + 2 * HOUR, 1, 2, 1, 1, 200) == 0);
+    CHECK(merge(st, "c1", T0 + 2 * HOUR, 0, 5, 0, 4, 300) == 0);
+    CHECK(merge(st, "c1", T0 + HOUR, 0, 9, 1, 1, 50) == 0);
     /* c10 starts with c1's bytes: never one of c1's entries */
-    CHECK(merge(st, "c10", T0 + HOUR, T0 + 5000, 1, 7, 70) == 0);
-    CHECK(merge(st, "", T0, T0 + 5000, 0, 1, 10) == 0);
+    CHECK(merge(st, "c10", T0 + HOUR, 0, 5, 1, 7, 70) == 0);
+    CHECK(merge(st, "", T0, 0, 5, 0, 1, 10) == 0);
     CHECK_EQ_STR(entries(st, "c1", INT64_MIN, INT64_MAX),
-        "1+9000:1/1/1/50 2+5000:0/4/4/300 2+5000:1/3/3/900 "
-        "2+6000:1/1/1/100 ");
+        "1/0/9:1/1/1/50 2/0/5:0/4/4/300 2/0/5:1/3/3/900 2/0/6:1/1/1/100 "
+        "2/1/2:1/1/1/200 ");
     CHECK_EQ_STR(entries(st, "c1", T0 + 2 * HOUR, INT64_MAX),
-        "2+5000:0/4/4/300 2+5000:1/3/3/900 2+6000:1/1/1/100 ");
+        "2/0/5:0/4/4/300 2/0/5:1/3/3/900 2/0/6:1/1/1/100 2/1/2:1/1/1/200 ");
     CHECK_EQ_STR(entries(st, "c1", INT64_MIN, T0 + 2 * HOUR),
-        "1+9000:1/1/1/50 ");
+        "1/0/9:1/1/1/50 ");
     CHECK_EQ_STR(entries(st, "c1", T0 + 3 * HOUR, INT64_MAX), "");
     CHECK_EQ_STR(entries(st, "c10", INT64_MIN, INT64_MAX),
-        "1+5000:1/7/7/70 ");
-    CHECK_EQ_STR(entries(st, "", INT64_MIN, INT64_MAX), "0+5000:0/1/1/10 ");
+        "1/0/5:1/7/7/70 ");
+    CHECK_EQ_STR(entries(st, "", INT64_MIN, INT64_MAX), "0/0/5:0/1/1/10 ");
     CHECK_EQ_STR(entries(st, "c2", INT64_MIN, INT64_MAX), "");
     store_free(st);
 }
 
 static int64_t
 absorbed(struct store *st, const char *g, int64_t bucket, int64_t cutoff,
-    int64_t listed)
+    const struct late_listing *l)
 {
     struct store_txn *t;
     int64_t n = -1;
     char err[ERR_LEN];
 
     if (store_txn_begin(st, 0, &t, err) != 0 ||
-        store_late_absorbed(t, v, g, strlen(g), bucket, cutoff, listed, &n,
+        store_late_absorbed(t, v, g, strlen(g), bucket, cutoff, l, &n,
         err) != 0)
         n = -1;
     store_txn_abort(t);
     return n;
 }
 
-/* Archived entries go when bucket < cutoff and slot + 1 s <= listed; the
- * others only a week of buckets before the cutoff. */
+/* Archived entries go when bucket < cutoff and their offset is listed in
+ * their partition; the others only a week of buckets before the cutoff. */
 static void
 test_clear(void)
 {
     struct store *st = open_new("clear");
     struct store_txn *t;
     int64_t arch = 0, unarch = 0;
+    int64_t last10[2] = {10, -1}, last11[2] = {11, 3};
+    struct late_listing l10 = {2, last10}, l11 = {2, last11};
     char err[ERR_LEN];
 
     CHECK(st != NULL);
     if (st == NULL)
         return;
-    CHECK(merge(st, "c1", T0, T0 + 1000, 1, 2, 10) == 0);   /* goes */
-    CHECK(merge(st, "c1", T0, T0 + 2000, 1, 3, 10) == 0);   /* too recent */
-    CHECK(merge(st, "c1", T0 + DAY, T0 + 1000, 1, 4, 10) == 0); /* cutoff */
-    CHECK(merge(st, "c1", T0, T0 + 1000, 0, 5, 10) == 0);   /* not archived */
-    CHECK(merge(st, "c2", T0 - 8 * DAY, T0, 0, 6, 10) == 0);  /* a week */
-    CHECK(merge(st, "c2", T0 - 8 * DAY, T0, 1, 7, 10) == 0);  /* goes */
+    CHECK(merge(st, "c1", T0, 0, 10, 1, 2, 10) == 0);       /* goes */
+    CHECK(merge(st, "c1", T0, 0, 11, 1, 3, 10) == 0);       /* not listed */
+    CHECK(merge(st, "c1", T0, 1, 3, 1, 8, 10) == 0);        /* nor p1 */
+    CHECK(merge(st, "c1", T0, 2, 0, 1, 9, 10) == 0);        /* nor p2 */
+    CHECK(merge(st, "c1", T0 + DAY, 0, 1, 1, 4, 10) == 0);  /* cutoff */
+    CHECK(merge(st, "c1", T0, 0, 1, 0, 5, 10) == 0);        /* not archived */
+    CHECK(merge(st, "c2", T0 - 8 * DAY, 0, 1, 0, 6, 10) == 0);  /* a week */
+    CHECK(merge(st, "c2", T0 - 8 * DAY, 0, 1, 1, 7, 10) == 0);  /* goes */
 
     /* what the diff counts is what the clear deletes */
-    CHECK_EQ(absorbed(st, "c1", T0, T0 + DAY, T0 + 2999), 2);
-    CHECK_EQ(absorbed(st, "c1", T0, T0 + DAY, T0 + 3000), 5);
-    CHECK_EQ(absorbed(st, "c1", T0 + DAY, T0 + DAY, T0 + 3000), 0);
-    CHECK_EQ(absorbed(st, "c1", T0, T0 + DAY, LATE_NONE), 0);
-    CHECK_EQ(absorbed(st, "c2", T0 - 8 * DAY, T0 + DAY, T0 + 2999), 7);
+    CHECK_EQ(absorbed(st, "c1", T0, T0 + DAY, &l10), 2);
+    CHECK_EQ(absorbed(st, "c1", T0, T0 + DAY, &l11), 13);
+    CHECK_EQ(absorbed(st, "c1", T0 + DAY, T0 + DAY, &l11), 0);
+    CHECK_EQ(absorbed(st, "c1", T0, T0 + DAY, NULL), 0);
+    CHECK_EQ(absorbed(st, "c2", T0 - 8 * DAY, T0 + DAY, &l10), 7);
 
     /* no listing: archived entries stay, old unarchived ones go */
     CHECK(store_txn_begin(st, 1, &t, err) == 0);
-    CHECK(store_late_clear(t, T0 + DAY, LATE_NONE, &arch, &unarch,
-        err) == 0);
+    CHECK(store_late_clear(t, T0 + DAY, NULL, &arch, &unarch, err) == 0);
     CHECK(store_txn_commit(t, err) == 0);
     CHECK_EQ(arch, 0);
     CHECK_EQ(unarch, 6);
     CHECK_EQ_STR(entries(st, "c2", INT64_MIN, INT64_MAX),
-        "-192+0:1/7/7/10 ");
+        "-192/0/1:1/7/7/10 ");
 
     CHECK(store_txn_begin(st, 1, &t, err) == 0);
-    CHECK(store_late_clear(t, T0 + DAY, T0 + 2999, &arch, &unarch,
-        err) == 0);
+    CHECK(store_late_clear(t, T0 + DAY, &l10, &arch, &unarch, err) == 0);
     CHECK(store_txn_commit(t, err) == 0);
     CHECK_EQ(arch, 9);
     CHECK_EQ(unarch, 6);
     CHECK_EQ_STR(entries(st, "c1", INT64_MIN, INT64_MAX),
-        "0+1000:0/5/5/10 0+2000:1/3/3/10 24+1000:1/4/4/10 ");
+        "0/0/1:0/5/5/10 0/0/11:1/3/3/10 0/1/3:1/8/8/10 0/2/0:1/9/9/10 "
+        "24/0/1:1/4/4/10 ");
     CHECK_EQ_STR(entries(st, "c2", INT64_MIN, INT64_MAX), "");
     /* a read-only transaction cannot clear */
     CHECK(store_txn_begin(st, 0, &t, err) == 0);
-    CHECK(store_late_clear(t, T0 + DAY, T0 + 9999, NULL, NULL, err) == -1);
+    CHECK(store_late_clear(t, T0 + DAY, &l11, NULL, NULL, err) == -1);
     store_txn_abort(t);
     store_free(st);
 }
@@ -296,7 +331,7 @@ main(void)
     test_tmpdir(top);
     unsetenv("LAMBDA_MAP_SIZE");
     fixture();
-    RUN(test_slot);
+    RUN(test_segment_path);
     RUN(test_encoding);
     RUN(test_merge_scan);
     RUN(test_clear);
