@@ -147,6 +147,9 @@ eq "total?country=FR: pending" \
 eq "series?country=FR (a range): pending of that range" \
     "$(get "/v1/views/by_country/series?country=FR&from=${A}T00:00:00Z&to=${A}T05:00:00Z" | canon pending)" \
     "$(expect pending FR "${A}T00:00:00Z" "${A}T05:00:00Z")"
+series_url="/v1/views/by_country/series?country=FR&step=1d"
+eq "series (all time, answered twice: the second from the cache)" \
+    "$(get "$series_url" >/dev/null; get "$series_url" | canon pending)" "$(expect pending FR)"
 eq "total over a range with no late event: no pending" \
     "$(get "/v1/views/by_country/total?country=FR&from=$(day 3)T00:00:00Z" | canon pending)" null
 total_before=$(get "/v1/views/totals/total" | canon metrics.orders)
@@ -165,6 +168,8 @@ eq "/late?country=DE after the publish: empty" \
     "$(get "/v1/views/by_country/late?country=DE" | canon buckets)" "[]"
 eq "total?country=FR: no pending" \
     "$(get "/v1/views/by_country/total?country=FR" | canon pending)" null
+eq "the cached series is not served after the publish: no pending" \
+    "$(get "$series_url" | canon pending)" null
 eq "the total now counts them" "$(get "/v1/views/totals/total" | canon metrics.orders)" 11
 get /v1/publishes/2 >"$T/pub2.json"
 eq "publish 2, by_country: why" \
