@@ -142,7 +142,10 @@ void api_snap_done(struct snap *s, struct snap *own);
  * events of v's group key with buckets in [from, to) that the ledger holds
  * in snapshot s (shared/late.h): the archived ones summed (the next batch
  * run counts them), and the count of those never archived. Nothing when
- * the ledger has none. Returns 0, or -1 with a 500 in r.
+ * the ledger has no archived one: late events that were never archived
+ * may be in batch's inputs by another way (speed replaying what batch
+ * read), so they do not change the answer; GET .../late lists them.
+ * Returns 0, or -1 with a 500 in r.
  */
 int api_put_pending(struct serving *sv, struct snap *s, const struct view *v,
     const struct buf *key, int64_t from, int64_t to, struct reply *r);

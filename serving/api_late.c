@@ -149,7 +149,7 @@ api_put_pending(struct serving *sv, struct snap *s, const struct view *v,
     if (walk_run(&w, s, key, from, to, err) != 0) {
         api_internal(r, err);
         rc = -1;
-    } else if (w.all.events > 0 || w.unarchived > 0) {
+    } else if (w.all.events > 0) {
         buf_printf(b, ",\"pending\":{\"events\":%lld,\"buckets\":%lld,"
             "\"metrics\":", (long long)w.all.events, (long long)w.buckets);
         outputs_put_metrics(b, sv->p, v, w.all.row);

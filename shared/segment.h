@@ -11,7 +11,8 @@
  * The contract between lambda-speed, which writes its archive (speed/archive.c),
  * and lambda-batch, which reads the archive as its master dataset and holds
  * its cutoff before the events speed archived but did not seal yet
- * (batch/hold.c). Nothing else may spell these names.
+ * (batch/hold.c), and tells the late-data ledger which late events it read
+ * (batch/late.c). Nothing else may spell these names.
  *
  * Files, one folder per topic and partition under speed.archive (DIR):
  *     DIR/TOPIC/pP/FIRST-LAST.jsonl      a sealed segment
