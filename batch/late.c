@@ -30,7 +30,9 @@ late_listing_new(const struct batch *b)
     struct seg *s;
     int n = 0;
 
-    if (p->speed.archive == NULL || p->speed.topic == NULL)
+    /* a --merge's inputs are the shards' partials: it listed nothing */
+    if (p->speed.archive == NULL || p->speed.topic == NULL ||
+        b->mode != BATCH_RUN)
         return NULL;
     s = xmalloc(sizeof(*s) * ((size_t)b->ninputs + 1));
     for (int i = 0; i < b->ninputs; i++)

@@ -9,9 +9,9 @@
  * What the run's inputs hold of the speed archive (shared/late.h): per
  * partition, the last offset of the sealed segments listed, from the first
  * listed one on without a gap. A publish clears the late-data ledger's
- * archived entries at or before it. NULL when the pipeline has no
- * speed.archive, or no input is a sealed segment of it (then a warning is
- * logged: the ledger keeps its archived entries). Free with
+ * archived entries at or before it. NULL for a --merge, when the pipeline
+ * has no speed.archive, or when no input is a sealed segment of it (then a
+ * warning is logged: the ledger keeps its archived entries). Free with
  * late_listing_free().
  */
 struct late_listing *late_listing_new(const struct batch *b);
