@@ -1,4 +1,4 @@
-/* viewdefs.c -- the definition each view is answered under: the store's, by signature */
+/* viewdefs.c -- the definition each view is answered under */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

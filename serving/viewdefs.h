@@ -1,4 +1,4 @@
-/* viewdefs.h -- the definition each view is answered under: the store's, by signature */
+/* viewdefs.h -- the definition each view is answered under */
 #ifndef SERVING_VIEWDEFS_H
 #define SERVING_VIEWDEFS_H
 

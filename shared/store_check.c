@@ -46,6 +46,7 @@ static const struct {
     {"batch.events", 0, INT64_MAX},
     {SPEEDMETA_WATERMARK, -TS_MAX, TS_MAX},
     {SPEEDMETA_UPDATED_AT, TS_MIN, TS_MAX},
+    {SEGMENT_TMAX_PRUNED, INT64_MIN, INT64_MAX},
 };
 
 /* Integer meta values under a prefix: "offset/T/P" (next offset to consume),
@@ -58,6 +59,7 @@ static const struct {
     {"sig/", INT64_MIN, INT64_MAX},
     {"speedsig/", INT64_MIN, INT64_MAX},
     {VIEWSWITCH_GAP_PREFIX, TS_MIN, TS_MAX},
+    {SEGMENT_TMAX_PREFIX, INT64_MIN, INT64_MAX},
 };
 
 int

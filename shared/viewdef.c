@@ -1,4 +1,4 @@
-/* viewdef.c -- the definitions the store's rows were written with, kept in the store */
+/* viewdef.c -- the definitions the store's rows were written with */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>

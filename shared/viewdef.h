@@ -1,4 +1,4 @@
-/* viewdef.h -- the definitions the store's rows were written with, kept in the store */
+/* viewdef.h -- the definitions the store's rows were written with */
 #ifndef SHARED_VIEWDEF_H
 #define SHARED_VIEWDEF_H
 

@@ -1,4 +1,4 @@
-/* viewswitch.c -- a batch publish that switches views: speed rows rebuilt from the archive */
+/* viewswitch.c -- the publish that switches views, speed rows and all */
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -23,6 +23,8 @@ struct sw {
     struct store_txn           *t;
     const struct pipeline      *p;
     int64_t                     cutoff;
+    int                         index;  /* the segments' tmax can skip */
+    int64_t                     skipped;    /* segments not read */
     unsigned char              *on;     /* per view of p: switched */
     struct viewswitch_stats    *st;
     struct event                ev;
@@ -175,13 +177,35 @@ read_segment(struct sw *s, const char *path, int64_t max, char *err)
 }
 
 static int
-sealed_name(const char *name)
+sealed_name(const char *name, int64_t *first)
 {
-    int64_t a, b;
+    int64_t b;
     int end = 0;
 
-    return sscanf(name, "%20" SCNd64 "-%20" SCNd64 ".jsonl%n", &a, &b,
+    return sscanf(name, "%20" SCNd64 "-%20" SCNd64 ".jsonl%n", first, &b,
         &end) == 2 && end > 0 && name[end] == '\0' && name[0] != '.';
+}
+
+/* Nonzero when the segment of part starting at first holds no event at or
+ * after the cutoff, as its recorded newest event time says (segment.h). */
+static int
+before_cutoff(struct sw *s, int32_t part, int64_t first)
+{
+    struct buf key;
+    char err[ERR_LEN];
+    int64_t tmax;
+    int rc;
+
+    if (!s->index)
+        return 0;
+    buf_init(&key);
+    segment_tmax_key(&key, s->p->speed.topic, part, first);
+    rc = store_meta_get_i64(s->t, key.data, &tmax, err);
+    buf_reset(&key);
+    if (rc != 0 || tmax >= s->cutoff)
+        return 0;
+    s->skipped++;
+    return 1;
 }
 
 static int
@@ -212,9 +236,13 @@ read_partition(struct sw *s, int32_t part, const struct segment *seg,
         snprintf(err, ERR_LEN, "%s: %s", dir.data, strerror(errno));
         goto done;
     }
-    while ((de = readdir(d)) != NULL)
-        if (sealed_name(de->d_name))
+    while ((de = readdir(d)) != NULL) {
+        int64_t first;
+
+        if (sealed_name(de->d_name, &first) &&
+            !before_cutoff(s, part, first))
             name_add(&ns, de->d_name, NULL, 0);
+    }
     closedir(d);
     if (ns.n > 0)
         qsort(ns.v, (size_t)ns.n, sizeof(char *), cmp_str);
@@ -227,7 +255,7 @@ read_partition(struct sw *s, int32_t part, const struct segment *seg,
     buf_clear(&path);
     buf_printf(&path, "%s/%s", dir.data, segment_open_name(open,
         seg->first));
-    if (access(path.data, F_OK) == 0 &&
+    if (access(path.data, F_OK) == 0 && !before_cutoff(s, part, seg->first) &&
         read_segment(s, path.data, seg->len, err) != 0)
         goto done;
     rc = 0;
@@ -351,6 +379,13 @@ rebuild(struct sw *s, char *err)
     }
     ts_format(s->cutoff, c, sizeof(c));
     if (has) {
+        int64_t pruned;
+        int r = store_meta_get_i64(s->t, SEGMENT_TMAX_PRUNED, &pruned, err);
+
+        if (r < 0)
+            goto done;
+        /* pruned at a later cutoff: the index lacks what we need */
+        s->index = r == STORE_NOTFOUND || pruned <= s->cutoff;
         s->row = xcalloc((size_t)maxslots, sizeof(int64_t));
         event_init(&s->ev, p);
         fanout_init(&s->fo);
@@ -366,8 +401,9 @@ rebuild(struct sw *s, char *err)
                 goto free;
         log_info("rebuilt the speed rows of %d view%s from %s at or after "
             "%s: %" PRId64 " archived events read, %" PRId64 " rows"
-            "%s", s->st->switched, s->st->switched == 1 ? "" : "s",
-            p->speed.archive, c, s->st->events, s->st->rows,
+            " (%" PRId64 " segments older than it skipped)%s",
+            s->st->switched, s->st->switched == 1 ? "" : "s",
+            p->speed.archive, c, s->st->events, s->st->rows, s->skipped,
             s->rejected > 0 ? " (some lines do not fit the new definition: "
             "not counted)" : "");
         rc = 0;
@@ -401,12 +437,77 @@ done:
     return rc;
 }
 
+/* Meta names whose 8-byte value is at or after from (below: before it),
+ * whole, in ns. */
+struct gaps {
+    struct names ns;
+    int64_t      from;
+    int          below;
+};
+
+static int
+gap_add(void *arg, const char *name, const void *val, size_t len)
+{
+    struct gaps *g = arg;
+    int64_t at = 0;
+
+    if (len != 8)
+        return 0;
+    for (int i = 7; i >= 0; i--)
+        at = (int64_t)((uint64_t)at << 8 | ((const unsigned char *)val)[i]);
+    if ((at < g->from) == (g->below != 0)) {
+        g->ns.v = xrealloc(g->ns.v, (size_t)(g->ns.n + 1) * sizeof(char *));
+        g->ns.v[g->ns.n++] = xstrdup(name);
+    }
+    return 0;
+}
+
+/* Forget the newest event times before cutoff (segment.h): no switch at
+ * or after it needs them. */
+static int
+prune(struct store_txn *t, int64_t cutoff, char *err)
+{
+    struct gaps g;
+    int64_t had;
+    int rc;
+
+    memset(&g, 0, sizeof(g));
+    g.from = cutoff;
+    g.below = 1;
+    if ((rc = store_meta_get_i64(t, SEGMENT_TMAX_PRUNED, &had, err)) < 0)
+        return -1;
+    if ((rc == STORE_NOTFOUND || had < cutoff) && store_meta_put_i64(t,
+        SEGMENT_TMAX_PRUNED, cutoff, err) != 0)
+        return -1;
+    rc = store_meta_scan(t, SEGMENT_TMAX_PREFIX, gap_add, &g, err);
+    for (int i = 0; rc == 0 && i < g.ns.n; i++)
+        rc = store_meta_del(t, g.ns.v[i], err);
+    names_free(&g.ns);
+    return rc;
+}
+
+/* v's speed rows are written under p's definition from now on. */
+static int
+sign(struct store_txn *t, const struct pipeline *p, const struct view *v,
+    char *err)
+{
+    char name[600];
+
+    if (snprintf(name, sizeof(name), "speedsig/%s", v->name) >=
+        (int)sizeof(name)) {
+        snprintf(err, ERR_LEN, "view name %.64s... too long", v->name);
+        return -1;
+    }
+    return store_meta_put_i64(t, name, (int64_t)pipeline_view_signature(p,
+        v), err);
+}
+
 int
 viewswitch_publish(struct store_txn *t, const struct pipeline *p,
     int64_t prev, int64_t cutoff, struct viewswitch_stats *st, char *err)
 {
     struct sw s;
-    int rc = -1;
+    int rc = -1, ran;
 
     memset(st, 0, sizeof(*st));
     memset(&s, 0, sizeof(s));
@@ -415,6 +516,8 @@ viewswitch_publish(struct store_txn *t, const struct pipeline *p,
     s.cutoff = cutoff;
     s.st = st;
     s.on = xcalloc((size_t)p->nviews + 1, 1);
+    if ((ran = speed_ran(t, err)) < 0)
+        goto done;
     for (int i = 0; i < p->nviews; i++) {
         const struct view *v = &p->views[i];
         int64_t sig;
@@ -425,6 +528,12 @@ viewswitch_publish(struct store_txn *t, const struct pipeline *p,
             goto done;
         if (r == 0 && sig == (int64_t)pipeline_view_signature(p, v))
             continue;
+        if (r == STORE_NOTFOUND && !ran) {
+            /* lambda-speed never ran: nothing to rebuild, only to sign */
+            if (sign(t, p, v, err) != 0)
+                goto done;
+            continue;
+        }
         s.on[i] = 1;
         st->switched++;
         log_info("view %s: %s: switching to the pipeline's definition in "
@@ -435,16 +544,11 @@ viewswitch_publish(struct store_txn *t, const struct pipeline *p,
         goto done;
     if (st->switched > 0 && rebuild(&s, err) != 0)
         goto done;
-    for (int i = 0; i < p->nviews; i++) {
-        char name[600];
-
-        if (!s.on[i])
-            continue;
-        if (snprintf(name, sizeof(name), "speedsig/%s", p->views[i].name) >=
-            (int)sizeof(name) || store_meta_put_i64(t, name,
-            (int64_t)pipeline_view_signature(p, &p->views[i]), err) != 0)
+    for (int i = 0; i < p->nviews; i++)
+        if (s.on[i] && sign(t, p, &p->views[i], err) != 0)
             goto done;
-    }
+    if (prune(t, cutoff, err) != 0)
+        goto done;
     rc = 0;
 done:
     free(s.on);
@@ -465,36 +569,15 @@ viewswitch_gap(struct store_txn *t, const char *view, int64_t *from,
     return rc == 0 ? 1 : 0;
 }
 
-struct gaps {
-    struct names ns;
-    int64_t      from;
-};
-
-static int
-gap_add(void *arg, const char *name, const void *val, size_t len)
-{
-    struct gaps *g = arg;
-    int64_t at = 0;
-
-    if (len == 8)
-        for (int i = 7; i >= 0; i--)
-            at = (int64_t)((uint64_t)at << 8 | ((const unsigned char *)val)[i]);
-    if (at >= g->from)
-        name_add(&g->ns, name, NULL, 0);
-    return 0;
-}
-
 int
 viewswitch_gap_clear(struct store_txn *t, int64_t from, char *err)
 {
-    struct gaps g = {{NULL, 0}, from};
-    char name[600];
+    struct gaps g = {{NULL, 0}, from, 0};
     int rc;
 
     rc = store_meta_scan(t, VIEWSWITCH_GAP_PREFIX, gap_add, &g, err);
     for (int i = 0; rc == 0 && i < g.ns.n; i++)
-        if (gap_name(name, sizeof(name), g.ns.v[i]) == 0)
-            rc = store_meta_del(t, name, err);
+        rc = store_meta_del(t, g.ns.v[i], err);
     names_free(&g.ns);
     return rc;
 }

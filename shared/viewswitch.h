@@ -1,4 +1,4 @@
-/* viewswitch.h -- a batch publish that switches views: speed rows rebuilt from the archive */
+/* viewswitch.h -- the publish that switches views, speed rows and all */
 #ifndef SHARED_VIEWSWITCH_H
 #define SHARED_VIEWSWITCH_H
 
@@ -37,9 +37,15 @@
  * open one up to its committed length, late ones included (speed archives
  * the events it refused as late; the archive line does not say which): a
  * rebuilt view counts them from the cutoff on, as the next batch run does.
- * Cost: the whole archive of the topic is read, on a publish that switches
- * a view only (sealed segments record no event times to skip by); such a
- * publish recomputed the whole master dataset already.
+ * Cost: only the segments that can hold an event at or after the cutoff
+ * are read: lambda-speed records each segment's newest event time in the
+ * commit that appends to it ("speed.archive.tmax/TOPIC/P/FIRST",
+ * segment.h), and a segment whose newest event is before the cutoff is
+ * skipped; segments archived before that was kept are read whole. Every
+ * publish (switching or not) deletes the times before its cutoff, so they
+ * stay few, and records that cutoff: a switch from an earlier time (a
+ * cutoff moved back) reads every segment. The reading happens under the
+ * store's writer lock: lambda-speed waits for it.
  */
 
 #define VIEWSWITCH_GAP_PREFIX "speedgap/"

@@ -1,4 +1,4 @@
-/* redefine.c -- lambda-speed under view definitions that lambda-batch switches */
+/* redefine.c -- lambda-speed under views that lambda-batch switches */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>

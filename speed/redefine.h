@@ -1,4 +1,4 @@
-/* redefine.h -- lambda-speed under view definitions that lambda-batch switches */
+/* redefine.h -- lambda-speed under views that lambda-batch switches */
 #ifndef SPEED_REDEFINE_H
 #define SPEED_REDEFINE_H
 

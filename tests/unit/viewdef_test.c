@@ -1,4 +1,4 @@
-/* viewdef_test.c -- stored view definitions and the publish that switches views */
+/* viewdef_test.c -- stored view definitions, the switching publish */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +46,8 @@ parse(const char *views, int arch)
 #define V_B "\"v\": {\"group_by\": [\"customer\"], \"granularity\": \"1h\", " \
     "\"metrics\": {\"n\": \"count\", \"rev\": \"sum(amount)\"}}"
 #define V_C "\"v\": {\"granularity\": \"1h\", \"metrics\": {\"n\": \"count\"}}"
+#define V_D "\"v\": {\"group_by\": [\"customer\"], \"granularity\": \"1h\", " \
+    "\"metrics\": {\"n\": \"count\", \"mx\": \"max(amount)\"}}"
 #define W "\"w\": {\"granularity\": \"1h\", \"metrics\": {\"n\": \"count\"}}"
 #define W2 "\"w2\": {\"granularity\": \"1h\", \"metrics\": {\"k\": \"count\"}}"
 
@@ -130,7 +132,8 @@ test_switch(void)
     struct store_txn *t = NULL;
     struct segment seg;
     char err[ERR_LEN], path[512], rec[SEGMENT_RECORD_MAX];
-    const char *open = "{\"customer\":\"a\",\"amount\":1,\"ts\":\"2026-11-20T00:00:03Z\"}\n"
+    const char *open =
+        "{\"customer\":\"a\",\"amount\":1,\"ts\":\"2026-11-20T00:00:03Z\"}\n"
         "{\"customer\":\"b\",\"amount\":2,\"ts\":\"2026-11-20T00:00:04Z\"}\n";
     int64_t row[8] = {5}, sig, from;
     struct buf key;
@@ -148,7 +151,8 @@ test_switch(void)
      * lines, then one no commit knows */
     snprintf(path, sizeof(path), "%s/archive/tp/p0/"
         "00000000000000000000-00000000000000000001.jsonl", dir);
-    write_file(path, "{\"customer\":\"a\",\"amount\":1,\"ts\":\"2026-11-19T23:59:59Z\"}\n"
+    write_file(path,
+        "{\"customer\":\"a\",\"amount\":1,\"ts\":\"2026-11-19T23:59:59Z\"}\n"
         "{\"customer\":\"a\",\"amount\":1,\"ts\":\"2026-11-20T00:00:02Z\"}\n");
     snprintf(path, sizeof(path), "%s/archive/tp/p0/"
         ".00000000000000000002.jsonl.open", dir);
@@ -191,6 +195,29 @@ test_switch(void)
     CHECK_EQ(speed_count(t, &b->views[1]), (int64_t)5);  /* untouched */
     CHECK(store_speed_follows(t, b, &b->views[0], err) == STORE_SPEED_SAME);
     CHECK(viewswitch_gap(t, "v", &from, err) == 0);
+
+    /* a segment whose newest event is before the cutoff is not read: here
+     * the sealed one, said to end before it (its real last is after) */
+    {
+        struct pipeline *e = parse(V_D ", " W, 1);
+        struct buf k;
+
+        buf_init(&k);
+        segment_tmax_key(&k, "tp", 0, 0);
+        CHECK(store_meta_put_i64(t, k.data, CUTOFF - 1, err) == 0);
+        CHECK(e != NULL && viewswitch_publish(t, e, 0, CUTOFF, &vs,
+            err) == 0);
+        CHECK_EQ(vs.rows, (int64_t)2);  /* the open segment's two */
+        CHECK(store_meta_get_i64(t, k.data, &sig, err) == STORE_NOTFOUND);
+        /* pruned at CUTOFF: a switch from before it reads every segment */
+        CHECK(store_meta_put_i64(t, k.data, CUTOFF - 2 * HOUR, err) == 0);
+        CHECK(viewswitch_publish(t, b, 0, CUTOFF - HOUR, &vs, err) == 0);
+        CHECK_EQ(vs.rows, (int64_t)4);  /* 23:59:59 counts too */
+        CHECK(viewswitch_publish(t, b, 0, CUTOFF, &vs, err) == 0);
+        CHECK_EQ(vs.switched, 0);
+        buf_reset(&k);
+        pipeline_free(e);
+    }
 
     /* w removed: its rows and signature go */
     CHECK(viewswitch_publish(t, c, 0, CUTOFF, &vs, err) == 0);
