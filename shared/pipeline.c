@@ -1501,6 +1501,7 @@ pipeline_load(struct pipeline **out, const char *path, char *err)
 
     if ((text = read_file(path, &len, err)) == NULL)
         return -1;
+    text = xrealloc(text, len + 1);     /* kept in p->text: its size */
     return pipeline_parse(out, path, text, len, err);
 }
 
