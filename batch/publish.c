@@ -139,10 +139,8 @@ put_row(void *arg, const struct view *v, const void *key, size_t klen,
     return store_writer_put(arg, v, key, klen, bucket, row, err);
 }
 
-/* In the publish transaction: views whose definition changed switch, with
- * their speed rows (viewswitch.h). */
-static int
-switch_views(void *arg, struct store_txn *t,
+int
+publish_switch_views(void *arg, struct store_txn *t,
     const struct store_batch_info *info, int64_t prev, char *err)
 {
     struct batch *b = arg;
@@ -160,7 +158,7 @@ publish_run(struct batch *b, char *err)
 
     if (store_writer_begin(b->st, b->p, b->from, &w, err) != 0)
         goto done;
-    store_writer_on_publish(w, switch_views, b);
+    store_writer_on_publish(w, publish_switch_views, b);
     store_writer_log(w, b->cutoff, b->stats.nrejects);
     if (publish_walk(b, put_row, w, err) != 0)
         goto done;
