@@ -15,6 +15,7 @@
 #include "shared/now.h"
 #include "shared/publog.h"
 #include "shared/ts.h"
+#include "shared/viewswitch.h"
 
 static int
 by_name(const void *x, const void *y, void *arg)
@@ -140,6 +141,16 @@ put_row(void *arg, const struct view *v, const void *key, size_t klen,
 }
 
 int
+publish_switch_views(void *arg, struct store_txn *t,
+    const struct store_batch_info *info, int64_t prev, char *err)
+{
+    struct batch *b = arg;
+    struct viewswitch_stats st;
+
+    return viewswitch_publish(t, b->p, prev, info->cutoff, &st, err);
+}
+
+int
 publish_run(struct batch *b, char *err)
 {
     struct store_writer *w = NULL;
@@ -149,6 +160,7 @@ publish_run(struct batch *b, char *err)
 
     if (store_writer_begin(b->st, b->p, b->from, &w, err) != 0)
         goto done;
+    store_writer_on_publish(w, publish_switch_views, b);
     store_writer_log(w, b->cutoff, b->stats.nrejects);
     late = late_listing_new(b);     /* the late-data ledger (late.h) */
     store_writer_late(w, late);

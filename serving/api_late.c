@@ -78,7 +78,7 @@ sum_add(struct late_walk *w, struct sum *s, int64_t events,
 static void
 bucket_flush(struct late_walk *w)
 {
-    const struct pipeline *p = w->sv->p;
+    const struct pipeline *p = w->v->pipeline;
 
     for (int a = 1; a >= 0; a--) {
         struct sum *s = &w->by[a];
@@ -152,8 +152,8 @@ api_put_pending(struct serving *sv, struct snap *s, const struct view *v,
     } else if (w.all.events > 0) {
         buf_printf(b, ",\"pending\":{\"events\":%lld,\"buckets\":%lld,"
             "\"metrics\":", (long long)w.all.events, (long long)w.buckets);
-        outputs_put_metrics(b, sv->p, v, w.all.row);
-        api_put_approximate(b, sv->p, v, w.all.row);
+        outputs_put_metrics(b, v->pipeline, v, w.all.row);
+        api_put_approximate(b, v->pipeline, v, w.all.row);
         buf_printf(b, ",\"unarchived\":%lld}", (long long)w.unarchived);
     }
     walk_reset(&w);
@@ -162,7 +162,7 @@ api_put_pending(struct serving *sv, struct snap *s, const struct view *v,
 
 void
 api_late(struct serving *sv, const struct view *v, struct params *q,
-    struct reply *r)
+    struct snap *pre, struct reply *r)
 {
     struct buf key, *b = &r->body;
     struct late_walk w;
@@ -174,7 +174,7 @@ api_late(struct serving *sv, const struct view *v, struct params *q,
     if (api_params_dups(q, r) != 0 || api_param_range(q, r, &from, &to) != 0 ||
         api_param_key(sv, v, q, r, &key) != 0 ||
         api_params_rest(sv, v, q, r, "from, to") != 0 ||
-        (s = api_snap_for(sv, v, NULL, &own, r)) == NULL)
+        (s = api_snap_for(sv, v, pre, &own, r)) == NULL)
         goto out;
     api_put_head(b, v);
     buf_puts(b, ",\"key\":");

@@ -140,7 +140,7 @@ series_point(void *arg, int64_t t, const int64_t *row, char *err)
         return -1;
     }
     buf_puts(b, se->n > 1 ? ",{" : "{");
-    api_put_point(b, &se->sp, se->cutoff, t, se->keys, se->sv->p, se->v,
+    api_put_point(b, &se->sp, se->cutoff, t, se->keys, se->v->pipeline, se->v,
         row);
     buf_putc(b, '}');
     return 0;

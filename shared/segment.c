@@ -53,6 +53,15 @@ segment_key_part(const char *name, const char *topic, int32_t *part)
     return 0;
 }
 
+void
+segment_tmax_key(struct buf *b, const char *topic, int32_t part,
+    int64_t first)
+{
+    buf_clear(b);
+    buf_printf(b, SEGMENT_TMAX_PREFIX "%s/%" PRId32 "/%" PRId64, topic, part,
+        first);
+}
+
 size_t
 segment_format(const struct segment *s, char *buf)
 {

@@ -34,6 +34,20 @@
  */
 
 #define SEGMENT_KEY_PREFIX "speed.archive/"
+
+/*
+ * The newest event time of a segment, so that a reader of the events from a
+ * time on (viewswitch.h) skips the segments that cannot hold any:
+ *     speed.archive.tmax/TOPIC/P/FIRST   (8-byte integer, ms)
+ * the newest event time among the committed lines of partition P's segment
+ * that starts at offset FIRST, written by speed in the commit that appends
+ * them. lambda-batch's publish deletes those before its cutoff and records
+ * the highest cutoff it pruned at in SEGMENT_TMAX_PRUNED: a reader from an
+ * earlier time must read every segment. A segment without one (archived
+ * before this was kept) may hold any time.
+ */
+#define SEGMENT_TMAX_PREFIX "speed.archive.tmax/"
+#define SEGMENT_TMAX_PRUNED "speed.archive.tmax_pruned"
 #define SEGMENT_SUFFIX ".jsonl"             /* of a sealed segment */
 #define SEGMENT_OPEN_SUFFIX ".jsonl.open"   /* of the open one */
 #define SEGMENT_RECORD_MAX 128  /* bytes of a record, NUL included */
@@ -54,6 +68,10 @@ struct segment {
  * of topic starts with, "speed.archive/TOPIC/" (for store_meta_scan()).
  */
 void segment_key(struct buf *b, const char *topic, int32_t part);
+
+/* Append to b (cleared) the name "speed.archive.tmax/TOPIC/P/FIRST". */
+void segment_tmax_key(struct buf *b, const char *topic, int32_t part,
+    int64_t first);
 
 /*
  * The partition of a meta name made by segment_key(b, topic, P). Returns 0

@@ -68,6 +68,10 @@ struct store_writer {
     struct buf             days, alls;  /* records: u16 glen|gkey|bucket|row */
     struct store_diff     *diff;        /* against prev, for the log */
     const struct late_listing *late;    /* store_writer_late(), or NULL */
+    int                  (*hook)(void *, struct store_txn *,
+        const struct store_batch_info *, int64_t, char *);
+                                        /* store_writer_on_publish() */
+    void                  *hook_arg;
 };
 
 /* ---- days ---- */
@@ -696,10 +700,17 @@ store_writer_begin(struct store *st, const struct pipeline *p,
             rc = store_meta_get_i64(t, name, &old, err);
             if (rc < 0)
                 goto fail;
+            if (rc == STORE_NOTFOUND) {
+                snprintf(err, ERR_LEN, "store %s: view %s is new since "
+                    "batch version %lld: compute it whole (run without "
+                    "--from)", st->dir, p->views[i].name, (long long)cur);
+                goto fail;
+            }
             if (rc == 0 && old != w->sigs[i]) {
                 snprintf(err, ERR_LEN, "store %s: view %s changed since "
-                    "batch version %lld: recompute it whole (without "
-                    "--from)", st->dir, p->views[i].name, (long long)cur);
+                    "batch version %lld: its whole history must be "
+                    "recomputed (run without --from)", st->dir,
+                    p->views[i].name, (long long)cur);
                 goto fail;
             }
         }
@@ -869,6 +880,8 @@ store_writer_publish(struct store_writer *w, struct store_batch_info *info,
             store_meta_put(t, name, span, 16, err) != 0)
             goto fail;
     }
+    if (w->hook != NULL && w->hook(w->hook_arg, t, info, w->prev, err) != 0)
+        goto fail;
     rc = store_txn_commit(t, err);
     t = NULL;
     if (rc != 0)
@@ -886,6 +899,16 @@ fail:
     writer_discard(w);
     writer_free(w);
     return -1;
+}
+
+void
+store_writer_on_publish(struct store_writer *w,
+    int (*fn)(void *arg, struct store_txn *t,
+        const struct store_batch_info *info, int64_t prev, char *err),
+    void *arg)
+{
+    w->hook = fn;
+    w->hook_arg = arg;
 }
 
 void

@@ -11,6 +11,7 @@
 #include "speed/commit_int.h"
 #include "speed/delta.h"
 #include "speed/late.h"
+#include "speed/redefine.h"
 #include "speed/rejects.h"
 #include "speed/speed.h"
 
@@ -28,7 +29,8 @@ speed_load_state(struct speed *sp, char *err)
         return -1;
     if ((rc = store_meta_get_i64(t, SPEEDMETA_WATERMARK, &wm, err)) < 0 ||
         (rc2 = store_batch_current(t, &info, err)) < 0 ||
-        store_speed_sign(t, sp->p, err) != 0) {
+        store_speed_sign(t, sp->p, err) != 0 ||
+        redefine_start(sp, t, err) != 0) {
         store_txn_abort(t);
         return -1;
     }
@@ -177,7 +179,8 @@ speed_commit(struct speed *sp, char *err)
         goto abort;
     if (rc == 0)
         cutoff = info.cutoff;
-    if ((rc = behind_cutoff(sp, cutoff)) != 0)
+    if ((rc = behind_cutoff(sp, cutoff)) != 0 ||
+        (rc = redefine_check(sp, t, err)) != 0)
         goto abort;
     rc = -1;
     now = now_wall_ms();
@@ -188,6 +191,8 @@ speed_commit(struct speed *sp, char *err)
     e = delta_sorted(sp->delta);
     for (size_t i = 0; i < n; i++) {
         /* none is before the batch cutoff (behind_cutoff()) */
+        if (redefine_skip(sp, e[i].view))
+            continue;
         if (store_speed_merge(t, &sp->p->views[e[i].view], e[i].gkey,
             e[i].gklen, e[i].bucket, e[i].row, err) != 0)
             goto abort;

@@ -15,6 +15,7 @@
 #include "speed/archive.h"
 #include "speed/delta.h"
 #include "speed/late.h"
+#include "speed/redefine.h"
 #include "speed/rejects.h"
 #include "speed/speed.h"
 
@@ -115,6 +116,7 @@ teardown(struct speed *sp)
         event_reset(&sp->ev);
     free(sp->parts);
     free(sp->fresh_ts);
+    free(sp->follows);
     store_free(sp->st);
 }
 
@@ -166,6 +168,8 @@ main(int argc, char **argv)
         rc = -1;
     speed_log_summary(&sp, rc == 0 ? "exiting" : "exiting on error");
     teardown(&sp);
+    if (sp.redefined)
+        rc = redefine_exec(&sp, argv);
     prog_end(&pg);
-    return rc == 0 ? 0 : 1;
+    return rc == 0 ? 0 : rc > 0 ? rc : 1;
 }

@@ -128,6 +128,9 @@ struct speed {
     char                    kafka_why[256]; /* the last connection error */
     int                     topic_err_logged;
     int                     fatal;          /* stop: exit 1 */
+    unsigned char          *follows;        /* per view: its standing at
+                                               start (redefine.h) */
+    int                     redefined;      /* stopped for a switch */
 
     int64_t                 once_wait_ms;   /* --once: give up after this
                                                long without progress */
@@ -188,8 +191,8 @@ void speed_group_commit(struct speed *sp, int force);
 void speed_discard(struct speed *sp);
 
 /* Load the watermark and the batch cutoff from the store, and record the
- * views' definitions for the speed rows, refusing a view whose rows were
- * written under another (store_speed_sign()). Returns 0 or -1 with err. */
+ * views' definitions for the speed rows (store_speed_sign()) and their
+ * standing (redefine.h). Returns 0 or -1 with err. */
 int speed_load_state(struct speed *sp, char *err);
 
 /* Freshness percentile q (0..1) in ms of the histogram h, or -1 if empty. */

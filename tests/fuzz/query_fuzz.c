@@ -308,7 +308,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     else if (strcmp(action, "export") == 0)
         api_export(&sv, v, &q, &r);
     else if (strcmp(action, "late") == 0)
-        api_late(&sv, v, &q, &r);
+        api_late(&sv, v, &q, NULL, &r);
     else
         r.status = 0;
     if (r.status != 0)
