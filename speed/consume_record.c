@@ -28,6 +28,8 @@ reject(struct speed *sp, const rd_kafka_message_t *m, int64_t ts,
     enum reject r, const char *msg)
 {
     sp->pend.rejects[r]++;
+    if (speed_replay_below(sp, m->partition, m->offset))
+        return;     /* rejected before a reset: written then */
     rejects_add(sp->rejects, sp->topic, m->partition, m->offset, ts, r, msg,
         m->payload != NULL ? m->payload : "", m->len);
 }
@@ -64,6 +66,8 @@ archive_record(struct speed *sp, const rd_kafka_message_t *m)
     cJSON *doc;
     struct buf printed;
 
+    if (speed_replay_below(sp, m->partition, m->offset))
+        return;     /* archived before a reset */
     if (!sp->ev.time_from_record && memchr(text, '\n', m->len) == NULL &&
         memchr(text, '\r', m->len) == NULL) {
         archive_add(sp->archive, m->partition, m->offset, sp->ev.time, text,
@@ -128,6 +132,10 @@ consume_record(struct speed *sp, const rd_kafka_message_t *m)
     msg[0] = '\0';
     r = event_parse(&sp->ev, sp->p, m->payload != NULL ? m->payload : "",
         m->len, ts, msg);
+    if (speed_replay_skip(sp, m->partition, m->offset, r)) {
+        sp->pend.consumed--;    /* counted before a reset */
+        return;
+    }
     if (r == REJECT_NONE && sp->ev.time < sp->watermark) {
         r = REJECT_LATE;
         snprintf(msg, sizeof(msg), "event time %s is before the watermark "
