@@ -325,69 +325,46 @@ resolve(struct reset *r, char *err)
 
 /*
  * Refuse while the group has members: a lambda-speed on another machine
- * (this store's are kept out by its run lock). Brokers without the admin
- * API (the development broker) cannot say: then the lock is all there is.
- * Returns 0, or -1 with err naming the members.
+ * (this store's are kept out by its run lock). Brokers that cannot
+ * describe groups (the development broker) cannot say: then the lock is
+ * all there is. rd_kafka_list_groups(), not DescribeConsumerGroups: on such
+ * brokers librdkafka 2.0.2's admin request deadlocks or asserts. Returns 0,
+ * or -1 with err naming the members.
  */
 static int
 group_idle(struct reset *r, char *err)
 {
     const char *group = r->sp->p->speed.group;
-    const rd_kafka_DescribeConsumerGroups_result_t *res;
-    const rd_kafka_ConsumerGroupDescription_t **gs;
-    const rd_kafka_error_t *ge;
-    rd_kafka_AdminOptions_t *opt;
-    rd_kafka_queue_t *q;
-    rd_kafka_event_t *ev;
+    const struct rd_kafka_group_list *gl = NULL;
+    const struct rd_kafka_group_info *g;
+    rd_kafka_resp_err_t rc;
     struct buf who;
-    char errstr[256];
-    size_t ng, nm;
     int ret = 0;
 
-    q = rd_kafka_queue_new(r->rk);
-    opt = rd_kafka_AdminOptions_new(r->rk,
-        RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS);
-    (void)rd_kafka_AdminOptions_set_request_timeout(opt, GROUP_WAIT_MS,
-        errstr, sizeof(errstr));
-    rd_kafka_DescribeConsumerGroups(r->rk, &group, 1, opt, q);
-    ev = rd_kafka_queue_poll(q, GROUP_WAIT_MS + 1000);
+    rc = rd_kafka_list_groups(r->rk, group, &gl, GROUP_WAIT_MS);
+    if (rc != RD_KAFKA_RESP_ERR_NO_ERROR || gl->group_cnt != 1 ||
+        gl->groups[0].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        log_info("cannot ask the brokers whether group %s has members (%s); "
+            "relying on the store's lock", group, rd_kafka_err2str(rc != 0 ?
+            rc : gl->group_cnt != 1 ? RD_KAFKA_RESP_ERR__UNKNOWN_GROUP :
+            gl->groups[0].err));
+        goto done;
+    }
+    g = &gl->groups[0];
     buf_init(&who);
-    if (ev == NULL || rd_kafka_event_error(ev) != 0 ||
-        (res = rd_kafka_event_DescribeConsumerGroups_result(ev)) == NULL) {
-        log_info("cannot ask the brokers whether group %s has members (%s); "
-            "relying on the store's lock", group, ev == NULL ? "no answer" :
-            rd_kafka_event_error_string(ev));
-        goto done;
-    }
-    gs = rd_kafka_DescribeConsumerGroups_result_groups(res, &ng);
-    if (ng != 1 || (ge = rd_kafka_ConsumerGroupDescription_error(gs[0])) !=
-        NULL) {
-        log_info("cannot ask the brokers whether group %s has members (%s); "
-            "relying on the store's lock", group, ng != 1 ? "no group" :
-            rd_kafka_error_string(ge));
-        goto done;
-    }
-    nm = rd_kafka_ConsumerGroupDescription_member_count(gs[0]);
-    for (size_t i = 0; i < nm; i++) {
-        const rd_kafka_MemberDescription_t *mb =
-            rd_kafka_ConsumerGroupDescription_member(gs[0], i);
-
+    for (int i = 0; i < g->member_cnt; i++)
         buf_printf(&who, "%s%s (client %s on %s)", i > 0 ? ", " : "",
-            rd_kafka_MemberDescription_consumer_id(mb),
-            rd_kafka_MemberDescription_client_id(mb),
-            rd_kafka_MemberDescription_host(mb));
-    }
-    if (nm > 0) {
-        snprintf(err, ERR_LEN, "group %s has %zu active member(s): %s; stop "
-            "them first", group, nm, who.data);
+            g->members[i].member_id, g->members[i].client_id,
+            g->members[i].client_host);
+    if (g->member_cnt > 0) {
+        snprintf(err, ERR_LEN, "group %s has %d active member(s): %s; stop "
+            "them first", group, g->member_cnt, who.data);
         ret = -1;
     }
-done:
     buf_reset(&who);
-    if (ev != NULL)
-        rd_kafka_event_destroy(ev);
-    rd_kafka_AdminOptions_destroy(opt);
-    rd_kafka_queue_destroy(q);
+done:
+    if (gl != NULL)
+        rd_kafka_group_list_destroy(gl);
     return ret;
 }
 
@@ -615,11 +592,6 @@ speed_reset(struct speed *sp, int dry_run)
             err);
     if (kafka_open(&r, err) != 0 || kafka_partitions(&r, err) != 0)
         goto fail;
-    if (group_idle(&r, err) != 0) {
-        if (!dry_run)
-            goto fail;
-        printf("note: %s\n", err);
-    }
     if (store_read(&r, err) != 0)
         goto fail;
     /* an earlier reset's replay not yet done: go back to its boundary */
@@ -633,6 +605,11 @@ speed_reset(struct speed *sp, int dry_run)
     }
     if (resolve(&r, err) != 0)
         goto fail;
+    if (group_idle(&r, err) != 0) {
+        if (!dry_run)
+            goto fail;
+        printf("note: %s\n", err);
+    }
     print_plan(&r, stdout);
     if (print_rows(&r, stdout, err) != 0)
         goto fail;
