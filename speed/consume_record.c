@@ -136,7 +136,10 @@ consume_record(struct speed *sp, const rd_kafka_message_t *m)
         sp->pend.consumed--;    /* counted before a reset */
         return;
     }
-    if (r == REJECT_NONE && sp->ev.time < sp->watermark) {
+    /* replayed after a reset: not judged late again, as the watermark of
+     * a replay runs ahead on the partitions it reads first */
+    if (r == REJECT_NONE && sp->ev.time < sp->watermark &&
+        !speed_replay_below(sp, m->partition, m->offset)) {
         r = REJECT_LATE;
         snprintf(msg, sizeof(msg), "event time %s is before the watermark "
             "%s", ts_format(sp->ev.time, t1, sizeof(t1)),

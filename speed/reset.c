@@ -27,7 +27,8 @@
  * goes. Each partition moves to its low watermark (earliest), its high
  * watermark (latest), or the first record whose timestamp is at or after B
  * (offsets_for_times, or a scan where the brokers do not answer it, as
- * librdkafka's mock cluster does not). In one write transaction: the
+ * librdkafka's mock cluster does not), but never past its stored offset.
+ * In one write transaction: the
  * offsets, the speed rows from B on deleted, the watermark lowered to
  * B - lateness (none for earliest), and per partition the replay floor
  * (store_reset.h): records below the old offset whose events are before B
@@ -42,7 +43,7 @@
  */
 
 #define KAFKA_WAIT_MS 10000     /* metadata, watermarks, offsets_for_times */
-#define GROUP_WAIT_MS 5000      /* DescribeConsumerGroups */
+#define GROUP_WAIT_MS 5000      /* rd_kafka_list_groups() */
 #define SCAN_STALL_MS 30000     /* a timestamp scan without progress */
 
 struct reset_part {
@@ -276,6 +277,18 @@ done:
     return ret;
 }
 
+/*
+ * A partition whose stored offset is before that record stays there: its
+ * records not read yet are read (the rows before B still need them).
+ */
+static void
+not_forward(struct reset *r)
+{
+    for (int i = 0; i < r->nparts; i++)
+        if (r->parts[i].old >= 0 && r->parts[i].next > r->parts[i].old)
+            r->parts[i].next = r->parts[i].old;
+}
+
 /* Each partition's new offset. Returns 0 or -1 with err. */
 static int
 resolve(struct reset *r, char *err)
@@ -313,13 +326,15 @@ resolve(struct reset *r, char *err)
         if (rc == 0) {
             log_info("the brokers do not answer offsets for a time (as "
                 "librdkafka's mock cluster); reading record timestamps");
-            return scan_times(r, err);
+            if (scan_times(r, err) != 0)
+                return -1;
         }
     }
     /* "none at or after": the end */
     for (int i = 0; i < r->nparts; i++)
         if (r->parts[i].next < 0)
             r->parts[i].next = r->parts[i].hi;
+    not_forward(r);
     return 0;
 }
 

@@ -252,6 +252,17 @@ wait "$speed"
 eq "lambda-speed stops (exit 0)" "$?" 0
 same_rows "no reset happened while lambda-speed ran"
 
+# never forward: records not consumed yet stay to be read, even when the
+# time is after them (a minute from now: no record at or after it)
+gen d 5 4 $(($(now_ms) - 1000)) "$(now_ms)"
+produce d
+future=$(python3 -c "import datetime; print(datetime.datetime.fromtimestamp($(now_ms)/1000 + 60, datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ'))")
+"$SPEED" -c "$T/s1.json" --brokers "$BROKERS" --reset-to "$future" --dry-run \
+    >"$T/dry4.out" 2>&1
+eq "--reset-to a time after unread records: the offsets stay (not forward)" \
+    "$(sed -n 's/^partition \([0-9]\): offset \([0-9]*\) -> \([0-9]*\)$/\2=\3/p' "$T/dry4.out" | tr '\n' ' ')" \
+    "$(offsets "$T/s1" | awk '{for (i = 1; i <= NF; i++) printf "%s=%s ", $i, $i}')"
+
 # kill -9 during the reset's transaction: a store with many rows at or
 # after the boundary, and a reset to earliest that deletes them all
 set_size 100000 0 20000 0
