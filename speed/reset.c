@@ -597,14 +597,18 @@ speed_reset(struct speed *sp, int dry_run)
     unit = pipeline_cutoff_unit(sp->p);
     r.from = sp->reset_at == INT64_MIN || sp->reset_at == INT64_MAX ?
         sp->reset_at : ts_bucket(sp->reset_at, unit);
-    if (store_open(&sp->st, sp->p->store, 0, err) != 0)
+    /* a dry run creates nothing, and may look while speed runs */
+    if (store_open(&sp->st, sp->p->store, dry_run ? STORE_RDONLY : 0,
+        err) != 0)
         goto fail;
     lock = store_speed_lock(store_dir(sp->st), 1, 0, err);
-    if (lock == -1 || (lock == -2 && !dry_run))
+    if (lock < 0 && !dry_run)
         goto fail;
     if (lock == -2)
         printf("note: %s: the reset itself is refused until it stops\n",
             err);
+    else if (lock < 0)
+        printf("note: %s: the reset itself would fail\n", err);
     if (kafka_open(&r, err) != 0 || kafka_partitions(&r, err) != 0)
         goto fail;
     if (store_read(&r, err) != 0)
