@@ -278,18 +278,23 @@ check "speedfill adds $N events" grep -q "$N events" "$T/fill.log"
 rows_old=$(views "$T/s1.json" "$T/s1" speed | wc -l)
 off_old=$(offsets "$T/s1")
 old_new=0; new_new=0; other=0
-for delay in 0 0.01 0.03 0.06 0.2; do
+mkfifo "$T/k.fifo"
+for delay in 0 0 0.01 0.03 0.2; do
     rm -rf "$T/k"
     cp -a "$T/s1" "$T/k"
     "$SPEED" -c "$T/s1.json" --store "$T/k" --brokers "$BROKERS" --log-level debug \
-        --reset-to earliest >"$T/k.out" 2>"$T/k.log" &
+        --reset-to earliest >"$T/k.out" 2>"$T/k.fifo" &
     r=$!
-    # no wait_until: its polling is slower than the transaction
-    until grep -q "store_write: writing" "$T/k.log" || ! kill -0 "$r" 2>/dev/null; do
-        :
-    done
-    sleep "$delay"
-    kill -9 "$r" 2>/dev/null
+    # the log line read as it is written (polling the file is slower than
+    # the transaction), then the kill
+    while IFS= read -r line; do
+        case $line in
+        *"store_write: writing"*)
+            [ "$delay" = 0 ] || sleep "$delay"
+            kill -9 "$r" 2>/dev/null
+            break ;;
+        esac
+    done <"$T/k.fifo"
     wait "$r" 2>/dev/null
     state="$(offsets "$T/k") $(views "$T/s1.json" "$T/k" speed | wc -l)"
     case "$state" in
