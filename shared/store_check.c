@@ -21,6 +21,7 @@
 #include "shared/store_int.h"
 #include "shared/viewdef.h"
 #include "shared/viewswitch.h"
+#include "shared/store_reset.h"
 #include "shared/ts.h"
 
 /*
@@ -300,6 +301,13 @@ store_check_meta_entry(struct store *st, const char *name, const void *val,
             store_le64_get((const unsigned char *)val + 8) <= TS_MAX)
             return 0;
         return store_damaged(st, err, "meta %.100s: not a span of buckets",
+            name);
+    }
+    if (strncmp(name, STORE_REPLAY_PREFIX,
+        strlen(STORE_REPLAY_PREFIX)) == 0) {
+        if (len == 16 && store_le64_get(val) >= 0)
+            return 0;
+        return store_damaged(st, err, "meta %.100s: not a replay floor",
             name);
     }
     if (strcmp(name, SPEEDMETA_STATUS) == 0) {
