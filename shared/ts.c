@@ -319,9 +319,12 @@ ts_duration_format(int64_t ms, char *buf, size_t size)
 int64_t
 ts_bucket(int64_t t, int64_t gran)
 {
-    int64_t q = t / gran;
+    int64_t q;
 
     assert(gran > 0);
+    if (t >= 0)
+        return t - t % gran;    /* every event time: one division */
+    q = t / gran;
     if (t % gran < 0)
         q--;
     /* within gran of INT64_MIN (never an event time; a damaged store's
