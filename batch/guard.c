@@ -55,7 +55,9 @@ guard_open(struct batch *b, char *err)
     buf_reset(&path);
     if (rc != 0 && errno == ENOENT)
         return 0;       /* nothing published, no speed: nothing to lose */
-    return store_open(&b->st, b->p->store, STORE_RDONLY, err);
+    /* a lambda-speed creating the store this instant: nothing there yet */
+    rc = store_open(&b->st, b->p->store, STORE_RDONLY, err);
+    return rc == STORE_NOTFOUND ? 0 : rc;
 }
 
 static int

@@ -274,9 +274,12 @@ open_dbs(struct store *st, char *err)
             /* pages in use, yet not ours: LMDB's main database is hit */
             store_damaged(st, err, "data.mdb holds pages but not the "
                 "store's databases: a page is damaged");
-        else if (rc == MDB_NOTFOUND)
+        else if (rc == MDB_NOTFOUND) {
+            /* a writer created data.mdb and has not committed yet */
             not_created(st->dir, err);
-        else
+            store_txn_abort(t);
+            return STORE_NOTFOUND;
+        } else
             store_set_err(st, err, "mdb_dbi_open", rc);
         goto fail;
     }
@@ -345,7 +348,7 @@ store_open(struct store **out, const char *dir, unsigned flags, char *err)
     char *path = NULL, e[ERR_LEN];
     MDB_stat ms;
     size_t plen;
-    int rc, dead;
+    int rc, dead, ret = -1;
 
     st->dir = xstrdup(dir);
     st->flags = flags;
@@ -379,6 +382,7 @@ store_open(struct store **out, const char *dir, unsigned flags, char *err)
     if (flags & STORE_RDONLY) {
         if (stat(path, &sb) != 0 && errno == ENOENT) {
             not_created(dir, err);
+            ret = STORE_NOTFOUND;
             goto fail;
         }
     } else if (fs_mkdir_p(dir, 0755, e) != 0) {
@@ -403,6 +407,7 @@ store_open(struct store **out, const char *dir, unsigned flags, char *err)
         MDB_NOTLS | ((flags & STORE_RDONLY) ? MDB_RDONLY : 0), 0644);
     if (rc == ENOENT && (flags & STORE_RDONLY)) {
         not_created(dir, err);
+        ret = STORE_NOTFOUND;
         goto fail;
     }
     if (rc == MDB_INVALID) {
@@ -428,7 +433,7 @@ store_open(struct store **out, const char *dir, unsigned flags, char *err)
     st->psize = ms.ms_psize;
     /* free reader slots of killed processes, or they pin old pages forever */
     (void)mdb_reader_check(st->env, &dead);
-    if (open_dbs(st, err) != 0)
+    if ((ret = open_dbs(st, err)) != 0)
         goto fail;
     free(path);
     *out = st;
@@ -436,7 +441,7 @@ store_open(struct store **out, const char *dir, unsigned flags, char *err)
 fail:
     free(path);
     store_free(st);
-    return -1;
+    return ret;
 }
 
 void

@@ -75,8 +75,10 @@ int store_map_size_check(char *err);
  * shorter file would be a SIGBUS at the first read past its end), the
  * format, and the meta values every program relies on (batch version,
  * cutoff, spans, watermark, offsets). Returns 0 and a new store (free with
- * store_free()), or -1 with err: "store var/shop: not created yet (run
- * lambda-batch or lambda-speed first)", "store var/shop: format 7 is newer
+ * store_free()); STORE_NOTFOUND with STORE_RDONLY when there is no store
+ * yet, also while its first writer is creating it, with err "store
+ * var/shop: not created yet (run lambda-batch or lambda-speed first)"; or
+ * -1 with err: "store var/shop: format 7 is newer
  * than this build reads ...", or for damage "store var/shop: data.mdb is
  * 1048576 bytes but its last page ends at 2097152: the file is truncated;
  * restore it from a backup, or move it away and run lambda-batch

@@ -955,15 +955,15 @@ store_verify_check(const char *dir, const struct pipeline *p, int *walked,
     struct first f = {.n = 0};
     struct store *st;
     char more[32] = "";
-    int room, dl;
+    int room, dl, rc;
 
     *walked = 0;
     if ((env != NULL && *env != '\0' && strcmp(env, "0") != 0 &&
         strcmp(env, "false") != 0) || absent(dir))
         return 0;
     /* what opening checks (size, format, meta) it says in its own words */
-    if (store_open(&st, dir, STORE_RDONLY, err) != 0)
-        return -1;
+    if ((rc = store_open(&st, dir, STORE_RDONLY, err)) != 0)
+        return rc == STORE_NOTFOUND ? 0 : -1;   /* being created: empty */
     store_free(st);
     if (store_verify(dir, p, keep_first, &f, &got, err) != 0)
         return -1;

@@ -6,6 +6,7 @@
 #include "shared/mem.h"
 #include "speed/delta.h"
 #include "speed/late.h"
+#include "speed/redefine.h"
 
 void
 speed_late_add(struct speed *sp, int32_t part, int64_t offset)
@@ -40,7 +41,8 @@ speed_late_write(struct speed *sp, struct store_txn *t, char *err)
             continue;
         e = delta_sorted(sp->late[p].d);
         for (size_t i = 0; i < n; i++)
-            if (store_late_merge(t, &sp->p->views[e[i].view], e[i].gkey,
+            if (!redefine_skip(sp, e[i].view) &&   /* as its speed rows */
+                store_late_merge(t, &sp->p->views[e[i].view], e[i].gkey,
                 e[i].gklen, e[i].bucket, p, sp->late[p].offset,
                 sp->archive != NULL, e[i].events, e[i].row, err) != 0)
                 return -1;
