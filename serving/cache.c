@@ -22,13 +22,12 @@ void
 cache_init(struct cache *c)
 {
     memset(c->e, 0, sizeof(c->e));
-    for (int i = 0; i < CACHE_SLOTS; i++)
-        if (pthread_mutex_init(&c->mu[i], NULL) != 0)
-            abort();
+    cache_mutexes(c->mu, CACHE_SLOTS, 1);
     atomic_init(&c->bytes, 0);
     atomic_init(&c->hits, 0);
     atomic_init(&c->misses, 0);
     topcols_init(&c->top);
+    partcache_init(&c->part);
     c->off = env_on("LAMBDA_NO_CACHE");
 }
 
@@ -62,6 +61,13 @@ cache_put_metrics(struct cache *c, struct buf *b)
     put_hits(b, "top_speed_cache", "Computed tops whose speed part was "
         "read in the same speed state already (hit) or read now (miss).",
         atomic_load(&c->top.shits), atomic_load(&c->top.smisses));
+    put_hits(b, "series_batch_cache", "Computed series whose points before "
+        "the cutoff were kept for the batch version (hit) or computed (miss).",
+        atomic_load(&c->part.hits), atomic_load(&c->part.misses));
+    buf_printf(b, "# HELP lambda_serving_series_batch_cache_bytes Bytes of "
+        "series' batch parts.\n# TYPE lambda_serving_series_batch_cache_bytes "
+        "gauge\nlambda_serving_series_batch_cache_bytes %zu\n",
+        atomic_load(&c->part.bytes));
     (void)pthread_mutex_lock(&c->top.mu);
     top = c->top.bytes;
     (void)pthread_mutex_unlock(&c->top.mu);
@@ -91,11 +97,22 @@ entry_drop(struct cache *c, struct cache_entry *e)
 void
 cache_reset(struct cache *c)
 {
-    for (int i = 0; i < CACHE_SLOTS; i++) {
+    for (int i = 0; i < CACHE_SLOTS; i++)
         entry_drop(c, &c->e[i]);
-        (void)pthread_mutex_destroy(&c->mu[i]);
-    }
+    cache_mutexes(c->mu, CACHE_SLOTS, 0);
     topcols_reset(&c->top);
+    partcache_reset(&c->part);
+}
+
+void
+cache_mutexes(pthread_mutex_t *mu, int n, int init)
+{
+    for (int i = 0; i < n; i++) {
+        if (!init)
+            (void)pthread_mutex_destroy(&mu[i]);
+        else if (pthread_mutex_init(&mu[i], NULL) != 0)
+            abort();
+    }
 }
 
 uint64_t

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "serving/partcache.h"
 #include "serving/topcol.h"
 
 struct MHD_Connection;
@@ -48,6 +49,7 @@ struct cache {
     _Atomic size_t      bytes;
     _Atomic uint64_t    hits, misses;
     struct topcols      top;        /* top's batch parts (topcol.h) */
+    struct partcache    part;       /* series' batch parts (partcache.h) */
     int                 off;        /* LAMBDA_NO_CACHE: every answer cold */
 };
 
@@ -65,6 +67,10 @@ void cache_put_metrics(struct cache *c, struct buf *b);
 
 /* Zero when LAMBDA_NO_CACHE turned every cache off. */
 int cache_enabled(const struct cache *c);
+
+/* Initialise (init != 0) or destroy the n mutexes of a direct-mapped
+ * table's slots (this cache's, partcache.h's). */
+void cache_mutexes(pthread_mutex_t *mu, int n, int init);
 
 /* FNV-1a of key, for the calls below. */
 uint64_t cache_hash(const void *key, size_t klen);

@@ -122,6 +122,7 @@ compare "batch version 2 + more speed"
 m=$(curl -s "$URL_cached/metrics")
 check "top's batch columns were used" grep -q '^lambda_serving_top_batch_cache_requests_total{result="hit"} [1-9]' <<<"$m"
 check "a column per batch version was built" grep -q '^lambda_serving_top_batch_cache_requests_total{result="miss"} [2-9]' <<<"$m"
+check "series' batch parts were used" grep -q '^lambda_serving_series_batch_cache_requests_total{result="hit"} [1-9]' <<<"$m"
 check "top's speed parts were reused" grep -q '^lambda_serving_top_speed_cache_requests_total{result="hit"} [1-9]' <<<"$m"
 check "the cold serving kept nothing" grep -q '^lambda_serving_cache_requests_total{result="hit"} 0$' <<<"$(curl -s "$URL_cold/metrics")"
 finish
