@@ -225,7 +225,7 @@ series_points(struct snap *s, const struct view *v, struct series *se,
     if (rc == 0)
         rc = window_finish(&w, err);
     window_reset(&w);
-    if (rc == 0 && part && !hit)
+    if (rc == 0 && part && !hit && partcache_admit(&c->part, h))
         partcache_put(&c->part, h, pk.data, pk.len, se->out->data + start,
             (se->marked ? se->mark : se->out->len) - start,
             se->marked ? se->mark_n : se->n);

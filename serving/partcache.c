@@ -15,6 +15,17 @@ partcache_init(struct partcache *pc)
     atomic_init(&pc->bytes, 0);
     atomic_init(&pc->hits, 0);
     atomic_init(&pc->misses, 0);
+    for (int i = 0; i < PARTCACHE_SEEN; i++)
+        atomic_init(&pc->seen[i], 0);
+}
+
+int
+partcache_admit(struct partcache *pc, uint64_t h)
+{
+    uint32_t tag = (uint32_t)(h >> 32) | 1;
+
+    return atomic_exchange_explicit(&pc->seen[(h >> 8) % PARTCACHE_SEEN], tag,
+        memory_order_relaxed) == tag;
 }
 
 static void

@@ -22,12 +22,16 @@ struct buf;
  * request whose snapshot has the same: published versions never change.
  *
  * Direct-mapped as cache.h: PARTCACHE_SLOTS slots with a mutex each, at
- * most PARTCACHE_BYTES of text, none over PARTCACHE_ENTRY_MAX.
+ * most PARTCACHE_BYTES of text, none over PARTCACHE_ENTRY_MAX. A key is
+ * only kept the second time it misses (a doorkeeper of PARTCACHE_SEEN hash
+ * tags): keys asked once, such as a random key of many, cost no copy and
+ * no new memory.
  */
 
 #define PARTCACHE_SLOTS 8192
 #define PARTCACHE_ENTRY_MAX (1u << 20)
 #define PARTCACHE_BYTES (64u << 20)
+#define PARTCACHE_SEEN 65536
 
 struct partcache_entry {
     uint64_t    hash;
@@ -43,6 +47,7 @@ struct partcache {
     struct partcache_entry  e[PARTCACHE_SLOTS];
     _Atomic size_t          bytes;
     _Atomic uint64_t        hits, misses;
+    _Atomic uint32_t        seen[PARTCACHE_SEEN];  /* tags of keys missed */
 };
 
 /* Embedded lifecycle; reset frees every entry (no request running). */
@@ -55,6 +60,9 @@ void partcache_reset(struct partcache *pc);
  */
 int partcache_get(struct partcache *pc, uint64_t h, const void *key,
     size_t klen, struct buf *out, int *points);
+
+/* Nonzero when key (hash h) missed before: worth keeping now. */
+int partcache_admit(struct partcache *pc, uint64_t h);
 
 /* Keep len bytes of text (points points) for key, replacing what its slot
  * held; nothing when too large. */

@@ -4,7 +4,7 @@
 # store, after live speed commits and after batch publishes, with the caches filled meanwhile
 . "$(dirname "$0")/speed_lib.sh"
 
-set_size 6000 6000 3000 1500
+set_size 3000 6000 1500 1500
 # spread_days: the orders of gen_orders over 2026-11-18, 19 and 20 (by id)
 spread_days() {
     awk '{ d = 18 + (NR % 3); sub(/"ts":"2026-11-19T/, "\"ts\":\"2026-11-" d "T"); print }'
