@@ -93,8 +93,11 @@ topcols_init(struct topcols *tc)
     memset(tc->spd, 0, sizeof(tc->spd));
     tc->bytes = 0;
     if (pthread_mutex_init(&tc->mu, NULL) != 0 ||
-        pthread_mutex_init(&tc->build, NULL) != 0)
+        pthread_mutex_init(&tc->build, NULL) != 0 ||
+        pthread_cond_init(&tc->read_done, NULL) != 0)
         abort();
+    tc->reading = 0;
+    buf_init(&tc->reading_id);
     atomic_init(&tc->hits, 0);
     atomic_init(&tc->misses, 0);
     atomic_init(&tc->shits, 0);
@@ -129,6 +132,8 @@ topcols_reset(struct topcols *tc)
     for (int i = 0; i < TOPSPEED_MAX; i++)
         if (tc->spd[i] != NULL)
             spd_free(tc->spd[i]);
+    buf_reset(&tc->reading_id);
+    (void)pthread_cond_destroy(&tc->read_done);
     (void)pthread_mutex_destroy(&tc->mu);
     (void)pthread_mutex_destroy(&tc->build);
 }
@@ -408,40 +413,66 @@ col_keep(struct topcols *tc, struct topcol *c)
     (void)pthread_mutex_unlock(&tc->mu);
 }
 
-/* The speed part for identity id, with a reference; read and kept when
- * missing. NULL with err. */
+/* Under tc->mu: the kept speed part for identity id, with a reference, or
+ * NULL. */
+static struct topspeed *
+spd_find(struct topcols *tc, const struct buf *id)
+{
+    for (int i = 0; i < TOPSPEED_MAX; i++)
+        if (tc->spd[i] != NULL && tc->spd[i]->id.len == id->len &&
+            memcmp(tc->spd[i]->id.data, id->data, id->len) == 0) {
+            tc->spd[i]->refs++;
+            return tc->spd[i];
+        }
+    return NULL;
+}
+
+/*
+ * The speed part for identity id, with a reference; read and kept when
+ * missing. One request reads a given identity's part at a time: the others
+ * asking for it meanwhile wait for it rather than read it too (after a
+ * speed commit, every request of the new snapshot wants it). NULL with err.
+ */
 static struct topspeed *
 spd_get(struct topcols *tc, struct snap *s, const struct view *v,
     const struct topcol_mini *mini, const struct topcol *c,
     const struct buf *id, int64_t lo, int64_t to, char *err)
 {
-    struct topspeed *sp = NULL;
-    int slot = TOPSPEED_MAX - 1;
+    struct topspeed *sp;
+    int slot = TOPSPEED_MAX - 1, mine = 0;
 
     (void)pthread_mutex_lock(&tc->mu);
-    for (int i = 0; i < TOPSPEED_MAX && sp == NULL; i++)
-        if (tc->spd[i] != NULL && tc->spd[i]->id.len == id->len &&
-            memcmp(tc->spd[i]->id.data, id->data, id->len) == 0) {
-            sp = tc->spd[i];
-            sp->refs++;
-        }
+    while ((sp = spd_find(tc, id)) == NULL && tc->reading &&
+        tc->reading_id.len == id->len &&
+        memcmp(tc->reading_id.data, id->data, id->len) == 0)
+        (void)pthread_cond_wait(&tc->read_done, &tc->mu);
+    if (sp == NULL && !tc->reading) {
+        tc->reading = mine = 1;
+        buf_clear(&tc->reading_id);
+        buf_append(&tc->reading_id, id->data, id->len);
+    }
     (void)pthread_mutex_unlock(&tc->mu);
     atomic_fetch_add_explicit(sp != NULL ? &tc->shits : &tc->smisses, 1,
         memory_order_relaxed);
     if (sp != NULL)
         return sp;
-    if ((sp = spd_read(s, v, mini, c, lo, to, err)) == NULL)
-        return NULL;
-    buf_append(&sp->id, id->data, id->len);
+    sp = spd_read(s, v, mini, c, lo, to, err);
     (void)pthread_mutex_lock(&tc->mu);
-    if (tc->spd[slot] != NULL) {
-        tc->spd[slot]->dead = 1;
-        if (tc->spd[slot]->refs == 0)
-            spd_free(tc->spd[slot]);
+    if (sp != NULL) {
+        buf_append(&sp->id, id->data, id->len);
+        if (tc->spd[slot] != NULL) {
+            tc->spd[slot]->dead = 1;
+            if (tc->spd[slot]->refs == 0)
+                spd_free(tc->spd[slot]);
+        }
+        memmove(&tc->spd[1], &tc->spd[0], (TOPSPEED_MAX - 1) * sizeof(sp));
+        tc->spd[0] = sp;
+        sp->refs++;
     }
-    memmove(&tc->spd[1], &tc->spd[0], (TOPSPEED_MAX - 1) * sizeof(sp));
-    tc->spd[0] = sp;
-    sp->refs++;
+    if (mine) {
+        tc->reading = 0;
+        (void)pthread_cond_broadcast(&tc->read_done);
+    }
     (void)pthread_mutex_unlock(&tc->mu);
     return sp;
 }

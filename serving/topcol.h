@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "shared/buf.h"
 #include "shared/pipeline.h"
 
 /*
@@ -45,6 +46,9 @@ struct topcols {
     struct topcol      *col[TOPCOL_MAX];
     struct topspeed    *spd[TOPSPEED_MAX];
     size_t              bytes;
+    pthread_cond_t      read_done;  /* a speed part was read */
+    int                 reading;    /* one is being read, */
+    struct buf          reading_id; /* for this identity */
     _Atomic uint64_t    hits, misses;       /* columns found, built */
     _Atomic uint64_t    shits, smisses;     /* speed parts found, read */
 };
