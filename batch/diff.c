@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "batch/diff.h"
+#include "batch/late.h"
 #include "batch/publish.h"
 #include "shared/agg.h"
 #include "shared/buf.h"
@@ -105,11 +106,13 @@ int
 diff_dry(struct batch *b, char *err)
 {
     struct store_diff *d = NULL;
+    struct late_listing *late = late_listing_new(b);
     int rc = -1;
 
     if (store_diff_begin(b->st, b->p, b->from, &d, err) != 0)
         goto done;
     store_diff_note(d, b->cutoff, b->stats.nrejects);
+    store_diff_late(d, late);
     if (publish_walk(b, diff_row, d, err) != 0 ||
         store_diff_finish(d, err) != 0)
         goto done;
@@ -117,5 +120,6 @@ diff_dry(struct batch *b, char *err)
     rc = 0;
 done:
     store_diff_free(d);
+    late_listing_free(late);
     return rc;
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "batch/late.h"
 #include "batch/progress.h"
 #include "batch/publish.h"
 #include "batch/table.h"
@@ -14,6 +15,7 @@
 #include "shared/now.h"
 #include "shared/publog.h"
 #include "shared/ts.h"
+#include "shared/viewswitch.h"
 
 static int
 by_name(const void *x, const void *y, void *arg)
@@ -139,15 +141,29 @@ put_row(void *arg, const struct view *v, const void *key, size_t klen,
 }
 
 int
+publish_switch_views(void *arg, struct store_txn *t,
+    const struct store_batch_info *info, int64_t prev, char *err)
+{
+    struct batch *b = arg;
+    struct viewswitch_stats st;
+
+    return viewswitch_publish(t, b->p, prev, info->cutoff, &st, err);
+}
+
+int
 publish_run(struct batch *b, char *err)
 {
     struct store_writer *w = NULL;
     struct store_batch_info info;
+    struct late_listing *late = NULL;
     int rc = -1;
 
     if (store_writer_begin(b->st, b->p, b->from, &w, err) != 0)
         goto done;
+    store_writer_on_publish(w, publish_switch_views, b);
     store_writer_log(w, b->cutoff, b->stats.nrejects);
+    late = late_listing_new(b);     /* the late-data ledger (late.h) */
+    store_writer_late(w, late);
     if (publish_walk(b, put_row, w, err) != 0)
         goto done;
     memset(&info, 0, sizeof(info));
@@ -160,5 +176,6 @@ publish_run(struct batch *b, char *err)
         b->version = info.version;
 done:
     store_writer_abort(w);
+    late_listing_free(late);
     return rc;
 }

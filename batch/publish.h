@@ -25,6 +25,14 @@ int publish_check(struct batch *b, char *err);
 int publish_run(struct batch *b, char *err);
 
 /*
+ * store_writer_on_publish()'s function for every publish of lambda-batch
+ * (arg: the struct batch): in the publish transaction, views whose
+ * definition changed switch, with their speed rows (viewswitch.h).
+ */
+int publish_switch_views(void *arg, struct store_txn *t,
+    const struct store_batch_info *info, int64_t prev, char *err);
+
+/*
  * Call fn with every row publish_run() writes (not those kept before
  * --from), in its order: views by name, then (group key, bucket); fn
  * returns 0 to go on, or -1 with err to stop. Sets b->stats.rows. Stops on

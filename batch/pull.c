@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "batch/publish.h"
 #include "batch/pull.h"
 #include "shared/now.h"
 #include "shared/err.h"
@@ -93,6 +94,7 @@ import(struct batch *b, struct repo_reader *r, const struct repo_version *rv,
     if (store_batch_reserve(b->st, rv->version, err) != 0 ||
         store_writer_begin(b->st, b->p, -1, &w, err) != 0)
         return -1;
+    store_writer_on_publish(w, publish_switch_views, b);
     store_writer_log(w, rv->cutoff, -1);     /* the repository keeps no
                                                 rejects */
     while ((v = repo_next_view(r)) != NULL) {

@@ -32,8 +32,10 @@ verify_run(struct batch *b, char *err)
             n.batch);
     else
         printf("no batch version, ");
-    printf("speed %" PRId64 " rows, %" PRId64 " free pages)", n.speed,
-        n.free_pages);
+    printf("speed %" PRId64 " rows, ", n.speed);
+    if (n.late > 0)
+        printf("late-data ledger %" PRId64 " entries, ", n.late);
+    printf("%" PRId64 " free pages)", n.free_pages);
     if (n.damage > 0)
         printf(": restore it from a backup, or move it away and run "
             "lambda-batch (lambda-speed replays Kafka)");

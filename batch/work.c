@@ -91,6 +91,111 @@ ring_drain(struct worker *w)
 }
 
 /*
+ * A row sent to the worker owning its group (shuffle.h): this header, the
+ * key padded to 8 bytes, then the number of every field (the metrics read
+ * nothing else: views reading strings never go through the ring).
+ */
+struct mail {
+    uint64_t    hash;
+    int64_t     bucket;
+    uint64_t    present;    /* bit f: field f is present */
+    uint32_t    view;
+    uint32_t    klen;
+};
+
+#define MAIL_FIELDS 64      /* a pipeline with more fields splits nothing */
+#define PAD8(n) (((n) + 7) & ~(size_t)7)
+
+/* Send the row of view k for event ev to worker owner. */
+static void
+mail_send(struct worker *w, int owner, int k, const unsigned char *key,
+    size_t klen, int64_t bucket, uint64_t h, const struct event *ev)
+{
+    int nf = w->b->p->nfields;
+    size_t n = sizeof(struct mail) + PAD8(klen) + (size_t)nf * 8;
+    unsigned char *p = shuffle_reserve(w->sh, w->id, owner, n);
+    struct mail m = {h, bucket, 0, (uint32_t)k, (uint32_t)klen};
+    int64_t *nums = (int64_t *)(void *)(p + sizeof(m) + PAD8(klen));
+
+    for (int f = 0; f < nf; f++) {
+        m.present |= (uint64_t)(ev->vals[f].present != 0) << f;
+        nums[f] = ev->vals[f].num;
+    }
+    memcpy(p, &m, sizeof(m));
+    memcpy(p + sizeof(m), key, klen);
+}
+
+/* Prefetch the index slot (stage 0) or the entry (1) of message p. */
+static void
+mail_prefetch(struct worker *w, const unsigned char *p, int stage)
+{
+    struct mail m;
+
+    memcpy(&m, p, sizeof(m));
+    if (stage == 0)
+        table_prefetch(&w->tables[m.view], m.hash);
+    else
+        table_prefetch_entry(&w->tables[m.view], m.hash);
+}
+
+/*
+ * Add the rows of the received batches bt to w's tables, with the
+ * prefetching of the ring (work.h), and free them. Returns 0, or -1 on
+ * overflow (the rest is freed unread).
+ */
+static int
+mail_apply(struct worker *w, struct shuffle_batch *bt)
+{
+    const struct pipeline *p = w->b->p;
+    int nf = p->nfields, rc = 0;
+
+    while (bt != NULL) {
+        struct shuffle_batch *next = bt->next;
+        size_t n = 0;
+
+        if (rc == 0 && w->mcap < bt->n) {
+            w->mcap = bt->n;
+            w->mptr = xrealloc(w->mptr, w->mcap * sizeof(*w->mptr));
+        }
+        for (size_t off = 0; rc == 0 && off < bt->len; n++) {
+            struct mail m;
+
+            memcpy(&m, bt->data + off, sizeof(m));
+            w->mptr[n] = bt->data + off;
+            off += sizeof(m) + PAD8(m.klen) + (size_t)nf * 8;
+        }
+        for (size_t i = 0; rc == 0 && i < n; i++) {
+            const unsigned char *q = w->mptr[i];
+            const int64_t *nums;
+            struct mail m;
+            int64_t *row;
+
+            if (i + WORK_RING < n)
+                mail_prefetch(w, w->mptr[i + WORK_RING], 0);
+            if (i + WORK_AHEAD < n)
+                mail_prefetch(w, w->mptr[i + WORK_AHEAD], 1);
+            memcpy(&m, q, sizeof(m));
+            nums = (const int64_t *)(const void *)(q + sizeof(m) +
+                PAD8(m.klen));
+            for (int f = 0; f < nf; f++) {
+                w->mev.vals[f].present = (int)(m.present >> f & 1);
+                w->mev.vals[f].num = nums[f];
+            }
+            row = table_row(&w->tables[m.view], q + sizeof(m), m.klen,
+                m.bucket, m.hash);
+            if (agg_row_add(&p->views[m.view], row, &w->mev) != 0) {
+                batch_fail(w->b, "view %s: sum overflow",
+                    p->views[m.view].name);
+                rc = -1;
+            }
+        }
+        free(bt);
+        bt = next;
+    }
+    return rc;
+}
+
+/*
  * Rows of views that explode an array (as many as the event has elements)
  * or read the event's strings (which die with it): they skip the ring and
  * are added at once, without prefetching.
@@ -125,6 +230,7 @@ count_event(struct worker *w, const struct event *ev)
 {
     const struct pipeline *p = w->b->p;
     size_t slot, x;
+    int owner;
 
     if (w->nin - w->nout == WORK_RING && ring_update(w) != 0)
         return -1;
@@ -150,6 +256,13 @@ count_event(struct worker *w, const struct event *ev)
         w->pbucket[x] = ts_bucket(ev->time, p->views[k].granularity);
         w->phash[x] = table_hash(w->pkeys + x * KEY_MAX, w->pklen[x],
             w->pbucket[x]);
+        if (w->sh != NULL && shuffle_split(w->sh, k) &&
+            (owner = shuffle_owner(w->phash[x], w->b->nworkers)) != w->id) {
+            mail_send(w, owner, k, w->pkeys + x * KEY_MAX, w->pklen[x],
+                w->pbucket[x], w->phash[x], ev);
+            w->pklen[x] = SIZE_MAX;     /* not this worker's row */
+            continue;
+        }
         table_prefetch(&w->tables[k], w->phash[x]);
     }
     w->nin++;
@@ -307,6 +420,8 @@ worker_setup(struct worker *w)
     w->phash = xcalloc(WORK_RING * nv, sizeof(*w->phash));
     w->pbucket = xcalloc(WORK_RING * nv, sizeof(*w->pbucket));
     w->pev.nvals = p->nfields;
+    w->mev.vals = xcalloc((size_t)p->nfields + 1, sizeof(*w->mev.vals));
+    w->mev.nvals = p->nfields;
     hist_init(&w->hist);
 }
 
@@ -323,7 +438,8 @@ worker_main(void *arg)
     while ((c = queue_pop(b)) != NULL) {
         before = w->st.events + w->st.nrejects + w->st.before_from +
             w->st.after_cutoff;
-        if (do_chunk(w, c) != 0) {
+        if ((w->sh != NULL && mail_apply(w, shuffle_take(w->sh, w->id))
+            != 0) || do_chunk(w, c) != 0) {
             queue_stop(b);
             break;
         }
@@ -331,11 +447,28 @@ worker_main(void *arg)
             w->st.nrejects + w->st.before_from + w->st.after_cutoff -
             before));
         queue_done(b, c);
+        for (int k = 0; w->sh != NULL && k < b->p->nviews; k++)
+            if (shuffle_grown(w->sh, k, w->tables[k].nents))
+                log_debug("view %s: %zu groups in one worker: split "
+                    "between %d workers", b->p->views[k].name,
+                    w->tables[k].nents, b->nworkers);
     }
     if (!atomic_load(&b->stop) && ring_drain(w) != 0)
         queue_stop(b);
-    if (atomic_load(&b->stop))
+    if (w->sh != NULL && !atomic_load(&b->stop)) {
+        struct shuffle_batch *bt;
+
+        /* send what is left, then take rows until every worker is done */
+        shuffle_flush(w->sh, w->id);
+        while ((bt = shuffle_finish(w->sh, w->id, &b->stop)) != NULL)
+            if (mail_apply(w, bt) != 0)
+                queue_stop(b);
+    }
+    if (atomic_load(&b->stop)) {
         queue_stop(b);      /* wake the reader if it waits for a chunk */
+        if (w->sh != NULL)
+            shuffle_wake(w->sh);    /* and workers waiting for rows */
+    }
     event_reset(&w->ev);
     return NULL;
 }
@@ -344,6 +477,7 @@ int
 work_start(struct batch *b)
 {
     size_t size = (size_t)b->threads * sizeof(*b->workers);
+    struct shuffle *sh = NULL;
 
     /* aligned and padded (work.h): no cache line shared between workers */
     if ((b->workers = aligned_alloc(WORK_ALIGN, size)) == NULL) {
@@ -352,11 +486,15 @@ work_start(struct batch *b)
     }
     memset(b->workers, 0, size);
     b->nworkers = b->threads;
+    if (b->nworkers > 1 && b->p->nfields <= MAIL_FIELDS)
+        sh = shuffle_new(b->nworkers, b->p->nviews);
     for (int i = 0; i < b->nworkers; i++) {
         struct worker *w = &b->workers[i];
         int rc;
 
         w->b = b;
+        w->id = i;
+        w->sh = sh;
         w->st.last_unit = INT64_MIN;
         w->st.last_before_from = INT64_MIN;
         if ((rc = pthread_create(&w->tid, NULL, worker_main, w)) != 0) {
@@ -475,8 +613,12 @@ work_free(struct batch *b)
         free(w->pklen);
         free(w->phash);
         free(w->pbucket);
+        free(w->mev.vals);
+        free(w->mptr);
         hist_reset(&w->hist);
     }
+    if (b->nworkers > 0)
+        shuffle_free(b->workers[0].sh);
     free(b->workers);
     b->workers = NULL;
     b->nworkers = 0;

@@ -4,6 +4,7 @@
 
 #include "batch/batch.h"
 #include "batch/hist.h"
+#include "batch/shuffle.h"
 #include "batch/table.h"
 #include "shared/csv.h"
 #include "shared/fanout.h"
@@ -60,6 +61,13 @@ struct worker {
     uint64_t           *phash;
     int64_t            *pbucket;
     struct event        pev;        /* stands in for a queued event */
+
+    /* rows of split views whose group another worker owns (shuffle.h) */
+    int                 id;         /* index in b->workers */
+    struct shuffle     *sh;         /* shared; NULL: nothing is split */
+    struct event        mev;        /* stands in for a received row */
+    const unsigned char **mptr;     /* the messages of a received batch */
+    size_t              mcap;
 
     struct batch_stats  st;
     struct hist         hist;       /* --shard: events per cutoff unit */

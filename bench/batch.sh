@@ -9,9 +9,10 @@
 # with SET threads=2 (read_json_auto: both views in one scan with GROUPING
 # SETS, and one GROUP BY query per view), and bench/cjson_parse (read +
 # cJSON_ParseWithLength per line, one thread).
-# Prints medians, ratios, lambda-batch's peak RSS, and checks the targets:
-# --threads 2 at least 1.5x DuckDB's speed; --threads 1 within 1.3x of the
-# cJSON reference; peak RSS under 256 MB.
+# Prints medians, ratios, lambda-batch's peak RSS, and checks the targets
+# (issue 14): --threads 2 at least 1.2x DuckDB's speed (one scan, query
+# time); --threads 2 at least 1.8x as fast as --threads 1; --threads 1
+# within 1.3x of the cJSON reference; peak RSS under 256 MB.
 # Environment: BENCH_EVENTS (5000000), BENCH_RUNS (5), BUILD (build).
 set -eu
 cd "$(dirname "$0")/.."
@@ -77,7 +78,7 @@ cat "$EV" >/dev/null       # page cache: every contender reads from memory
 # DuckDB does, instead of leaving the last day to speed
 UNTIL=2026-11-20T00:00:00Z
 lb() {  # lb THREADS RUN
-    /usr/bin/time -f "%e %M" -o "$W/times/lb$1.$2" \
+    /usr/bin/time -f "%e %M %U %S" -o "$W/times/lb$1.$2" \
         "$LB" -c "$W/bench.json" --threads "$1" --until "$UNTIL" \
         --no-progress 2>"$W/lb$1.log"
     grep -o 'rows=[0-9]*' "$W/lb$1.log" >"$W/lb.rows"
@@ -110,7 +111,16 @@ median() {
             if (NR % 2) print v[(NR + 1) / 2]
             else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
+# cpu FILES...: the median of user + system seconds
+cpu() {
+    cat "$@" | awk '{ print $3 + $4 }' | sort -n |
+        awk '{ v[NR] = $1 } END {
+            if (NR % 2) print v[(NR + 1) / 2]
+            else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
 lb2=$(median 1 "$W"/times/lb2.*)
+cpu2=$(cpu "$W"/times/lb2.*)
+cpu1=$(cpu "$W"/times/lb1.*)
 lb1=$(median 1 "$W"/times/lb1.*)
 duckp=$(median 1 "$W"/times/duckp.*)
 duckq=$(median 1 "$W"/times/duckq.*)
@@ -130,12 +140,13 @@ grep -q "events=$N " "$W/lb2.log" || agree="NO (events: $(grep -o 'events=[0-9]*
 
 awk -v n="$N" -v lb2="$lb2" -v lb1="$lb1" -v dp="$duckp" -v dq="$duckq" \
     -v dv2="$duckv" -v cj="$cj" -v rss2="$rss2" -v rss1="$rss1" -v rssd="$rssd" \
-    -v dv="$duck_version" -v agree="$agree" -v runs="$RUNS" 'BEGIN {
+    -v dv="$duck_version" -v agree="$agree" -v runs="$RUNS" \
+    -v cpu2="$cpu2" -v cpu1="$cpu1" 'BEGIN {
     printf "\nmedians of %d runs (%d events):\n", runs, n
-    printf "  %-34s %6.2f s  %5.2f M events/s  peak RSS %d MB\n",
-        "lambda-batch --threads 2", lb2, n / lb2 / 1e6, rss2 / 1024
-    printf "  %-34s %6.2f s  %5.2f M events/s  peak RSS %d MB\n",
-        "lambda-batch --threads 1", lb1, n / lb1 / 1e6, rss1 / 1024
+    printf "  %-34s %6.2f s  %5.2f M events/s  peak RSS %d MB, CPU %.2f s\n",
+        "lambda-batch --threads 2", lb2, n / lb2 / 1e6, rss2 / 1024, cpu2
+    printf "  %-34s %6.2f s  %5.2f M events/s  peak RSS %d MB, CPU %.2f s\n",
+        "lambda-batch --threads 1", lb1, n / lb1 / 1e6, rss1 / 1024, cpu1
     printf "  %-34s %6.2f s  %5.2f M events/s  (process %.2f s, RSS %d MB)\n",
         "DuckDB " dv ", 1 scan (sets)", dq, n / dq / 1e6, dp, rssd / 1024
     printf "  %-34s %6.2f s  %5.2f M events/s\n",
@@ -143,11 +154,13 @@ awk -v n="$N" -v lb2="$lb2" -v lb1="$lb1" -v dp="$duckp" -v dq="$duckq" \
     printf "  %-34s %6.2f s  %5.2f M lines/s\n",
         "cJSON parse only, 1 thread", cj, n / cj / 1e6
     printf "  same rows and events as DuckDB: %s\n\n", agree
-    r1 = dq / lb2; r3 = dv2 / lb2; r2 = lb1 / cj
-    printf "  lambda-batch -j2 vs DuckDB, 1 scan: %.2fx its speed (target >= 1.5x): %s\n",
-        r1, (r1 >= 1.5 ? "met" : "NOT met")
-    printf "  lambda-batch -j2 vs DuckDB, a query per view: %.2fx (target >= 1.5x): %s\n",
-        r3, (r3 >= 1.5 ? "met" : "NOT met")
+    r1 = dq / lb2; r3 = dv2 / lb2; r2 = lb1 / cj; r4 = lb1 / lb2
+    printf "  lambda-batch -j2 vs DuckDB, 1 scan: %.2fx its speed (target >= 1.2x): %s\n",
+        r1, (r1 >= 1.2 ? "met" : "NOT met")
+    printf "  lambda-batch -j2 vs DuckDB, a query per view: %.2fx (target >= 1.2x): %s\n",
+        r3, (r3 >= 1.2 ? "met" : "NOT met")
+    printf "  lambda-batch -j2 vs -j1: %.2fx as fast (target >= 1.8x): %s\n",
+        r4, (r4 >= 1.8 ? "met" : "NOT met")
     printf "  lambda-batch -j1 vs cJSON:  %.2fx the parse-only time (target <= 1.3x): %s\n",
         r2, (r2 <= 1.3 ? "met" : "NOT met")
     m = (rss1 > rss2) ? rss1 : rss2

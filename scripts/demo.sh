@@ -175,6 +175,11 @@ logtail() { say "last lines of $RUN/$1.log:"; tail -n 15 "$RUN/$1.log" | sed 's/
 rm -rf "$RUN" "$store" "var/$name/history"
 [ -n "$archive" ] && rm -rf "$archive"
 mkdir -p "$RUN" "$store"
+# the lab runs from its own copy of a shipped pipeline, which the tutorial
+# edits while everything runs ("Add a metric to a running lab")
+case $PIPE in
+datasets/*) cp "$PIPE" "$RUN/$name.json" && PIPE=$RUN/$name.json ;;
+esac
 [ -n "$archive" ] && mkdir -p "$archive"
 # the master dataset's folders under var/ (batch.inputs), so lambda-batch finds them
 for d in $(jq -r '.batch.inputs | if type == "string" then [.] else . end | .[]' "$PIPE"); do

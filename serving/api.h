@@ -87,6 +87,8 @@ void api_top(struct serving *sv, const struct view *v, struct params *q,
     struct snap *pre, struct reply *r);
 void api_export(struct serving *sv, const struct view *v, struct params *q,
     struct reply *r);
+void api_late(struct serving *sv, const struct view *v, struct params *q,
+    struct snap *pre, struct reply *r);
 void api_healthz(struct serving *sv, struct params *q, struct reply *r);
 void api_readyz(struct serving *sv, struct params *q, struct reply *r);
 void api_metrics(struct serving *sv, struct params *q, struct reply *r);

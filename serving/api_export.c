@@ -93,7 +93,7 @@ put_field(struct export *ex)
 static void
 put_header(struct export *ex)
 {
-    const struct pipeline *p = ex->sv->p;
+    const struct pipeline *p = ex->v->pipeline;
     const struct view *v = ex->v;
 
     for (int g = 0; g < v->ngroup; g++) {
@@ -119,7 +119,7 @@ put_header(struct export *ex)
 static int
 group_head(struct export *ex, const unsigned char *k, size_t len)
 {
-    const struct pipeline *p = ex->sv->p;
+    const struct pipeline *p = ex->v->pipeline;
     const struct view *v = ex->v;
     const unsigned char *at = k, *end = len > 0 ? k + len : k;
 
@@ -152,7 +152,7 @@ static int
 put_line(void *arg, int64_t t, const int64_t *row, char *err)
 {
     struct export *ex = arg;
-    const struct pipeline *p = ex->sv->p;
+    const struct pipeline *p = ex->v->pipeline;
     const struct view *v = ex->v;
     struct outputs_value vals[OUTPUTS_MAX];
     struct buf *b = &ex->out;

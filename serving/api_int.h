@@ -20,6 +20,7 @@
  *     api_health.c    GET /healthz, /readyz
  *     api_metrics.c   GET /metrics
  *     api_publishes.c GET /v1/publishes, /v1/publishes/VERSION
+ *     api_late.c      GET /v1/views/NAME/late, "pending" of total, series
  *
  * The helpers below that take a struct reply fill it with the error
  * answer (reply_error()) when they fail, so a handler only stops.
@@ -133,6 +134,21 @@ struct snap *api_snap_for(struct serving *sv, const struct view *v,
 
 /* End s if it is own (the one api_snap_for() opened), else leave it. */
 void api_snap_done(struct snap *s, struct snap *own);
+
+/* ---- the late-data ledger (api_late.c) ---- */
+
+/*
+ * ,"pending":{"events","buckets","metrics":{...},"unarchived"}: the late
+ * events of v's group key with buckets in [from, to) that the ledger holds
+ * in snapshot s (shared/late.h): the archived ones summed (the next batch
+ * run counts them), and the count of those never archived. Nothing when
+ * the ledger has no archived one: late events that were never archived
+ * may be in batch's inputs by another way (speed replaying what batch
+ * read), so they do not change the answer; GET .../late lists them.
+ * Returns 0, or -1 with a 500 in r.
+ */
+int api_put_pending(struct serving *sv, struct snap *s, const struct view *v,
+    const struct buf *key, int64_t from, int64_t to, struct reply *r);
 
 /* ---- parameters (api_param.c) ---- */
 

@@ -82,6 +82,7 @@ api_params_rest(struct serving *sv, const struct view *v, struct params *q,
 {
     struct buf exp;
 
+    (void)sv;
     for (int i = 0; i < q->n; i++) {
         if (q->v[i].used)
             continue;
@@ -93,7 +94,7 @@ api_params_rest(struct serving *sv, const struct view *v, struct params *q,
         buf_init(&exp);
         buf_puts(&exp, names);
         for (int g = 0; v != NULL && g < v->ngroup; g++)
-            buf_printf(&exp, ", %s", sv->p->fields[v->group_by[g]].name);
+            buf_printf(&exp, ", %s", v->pipeline->fields[v->group_by[g]].name);
         reply_error(r, 400, q->v[i].name,
             "unknown parameter %s (expected %s)", q->v[i].name,
             exp.data != NULL ? exp.data : "none");
@@ -166,8 +167,9 @@ int
 api_param_key(struct serving *sv, const struct view *v, struct params *q,
     struct reply *r, struct buf *key)
 {
+    (void)sv;
     for (int g = 0; g < v->ngroup; g++) {
-        const struct field *f = &sv->p->fields[v->group_by[g]];
+        const struct field *f = &v->pipeline->fields[v->group_by[g]];
 
         if (param_key_field(v, f, param_get(q, f->name), r, key) != 0)
             return -1;
@@ -184,9 +186,10 @@ int
 api_param_key_filter(struct serving *sv, const struct view *v,
     struct params *q, struct reply *r, struct buf *comp, int *given)
 {
+    (void)sv;
     *given = 0;
     for (int g = 0; g < v->ngroup; g++) {
-        const struct field *f = &sv->p->fields[v->group_by[g]];
+        const struct field *f = &v->pipeline->fields[v->group_by[g]];
         struct param *p = param_get(q, f->name);
 
         if (p != NULL && param_key_field(v, f, p, r, &comp[g]) != 0)

@@ -150,7 +150,7 @@ series_point(void *arg, int64_t t, const int64_t *row, char *err)
         return -1;
     }
     buf_puts(b, se->n > 1 ? ",{" : "{");
-    api_put_point(b, &se->sp, se->cutoff, t, se->keys, se->sv->p, se->v,
+    api_put_point(b, &se->sp, se->cutoff, t, se->keys, se->v->pipeline, se->v,
         row);
     buf_putc(b, '}');
     return 0;
@@ -275,6 +275,8 @@ api_series(struct serving *sv, const struct view *v, struct params *q,
         goto end;
     }
     buf_putc(b, ']');
+    if (api_put_pending(sv, s, v, &key, se.sp.from, se.sp.to, r) != 0)
+        goto end;
     api_put_end(b, s);
 end:
     api_snap_done(s, &own);

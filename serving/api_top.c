@@ -175,8 +175,8 @@ api_top(struct serving *sv, const struct view *v, struct params *q,
         if (api_put_key(b, sv, v, t.h[i]->key, t.h[i]->len, r) != 0)
             goto end;
         buf_puts(b, ",\"metrics\":");
-        outputs_put_metrics(b, sv->p, v, t.h[i]->row);
-        api_put_approximate(b, sv->p, v, t.h[i]->row);
+        outputs_put_metrics(b, v->pipeline, v, t.h[i]->row);
+        api_put_approximate(b, v->pipeline, v, t.h[i]->row);
         buf_putc(b, '}');
     }
     buf_putc(b, ']');

@@ -41,8 +41,10 @@ api_total(struct serving *sv, const struct view *v, struct params *q,
         goto end;
     api_put_range(b, from, to);
     buf_puts(b, ",\"metrics\":");
-    outputs_put_metrics(b, sv->p, v, row);
-    api_put_approximate(b, sv->p, v, row);
+    outputs_put_metrics(b, v->pipeline, v, row);
+    api_put_approximate(b, v->pipeline, v, row);
+    if (api_put_pending(sv, s, v, &key, from, to, r) != 0)
+        goto end;
     api_put_end(b, s);
 end:
     api_snap_done(s, &own);

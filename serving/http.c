@@ -18,6 +18,7 @@
 #include "serving/dashboard.h"
 #include "serving/http.h"
 #include "serving/query.h"
+#include "serving/viewdefs.h"
 #include "shared/log.h"
 #include "shared/mem.h"
 #include "shared/now.h"
@@ -273,18 +274,15 @@ authorized(struct serving *sv, struct MHD_Connection *c)
 
 /* /v1/views/NAME/ACTION: the route and the view, NULL if unknown. */
 static enum route
-route_view(struct serving *sv, const char *rest, const struct view **v)
+route_view(const char *rest, char *name, size_t size)
 {
     const char *slash = strrchr(rest, '/');
-    char name[256];
     size_t n;
 
-    *v = NULL;
-    if (slash == NULL || (n = (size_t)(slash - rest)) >= sizeof(name))
+    if (slash == NULL || (n = (size_t)(slash - rest)) >= size)
         return ROUTE_OTHER;
     memcpy(name, rest, n);
     name[n] = '\0';
-    *v = pipeline_view(sv->p, name);
     if (strcmp(slash + 1, "total") == 0)
         return ROUTE_TOTAL;
     if (strcmp(slash + 1, "series") == 0)
@@ -293,6 +291,8 @@ route_view(struct serving *sv, const char *rest, const struct view **v)
         return ROUTE_TOP;
     if (strcmp(slash + 1, "export") == 0)
         return ROUTE_EXPORT;
+    if (strcmp(slash + 1, "late") == 0)
+        return ROUTE_LATE;
     return ROUTE_OTHER;
 }
 
@@ -303,9 +303,10 @@ route_view(struct serving *sv, const char *rest, const struct view **v)
  */
 static enum MHD_Result
 answer_cached(struct serving *sv, struct MHD_Connection *c, struct req *rq,
-    const struct view *v, const char *url, struct params *q, struct reply *r)
+    const char *name, const char *url, struct params *q, struct reply *r)
 {
     struct store *st = serving_store(sv);
+    const struct view *v;
     struct MHD_Response *resp;
     struct buf key, id;
     struct snap s;
@@ -315,10 +316,17 @@ answer_cached(struct serving *sv, struct MHD_Connection *c, struct req *rq,
     int ret = MHD_NO;
 
     if (st == NULL || snap_begin(&s, st, err) != 0) {
+        if ((v = viewdefs_view(sv, NULL, name, NULL, r)) == NULL)
+            return respond(sv, c, rq, r);
         if (rq->route == ROUTE_SERIES)
             api_series(sv, v, q, NULL, r);
         else
             api_top(sv, v, q, NULL, r);
+        return respond(sv, c, rq, r);
+    }
+    /* the definition the snapshot's rows were written with */
+    if ((v = viewdefs_view(sv, &s, name, NULL, r)) == NULL) {
+        snap_end(&s);
         return respond(sv, c, rq, r);
     }
     buf_init(&key);
@@ -327,10 +335,8 @@ answer_cached(struct serving *sv, struct MHD_Connection *c, struct req *rq,
     for (int i = 0; i < q->n; i++)
         cache_key_param(&key, q->v[i].name, q->v[i].value);
     h = cache_key_end(&key, rq->gzip);
-    /* a cached answer is only good for the view's current definition */
-    if (snap_identity(&s, &id, err) == 0 && (!s.has_batch ||
-        store_view_check(s.txn, sv->p, v, s.batch.version, err) == 0) &&
-        store_view_check(s.txn, sv->p, v, 0, err) == 0 &&
+    /* the identity changes with every publish, hence every switch */
+    if (snap_identity(&s, &id, err) == 0 &&
         cache_queue(&sv->cache, h,
         key.data, key.len, id.data, id.len, c, &ret)) {
         rq->status = 200;
@@ -364,7 +370,9 @@ dispatch(struct serving *sv, struct MHD_Connection *c, struct req *rq,
 {
     const struct view *v = NULL;
     struct params q;
-    int api = strncmp(url, "/v1/", 4) == 0;
+    struct snap s;
+    char name[256];
+    int api = strncmp(url, "/v1/", 4) == 0, opened;
 
     q.n = 0;
     rq->gzip = accepts_gzip(c);
@@ -379,7 +387,7 @@ dispatch(struct serving *sv, struct MHD_Connection *c, struct req *rq,
     else if (strcmp(url, "/v1/views") == 0)
         rq->route = ROUTE_VIEWS;
     else if (strncmp(url, "/v1/views/", 10) == 0)
-        rq->route = route_view(sv, url + 10, &v);
+        rq->route = route_view(url + 10, name, sizeof(name));
     else if (strncmp(url, "/v1/publishes", 13) == 0 &&
         (url[13] == '\0' || url[13] == '/'))
         rq->route = ROUTE_PUBLISHES;
@@ -425,27 +433,31 @@ dispatch(struct serving *sv, struct MHD_Connection *c, struct req *rq,
         api_publishes(sv, url + 13, &q, r);
         break;
     case ROUTE_TOTAL:
-        if (v == NULL)
-            goto unknown;
-        api_total(sv, v, &q, NULL, r);
+        if ((v = viewdefs_open(sv, name, &s, &opened, r)) != NULL)
+            api_total(sv, v, &q, opened ? &s : NULL, r);
+        if (opened)
+            snap_end(&s);
         break;
     case ROUTE_EXPORT:
-        if (v == NULL)
-            goto unknown;
-        api_export(sv, v, &q, r);
+        /* its stream reads its own snapshot, which checks v again */
+        if ((v = viewdefs_open(sv, name, &s, &opened, r)) != NULL)
+            api_export(sv, v, &q, r);
+        if (opened)
+            snap_end(&s);
+        break;
+    case ROUTE_LATE:
+        if ((v = viewdefs_open(sv, name, &s, &opened, r)) != NULL)
+            api_late(sv, v, &q, opened ? &s : NULL, r);
+        if (opened)
+            snap_end(&s);
         break;
     case ROUTE_SERIES:
     case ROUTE_TOP:
-        if (v == NULL)
-            goto unknown;
-        return answer_cached(sv, c, rq, v, url, &q, r);
+        return answer_cached(sv, c, rq, name, url, &q, r);
     default:
         reply_error(r, 404, NULL, "no such path: %.200s", url);
         break;
     }
-    return respond(sv, c, rq, r);
-unknown:
-    reply_error(r, 404, NULL, "unknown view (GET /v1/views lists them)");
     return respond(sv, c, rq, r);
 }
 

@@ -120,6 +120,7 @@ main(int argc, char **argv)
     metrics_init(&sv.metrics);
     guard_init(&sv.guard, (int64_t)sv.p->serving.timeout * 1000);
     cache_init(&sv.cache);
+    viewdefs_init(&sv.defs);
     atomic_init(&sv.store, NULL);
     if (pthread_mutex_init(&sv.errmu, NULL) != 0)
         fatalx("pthread_mutex_init failed");
@@ -148,6 +149,7 @@ main(int argc, char **argv)
     sig_received(sig);
     http_stop(&sv, sv.p->serving.timeout * 1000);
     cache_reset(&sv.cache);
+    viewdefs_reset(&sv.defs);
     serving_store_close(&sv);
     guard_reset(&sv.guard);
     if (sv.p->serving.token != NULL)

@@ -6,7 +6,7 @@
 
 static const char *const route_names[ROUTE_N] = {
     "views", "total", "series", "top", "export", "healthz", "readyz",
-    "metrics", "dashboard", "publishes", "other"
+    "metrics", "dashboard", "publishes", "late", "other"
 };
 
 /* The last entry stands for any status not listed. */

@@ -9,6 +9,7 @@
 #include "serving/cache.h"
 #include "serving/guard.h"
 #include "serving/metrics.h"
+#include "serving/viewdefs.h"
 #include "shared/err.h"
 #include "shared/pipeline.h"
 #include "shared/store.h"
@@ -34,6 +35,7 @@ struct serving {
     struct metrics            metrics;
     struct guard              guard;
     struct cache              cache;        /* series and top answers */
+    struct viewdefs           defs;         /* stored definitions */
     struct MHD_Daemon        *daemon;
     _Atomic int               inflight;     /* requests being answered */
     _Atomic int               running;      /* daemon started: library

@@ -85,36 +85,46 @@ agg_view_reads_text(const struct view *v)
 int
 agg_row_add(const struct view *v, int64_t *row, const struct event *ev)
 {
-    const struct metric *m;
+    const struct metric *m, *end = v->metrics + v->nmetrics;
+    const struct event_value *vals = ev->vals;
     dec_i128 s;
-    int i;
 
-    for (i = 0, m = v->metrics; i < v->nmetrics; i++, m++) {
+    /* count, min and max cannot fail: only the others are checked */
+    for (m = v->metrics; m < end; m++) {
         const int64_t *st = row + m->slot;
-        int64_t x;
 
-        if (m->kind == METRIC_COUNT || !ev->vals[m->field].present)
-            continue;
-        x = ev->vals[m->field].num;
-        if ((m->kind == METRIC_SUM || m->kind == METRIC_AVG) &&
-            __builtin_add_overflow(sum_get(st), (dec_i128)x, &s))
-            return -1;
-        if ((m->kind == METRIC_STDDEV || m->kind == METRIC_STDDEV_POP) &&
-            !moments_fits(st, NULL, x))
-            return -1;
-        if (m->kind == METRIC_QUANTILE && ddsketch_count(st) == INT64_MAX)
-            return -1;
+        switch (m->kind) {
+        case METRIC_SUM:
+        case METRIC_AVG:
+            if (vals[m->field].present &&
+                __builtin_add_overflow(sum_get(st),
+                (dec_i128)vals[m->field].num, &s))
+                return -1;
+            break;
+        case METRIC_STDDEV:
+        case METRIC_STDDEV_POP:
+            if (vals[m->field].present &&
+                !moments_fits(st, NULL, vals[m->field].num))
+                return -1;
+            break;
+        case METRIC_QUANTILE:
+            if (vals[m->field].present && ddsketch_count(st) == INT64_MAX)
+                return -1;
+            break;
+        default:
+            break;
+        }
     }
-    for (i = 0, m = v->metrics; i < v->nmetrics; i++, m++) {
+    for (m = v->metrics; m < end; m++) {
         int64_t *st = row + m->slot, x;
 
         if (m->kind == METRIC_COUNT) {
             st[0]++;
             continue;
         }
-        if (!ev->vals[m->field].present)
+        if (!vals[m->field].present)
             continue;
-        x = ev->vals[m->field].num;
+        x = vals[m->field].num;
         switch (m->kind) {
         case METRIC_SUM:
         case METRIC_AVG:
@@ -133,7 +143,7 @@ agg_row_add(const struct view *v, int64_t *row, const struct event *ev)
             (void)moments_add(st, x);       /* checked above */
             continue;
         case METRIC_DISTINCT:
-            hll_add(st, value_hash(m->type, &ev->vals[m->field]));
+            hll_add(st, value_hash(m->type, &vals[m->field]));
             continue;
         case METRIC_QUANTILE:
             ddsketch_put(st, x);            /* checked above */

@@ -1496,14 +1496,26 @@ derived(const char *a, const char *b)
 int
 pipeline_load(struct pipeline **out, const char *path, char *err)
 {
+    size_t len = 0;
+    char *text;
+
+    if ((text = read_file(path, &len, err)) == NULL)
+        return -1;
+    text = xrealloc(text, len + 1);     /* kept in p->text: its size */
+    return pipeline_parse(out, path, text, len, err);
+}
+
+int
+pipeline_parse(struct pipeline **out, const char *path, char *text,
+    size_t len, char *err)
+{
     static const char *const keys[] = {"name", "store", "event", "views",
         "batch", "speed", "serving", NULL};
     struct pipeline *p = xcalloc(1, sizeof(*p));
     struct loader ld;
     cJSON *root = NULL;
     const char *end = NULL;
-    char *text;
-    size_t len = 0, bad;
+    size_t bad;
     int line, col;
 
     memset(&ld, 0, sizeof(ld));
@@ -1512,9 +1524,8 @@ pipeline_load(struct pipeline **out, const char *path, char *err)
     ld.err = err;
     p->path = xstrdup(path);
     set_defaults(p);
+    p->text = text;
 
-    if ((text = read_file(path, &len, err)) == NULL)
-        goto fail;
     if (memchr(text, '\0', len) != NULL) {
         line_col(text, (size_t)((char *)memchr(text, '\0', len) - text),
             &line, &col);
@@ -1573,13 +1584,13 @@ pipeline_load(struct pipeline **out, const char *path, char *err)
         p->speed.kafka_keys = xcalloc(1, sizeof(char *));
         p->speed.kafka_vals = xcalloc(1, sizeof(char *));
     }
+    for (int i = 0; i < p->nviews; i++)
+        p->views[i].pipeline = p;
     cJSON_Delete(root);
-    free(text);
     *out = p;
     return 0;
 fail:
     cJSON_Delete(root);
-    free(text);
     pipeline_free(p);
     return -1;
 }
@@ -1607,6 +1618,7 @@ pipeline_free(struct pipeline *p)
     if (p == NULL)
         return;
     free(p->path);
+    free(p->text);
     free(p->name);
     free(p->store);
     free(p->time_field);

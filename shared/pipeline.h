@@ -179,6 +179,7 @@ struct view {
     int            explode;     /* that one (index into pipeline.fields) */
     struct output *outputs;     /* "outputs", in file order (outputs.h) */
     int            noutputs;
+    const struct pipeline *pipeline;    /* the one that holds it */
 };
 
 struct derive;                  /* derive.h */
@@ -186,6 +187,7 @@ struct output;                  /* outputs.h */
 
 struct pipeline {
     char          *path;        /* the file it was loaded from */
+    char          *text;        /* its text, as read (viewdef.h) */
     char          *name;
     char          *store;
     char          *time_field;  /* dotted name */
@@ -245,6 +247,14 @@ struct pipeline {
  * writes "FILE: PATH: reason" into err and leaves *out untouched.
  */
 int pipeline_load(struct pipeline **out, const char *path, char *err);
+
+/*
+ * As pipeline_load(), from text (len bytes, NUL at text[len]; taken over
+ * whatever happens: freed with the pipeline or on failure); path names it in
+ * errors and in p->path.
+ */
+int pipeline_parse(struct pipeline **out, const char *path, char *text,
+    size_t len, char *err);
 
 /* Free p and everything it owns. NULL is a no-op. */
 void pipeline_free(struct pipeline *p);

@@ -63,6 +63,9 @@ enum publog_why {
     PUBLOG_WHY_REDEFINED,   /* the view's definition changed: every bucket
                                added, every old one removed (undetailed) */
     PUBLOG_WHY_DROPPED,     /* the view left the pipeline (undetailed) */
+    PUBLOG_WHY_ABSORBED,    /* late data whose events the late-data ledger
+                               held and this publish clears (late.h): "late
+                               events absorbed" */
     PUBLOG_NWHY
 };
 
@@ -195,5 +198,18 @@ int store_publog_views(struct store_txn *t, int64_t version,
  * unknown), for the log (store_diff_note()); before the first put. */
 void store_writer_log(struct store_writer *w, int64_t cutoff,
     int64_t rejects);
+
+/*
+ * Tell w (and its diff) what its inputs hold of speed's archive (late.h;
+ * borrowed until the publish; NULL, the default, when they hold none or it
+ * is not known): the publish clears the late-data ledger's entries its
+ * inputs held, and the diff says "late events absorbed" for their buckets.
+ * Before the first put.
+ */
+struct late_listing;
+void store_writer_late(struct store_writer *w, const struct late_listing *l);
+
+/* The same for a diff alone (a dry run). */
+void store_diff_late(struct store_diff *d, const struct late_listing *l);
 
 #endif

@@ -53,6 +53,15 @@ segment_key_part(const char *name, const char *topic, int32_t *part)
     return 0;
 }
 
+void
+segment_tmax_key(struct buf *b, const char *topic, int32_t part,
+    int64_t first)
+{
+    buf_clear(b);
+    buf_printf(b, SEGMENT_TMAX_PREFIX "%s/%" PRId32 "/%" PRId64, topic, part,
+        first);
+}
+
 size_t
 segment_format(const struct segment *s, char *buf)
 {
@@ -100,6 +109,49 @@ segment_sealed_name(char *buf, int64_t first, int64_t last)
     snprintf(buf, SEGMENT_NAME_MAX, "%020" PRId64 "-%020" PRId64
         SEGMENT_SUFFIX, first, last);
     return buf;
+}
+
+/* n decimal digits at s, into *v; -1 when they are not. */
+static int
+digits(const char *s, int n, int64_t *v)
+{
+    *v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9' || *v > (INT64_MAX - 9) / 10)
+            return -1;
+        *v = *v * 10 + (s[i] - '0');
+    }
+    return 0;
+}
+
+int
+segment_path_parse(const char *path, const char *dir, const char *topic,
+    int32_t *part, int64_t *first, int64_t *last)
+{
+    size_t dl = strlen(dir), tl = strlen(topic);
+    const char *s = path, *slash;
+    char *end;
+    long p;
+
+    while (dl > 1 && dir[dl - 1] == '/')
+        dl--;
+    if (strncmp(s, dir, dl) != 0 || s[dl] != '/' ||
+        strncmp(s + dl + 1, topic, tl) != 0 || s[dl + 1 + tl] != '/' ||
+        s[dl + 2 + tl] != 'p')
+        return -1;
+    s += dl + 3 + tl;
+    errno = 0;
+    p = strtol(s, &end, 10);
+    if (end == s || *end != '/' || errno != 0 || p < 0 || p > INT32_MAX)
+        return -1;
+    s = end + 1;
+    if ((slash = strchr(s, '/')) != NULL || strlen(s) != 20 + 1 + 20 +
+        strlen(SEGMENT_SUFFIX) || s[20] != '-' ||
+        strcmp(s + 41, SEGMENT_SUFFIX) != 0 || digits(s, 20, first) != 0 ||
+        digits(s + 21, 20, last) != 0)
+        return -1;
+    *part = (int32_t)p;
+    return 0;
 }
 
 int

@@ -11,7 +11,8 @@
  * The contract between lambda-speed, which writes its archive (speed/archive.c),
  * and lambda-batch, which reads the archive as its master dataset and holds
  * its cutoff before the events speed archived but did not seal yet
- * (batch/hold.c). Nothing else may spell these names.
+ * (batch/hold.c), and tells the late-data ledger which late events it read
+ * (batch/late.c). Nothing else may spell these names.
  *
  * Files, one folder per topic and partition under speed.archive (DIR):
  *     DIR/TOPIC/pP/FIRST-LAST.jsonl      a sealed segment
@@ -33,6 +34,20 @@
  */
 
 #define SEGMENT_KEY_PREFIX "speed.archive/"
+
+/*
+ * The newest event time of a segment, so that a reader of the events from a
+ * time on (viewswitch.h) skips the segments that cannot hold any:
+ *     speed.archive.tmax/TOPIC/P/FIRST   (8-byte integer, ms)
+ * the newest event time among the committed lines of partition P's segment
+ * that starts at offset FIRST, written by speed in the commit that appends
+ * them. lambda-batch's publish deletes those before its cutoff and records
+ * the highest cutoff it pruned at in SEGMENT_TMAX_PRUNED: a reader from an
+ * earlier time must read every segment. A segment without one (archived
+ * before this was kept) may hold any time.
+ */
+#define SEGMENT_TMAX_PREFIX "speed.archive.tmax/"
+#define SEGMENT_TMAX_PRUNED "speed.archive.tmax_pruned"
 #define SEGMENT_SUFFIX ".jsonl"             /* of a sealed segment */
 #define SEGMENT_OPEN_SUFFIX ".jsonl.open"   /* of the open one */
 #define SEGMENT_RECORD_MAX 128  /* bytes of a record, NUL included */
@@ -53,6 +68,10 @@ struct segment {
  * of topic starts with, "speed.archive/TOPIC/" (for store_meta_scan()).
  */
 void segment_key(struct buf *b, const char *topic, int32_t part);
+
+/* Append to b (cleared) the name "speed.archive.tmax/TOPIC/P/FIRST". */
+void segment_tmax_key(struct buf *b, const char *topic, int32_t part,
+    int64_t first);
 
 /*
  * The partition of a meta name made by segment_key(b, topic, P). Returns 0
@@ -87,5 +106,13 @@ const char *segment_sealed_name(char *buf, int64_t first, int64_t last);
  * starting FIRST-.
  */
 int segment_path_is(const char *path, int32_t part, int64_t first);
+
+/*
+ * The partition and offsets of path when it is a sealed segment of topic in
+ * the archive dir: DIR/TOPIC/pP/FIRST-LAST.jsonl. Returns 0, or -1 when it
+ * is not.
+ */
+int segment_path_parse(const char *path, const char *dir, const char *topic,
+    int32_t *part, int64_t *first, int64_t *last);
 
 #endif

@@ -280,6 +280,14 @@ open_dbs(struct store *st, char *err)
             store_set_err(st, err, "mdb_dbi_open", rc);
         goto fail;
     }
+    /* the late-data ledger (late.h): an older store has none until its
+     * first writer opens it */
+    rc = mdb_dbi_open(t->txn, "late", cflag, &st->late);
+    if (rc != 0 && (rc != MDB_NOTFOUND || !rdonly)) {
+        store_set_err(st, err, "mdb_dbi_open late", rc);
+        goto fail;
+    }
+    st->has_late = rc == 0;
     k.mv_data = (void *)"format";
     k.mv_size = 6;
     rc = mdb_get(t->txn, st->meta, &k, &d);

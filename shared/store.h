@@ -18,6 +18,7 @@
  *            "publog/" and "publogv/" (the publish log, publog.h)
  *     batch  version(4 BE) | view | 0x00 | level(1) | group key | bucket(8 BE)
  *     speed  view | 0x00 | group key | bucket(8 BE)
+ *     late   the late-data ledger (late.h)
  * Buckets are encoded big-endian with the sign bit flipped, so key order is
  * time order. Levels of the batch view:
  *     STORE_LEVEL_BASE  rows at the view's granularity
@@ -120,6 +121,10 @@ int store_meta_get(struct store_txn *t, const char *name, const void **val,
 int store_meta_put(struct store_txn *t, const char *name, const void *val,
     size_t len, char *err);
 
+/* Delete the meta value name (absent: a no-op), in a write transaction.
+ * Returns 0 or -1 with err. (store_sig.c) */
+int store_meta_del(struct store_txn *t, const char *name, char *err);
+
 /* Call fn for every meta name starting with prefix, in name order, with
  * its value (valid during the call); fn returns 0 to go on, nonzero to stop.
  * Returns 0, or -1 with err. */
@@ -203,14 +208,38 @@ int store_offset_put(struct store_txn *t, const char *topic, int32_t partition,
  * "store DIR: view NAME changed since batch version 3 was published (run
  * lambda-batch to rebuild it)".
  *
- * store_speed_sign: in a write transaction, record every view of p as the
- * definition its speed rows are written under. Refuses (-1, err) a view whose
- * speed rows exist and were written under another definition: they cannot be
- * rebuilt from the store (start from a new store and replay the topic).
+ * store_view_sig: the signature recorded for view's rows in batch version
+ * `version` (> 0) or, with 0, for its speed rows: 0 and *sig, STORE_NOTFOUND,
+ * or -1 with err.
+ *
+ * store_speed_follows: may lambda-speed write v's rows under p's definition?
+ * The store's definition of a view is its speed rows' ("speedsig/VIEW"),
+ * else the published version's. STORE_SPEED_SAME: it is p's;
+ * STORE_SPEED_NEW: the store has none (a new view); STORE_SPEED_OTHER: the
+ * store holds another definition, which only lambda-batch switches (in its
+ * publish, with the view's speed rows: viewswitch.h); -1 with err.
+ *
+ * store_speed_sign: in a write transaction, record every view of p that is
+ * SAME or NEW as the definition its speed rows are written under ("speedsig/"
+ * and the definition itself, viewdef.h). A view the store defines otherwise
+ * is left as it is (lambda-speed skips it until lambda-batch switches it);
+ * it never refuses.
+ *
+ * store_speed_drop_view: delete every speed row of the view named view, its
+ * late-data ledger entries (late.h: written under the same definition) and
+ * its "speedsig/" (the view was switched or removed).
  */
+#define STORE_SPEED_SAME 0
+#define STORE_SPEED_NEW 1
+#define STORE_SPEED_OTHER 2
 int store_view_check(struct store_txn *t, const struct pipeline *p,
     const struct view *v, int64_t version, char *err);
+int store_view_sig(struct store_txn *t, int64_t version, const char *view,
+    int64_t *sig, char *err);
+int store_speed_follows(struct store_txn *t, const struct pipeline *p,
+    const struct view *v, char *err);
 int store_speed_sign(struct store_txn *t, const struct pipeline *p, char *err);
+int store_speed_drop_view(struct store_txn *t, const char *view, char *err);
 
 /*
  * The batch lock: one batch run writes a store at a time. Whoever holds it
@@ -272,6 +301,17 @@ int store_writer_put(struct store_writer *w, const struct view *v,
 int store_writer_publish(struct store_writer *w, struct store_batch_info *info,
     char *err);
 
+/*
+ * A function the publish calls inside its write transaction t, after the new
+ * version's meta is put and before the commit (viewswitch.h): info is the
+ * version being published, prev the one it replaces (0: none). Returning -1
+ * with err rolls the publish back.
+ */
+void store_writer_on_publish(struct store_writer *w,
+    int (*fn)(void *arg, struct store_txn *t,
+        const struct store_batch_info *info, int64_t prev, char *err),
+    void *arg);
+
 /* Drop the unpublished version: delete the rows it wrote (in bounded
  * transactions; if that fails too, as on a disk still full, the next
  * store_batch_reclaim() or store_writer_begin() does it) and free w. NULL
@@ -321,6 +361,7 @@ struct store_verify {
     int64_t batch;
     int64_t speed;
     int64_t free_pages;     /* pages on LMDB's free list */
+    int64_t late;           /* entries of the late-data ledger */
 };
 
 int store_verify(const char *dir, const struct pipeline *p,

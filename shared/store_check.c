@@ -19,6 +19,9 @@
 #include "shared/speedmeta.h"
 #include "shared/store.h"
 #include "shared/store_int.h"
+#include "shared/viewdef.h"
+#include "shared/viewswitch.h"
+#include "shared/store_reset.h"
 #include "shared/ts.h"
 
 /*
@@ -44,6 +47,7 @@ static const struct {
     {"batch.events", 0, INT64_MAX},
     {SPEEDMETA_WATERMARK, -TS_MAX, TS_MAX},
     {SPEEDMETA_UPDATED_AT, TS_MIN, TS_MAX},
+    {SEGMENT_TMAX_PRUNED, INT64_MIN, INT64_MAX},
 };
 
 /* Integer meta values under a prefix: "offset/T/P" (next offset to consume),
@@ -55,6 +59,8 @@ static const struct {
     {"offset/", 0, INT64_MAX},
     {"sig/", INT64_MIN, INT64_MAX},
     {"speedsig/", INT64_MIN, INT64_MAX},
+    {VIEWSWITCH_GAP_PREFIX, TS_MIN, TS_MAX},
+    {SEGMENT_TMAX_PREFIX, INT64_MIN, INT64_MAX},
 };
 
 int
@@ -297,6 +303,13 @@ store_check_meta_entry(struct store *st, const char *name, const void *val,
         return store_damaged(st, err, "meta %.100s: not a span of buckets",
             name);
     }
+    if (strncmp(name, STORE_REPLAY_PREFIX,
+        strlen(STORE_REPLAY_PREFIX)) == 0) {
+        if (len == 16 && store_le64_get(val) >= 0)
+            return 0;
+        return store_damaged(st, err, "meta %.100s: not a replay floor",
+            name);
+    }
     if (strcmp(name, SPEEDMETA_STATUS) == 0) {
         if (!deep)
             return 0;
@@ -306,6 +319,12 @@ store_check_meta_entry(struct store *st, const char *name, const void *val,
         return rc == 0 ? 0 : store_damaged(st, err, "meta %s is not a JSON "
             "object", name);
     }
+    /* the publish log's records: store_publog.c reads them, and a damaged
+     * one makes only its /v1/publishes answer fail */
+    if (strncmp(name, "publog/", 7) == 0 || strncmp(name, "publogv/", 8) == 0)
+        return 0;
+    if (strncmp(name, VIEWDEF_PREFIX, strlen(VIEWDEF_PREFIX)) == 0)
+        return 0;               /* a pipeline text: viewdef_get() checks it */
     if (strncmp(name, SEGMENT_KEY_PREFIX, strlen(SEGMENT_KEY_PREFIX)) == 0) {
         if (!deep || segment_parse(&seg, val, len) == 0)
             return 0;

@@ -8,6 +8,7 @@
 #include "shared/agg.h"
 #include "shared/buf.h"
 #include "shared/err.h"
+#include "shared/late.h"
 #include "shared/mem.h"
 #include "shared/publog.h"
 #include "shared/store.h"
@@ -34,6 +35,7 @@ struct store_diff {
     int64_t                keep_before;
     int64_t                cutoff;
     int64_t                rejects;
+    const struct late_listing *late;    /* store_diff_late(), or NULL */
     struct dview          *dv;          /* p's views by name, then dropped */
     int                   *order;       /* p->views index of dv[i] */
     int                    ndv;
@@ -114,6 +116,27 @@ added_why(const struct store_diff *d, int64_t bucket)
     if (d->mode != MODE_COMPARE)
         return d->why;
     return bucket >= d->prev_cutoff ? PUBLOG_WHY_NEW : changed_why(d);
+}
+
+static int read_txn(struct store_diff *d, char *err);
+
+/* Late data (why) in a bucket whose late events the publish clears from
+ * the ledger is "late events absorbed". Returns 0 and *out, or -1. */
+static int
+late_why(struct store_diff *d, int why, const void *gkey, size_t gklen,
+    int64_t bucket, int *out, char *err)
+{
+    int64_t events = 0;
+
+    *out = why;
+    if (why != PUBLOG_WHY_LATE || d->late == NULL || d->st == NULL)
+        return 0;
+    if (read_txn(d, err) != 0 || store_late_absorbed(d->rt, d->cv, gkey,
+        gklen, bucket, d->cutoff, d->late, &events, err) != 0)
+        return -1;
+    if (events > 0)
+        *out = PUBLOG_WHY_ABSORBED;
+    return 0;
 }
 
 /* ---- the previous version's rows ---- */
@@ -457,6 +480,12 @@ store_diff_note(struct store_diff *d, int64_t cutoff, int64_t rejects)
     d->rejects = rejects;
 }
 
+void
+store_diff_late(struct store_diff *d, const struct late_listing *l)
+{
+    d->late = l;
+}
+
 int
 store_diff_row(struct store_diff *d, const struct view *v,
     const void *gkey, size_t gklen, int64_t bucket, const int64_t *row,
@@ -464,7 +493,7 @@ store_diff_row(struct store_diff *d, const struct view *v,
 {
     unsigned char nk[STORE_KMAX + 8];
     size_t nlen = gklen + 8;
-    int c;
+    int c, why;
 
     if (d->finished) {
         snprintf(err, ERR_LEN, "diff: row after the end");
@@ -500,12 +529,16 @@ store_diff_row(struct store_diff *d, const struct view *v,
         if (c > 0)
             break;
         d->have_old = 0;
-        if (memcmp(d->orow, d->nrow, d->rowsize) != 0)
-            note(d->cur, PUBLOG_CHANGED, changed_why(d), nk, nlen, d->orow,
-                d->nrow);
+        if (memcmp(d->orow, d->nrow, d->rowsize) == 0)
+            return 0;
+        if (late_why(d, changed_why(d), gkey, gklen, bucket, &why, err) != 0)
+            return -1;
+        note(d->cur, PUBLOG_CHANGED, why, nk, nlen, d->orow, d->nrow);
         return 0;
     }
-    note(d->cur, PUBLOG_ADDED, added_why(d, bucket), nk, nlen, NULL, d->nrow);
+    if (late_why(d, added_why(d, bucket), gkey, gklen, bucket, &why, err) != 0)
+        return -1;
+    note(d->cur, PUBLOG_ADDED, why, nk, nlen, NULL, d->nrow);
     return 0;
 }
 

@@ -110,7 +110,9 @@ void
 store_set_err(struct store *st, char *err, const char *what, int rc)
 {
     char have[32], want[32];
-    uint64_t ms = map_size(st);
+    /* only an opened environment fills its map: mdb_env_info() reads the
+     * map, which a failed mdb_env_open() never made */
+    uint64_t ms = rc == MDB_MAP_FULL ? map_size(st) : 0;
 
     if (rc == MDB_MAP_FULL)
         snprintf(err, ERR_LEN, "store %s: map full: it reached its map size "

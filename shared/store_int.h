@@ -23,6 +23,7 @@
  *     store_writer.c  the batch writer: rows, rollups, publish, purge
  *     store_diff.c    a new version against the current one (publog.h)
  *     store_publog.c  the publish log (publog.h)
+ *     store_late.c    the late-data ledger (late.h)
  *
  * Keys (store.h):
  *     batch  version(4 BE) | view | 0x00 | level(1) | group key | bucket(8)
@@ -43,6 +44,8 @@
 struct store {
     MDB_env         *env;
     MDB_dbi          meta, batch, speed;
+    MDB_dbi          late;      /* the ledger (late.h), if has_late */
+    int              has_late;  /* 0: a read-only open of an older store */
     char            *dir;
     unsigned         flags;
     pthread_mutex_t  mu;        /* guards live and resizing */

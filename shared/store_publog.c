@@ -36,7 +36,8 @@ static const char *const kind_names[PUBLOG_NKINDS] = {
 
 static const char *const why_names[PUBLOG_NWHY] = {
     "new data", "late data", "backfill", "removed from inputs",
-    "cutoff moved back", "view added", "view redefined", "view dropped"
+    "cutoff moved back", "view added", "view redefined", "view dropped",
+    "late events absorbed"
 };
 
 const char *

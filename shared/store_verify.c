@@ -36,9 +36,9 @@
  * LMDB's IDL.
  */
 
-enum { DB_MAIN, DB_FREE, DB_META, DB_BATCH, DB_SPEED, NDB };
+enum { DB_MAIN, DB_FREE, DB_META, DB_BATCH, DB_SPEED, DB_LATE, NDB };
 static const char *const dbname[NDB] = {"main", "free", "meta", "batch",
-    "speed"};
+    "speed", "late"};
 
 struct where {
     int           db;
@@ -224,10 +224,10 @@ walk_db(struct walk *w, int db, MDB_dbi dbi,
 static int
 main_entry(struct walk *w, const MDB_val *k, const MDB_val *d)
 {
-    static const char *const known[] = {"batch", "meta", "speed"};
+    static const char *const known[] = {"batch", "meta", "speed", "late"};
 
     (void)d;
-    for (size_t i = 0; i < 3; i++)
+    for (size_t i = 0; i < 4; i++)
         if (k->mv_size == strlen(known[i]) &&
             memcmp(k->mv_data, known[i], k->mv_size) == 0)
             return 0;
@@ -706,6 +706,43 @@ speed_entry(struct walk *w, const MDB_val *k, const MDB_val *d)
     return 0;
 }
 
+/* The late-data ledger (late.h): keys and rows as the speed rows', with
+ * partition, offset and flag after the bucket, events and flags before
+ * the row. */
+static int
+late_entry(struct walk *w, const MDB_val *k, const MDB_val *d)
+{
+    const unsigned char *p = k->mv_data, *nul;
+    char view[STORE_KMAX + 1], name[STORE_KMAX + 16], where[ERR_LEN];
+    const struct view *v;
+    MDB_val row;
+    size_t vl, gl;
+
+    w->n.late++;
+    if (k->mv_size < 1 + 21 || (nul = memchr(p, 0, k->mv_size - 21)) ==
+        NULL || d->mv_size < 16 || p[k->mv_size - 1] > 1 ||
+        (store_le64_get((const unsigned char *)d->mv_data + 8) & 1) !=
+        p[k->mv_size - 1] || store_le64_get(d->mv_data) < 0) {
+        finding(w, DB_LATE, STORE_VERIFY_DAMAGE, "database late: an entry "
+            "of %zu and %zu bytes that is not view|group|bucket|partition|"
+            "offset|flag and events|flags|row", k->mv_size, d->mv_size);
+        return 0;
+    }
+    vl = (size_t)(nul - p);
+    gl = k->mv_size - vl - 1 - 21;
+    memcpy(view, p, vl);
+    view[vl] = '\0';
+    snprintf(name, sizeof(name), "speedsig/%s", view);
+    if ((v = view_named(w->p, view)) == NULL || signed_by(w, name, v) <= 0)
+        return 0;   /* the speed walk notes views it could not check */
+    snprintf(where, sizeof(where), "late entries of view %.100s", view);
+    row.mv_data = (unsigned char *)d->mv_data + 16;
+    row.mv_size = d->mv_size - 16;
+    (void)row_shape(w, DB_LATE, where, v, nul + 1, gl,
+        store_bucket_get(p + k->mv_size - 21), v->granularity, &row);
+    return 0;
+}
+
 /* ---- the child ---- */
 
 static void
@@ -733,6 +770,8 @@ walk_all(struct walk *w)
     seg_end(w);
     other_flush(w);
     (void)walk_db(w, DB_SPEED, w->st->speed, speed_entry);
+    if (w->st->has_late)
+        (void)walk_db(w, DB_LATE, w->st->late, late_entry);
 }
 
 static void
@@ -759,10 +798,10 @@ child(const char *dir, const struct pipeline *p, int fd, struct where *at)
     } else {
         walk_all(&w);
     }
-    fprintf(w.out, "C %lld %lld %lld %lld %lld %lld %lld\n",
+    fprintf(w.out, "C %lld %lld %lld %lld %lld %lld %lld %lld\n",
         (long long)w.n.damage, (long long)w.n.notes, (long long)w.n.version,
         (long long)w.n.meta, (long long)w.n.batch, (long long)w.n.speed,
-        (long long)w.n.free_pages);
+        (long long)w.n.free_pages, (long long)w.n.late);
     _exit(fclose(w.out) == 0 ? 0 : 2);
 }
 
@@ -811,7 +850,7 @@ store_verify(const char *dir, const struct pipeline *p,
     int fds[2], status, got_counts = 0, failed = 0;
     struct where *at;
     char *line = NULL;
-    long long c[7];
+    long long c[8];
     ssize_t len;
     FILE *in;
     pid_t pid;
@@ -855,8 +894,8 @@ store_verify(const char *dir, const struct pipeline *p,
             snprintf(err, ERR_LEN, "%s", line + 2);
             failed = 1;
         } else if (line[0] == 'C' && sscanf(line + 2, "%lld %lld %lld %lld "
-            "%lld %lld %lld", &c[0], &c[1], &c[2], &c[3], &c[4], &c[5],
-            &c[6]) == 7) {
+            "%lld %lld %lld %lld", &c[0], &c[1], &c[2], &c[3], &c[4], &c[5],
+            &c[6], &c[7]) == 8) {
             got_counts = 1;
         } else if (line[0] == 'D' || line[0] == 'N') {
             fn(arg, line[0] == 'D' ? STORE_VERIFY_DAMAGE :
@@ -878,6 +917,7 @@ store_verify(const char *dir, const struct pipeline *p,
         out->batch = c[4];
         out->speed = c[5];
         out->free_pages = c[6];
+        out->late = c[7];
     } else if (!failed) {
         crashed(at, status, fn, arg);
         out->damage++;

@@ -8,6 +8,7 @@
 #include "shared/agg.h"
 #include "shared/buf.h"
 #include "shared/err.h"
+#include "shared/late.h"
 #include "shared/mem.h"
 #include "shared/now.h"
 #include "shared/publog.h"
@@ -66,6 +67,11 @@ struct store_writer {
     unsigned char         *enc;         /* one encoded row */
     struct buf             days, alls;  /* records: u16 glen|gkey|bucket|row */
     struct store_diff     *diff;        /* against prev, for the log */
+    const struct late_listing *late;    /* store_writer_late(), or NULL */
+    int                  (*hook)(void *, struct store_txn *,
+        const struct store_batch_info *, int64_t, char *);
+                                        /* store_writer_on_publish() */
+    void                  *hook_arg;
 };
 
 /* ---- days ---- */
@@ -694,10 +700,17 @@ store_writer_begin(struct store *st, const struct pipeline *p,
             rc = store_meta_get_i64(t, name, &old, err);
             if (rc < 0)
                 goto fail;
+            if (rc == STORE_NOTFOUND) {
+                snprintf(err, ERR_LEN, "store %s: view %s is new since "
+                    "batch version %lld: compute it whole (run without "
+                    "--from)", st->dir, p->views[i].name, (long long)cur);
+                goto fail;
+            }
             if (rc == 0 && old != w->sigs[i]) {
                 snprintf(err, ERR_LEN, "store %s: view %s changed since "
-                    "batch version %lld: recompute it whole (without "
-                    "--from)", st->dir, p->views[i].name, (long long)cur);
+                    "batch version %lld: its whole history must be "
+                    "recomputed (run without --from)", st->dir,
+                    p->views[i].name, (long long)cur);
                 goto fail;
             }
         }
@@ -792,6 +805,13 @@ store_writer_log(struct store_writer *w, int64_t cutoff, int64_t rejects)
     store_diff_note(w->diff, cutoff, rejects);
 }
 
+void
+store_writer_late(struct store_writer *w, const struct late_listing *l)
+{
+    w->late = l;
+    store_diff_late(w->diff, l);
+}
+
 /* The publish log's entry for the version being published (publog.h). */
 static int
 log_put(struct store_writer *w, struct store_txn *t,
@@ -843,7 +863,8 @@ store_writer_publish(struct store_writer *w, struct store_batch_info *info,
         store_meta_put_i64(t, "batch.published_at", info->published_at,
             err) != 0 ||
         store_meta_put_i64(t, "batch.events", info->events, err) != 0 ||
-        log_put(w, t, info, err) != 0)
+        log_put(w, t, info, err) != 0 ||
+        store_late_clear(t, info->cutoff, w->late, NULL, NULL, err) != 0)
         goto fail;
     for (i = 0; i < w->p->nviews; i++) {
         const char *vn = w->p->views[i].name;
@@ -859,6 +880,8 @@ store_writer_publish(struct store_writer *w, struct store_batch_info *info,
             store_meta_put(t, name, span, 16, err) != 0)
             goto fail;
     }
+    if (w->hook != NULL && w->hook(w->hook_arg, t, info, w->prev, err) != 0)
+        goto fail;
     rc = store_txn_commit(t, err);
     t = NULL;
     if (rc != 0)
@@ -876,6 +899,16 @@ fail:
     writer_discard(w);
     writer_free(w);
     return -1;
+}
+
+void
+store_writer_on_publish(struct store_writer *w,
+    int (*fn)(void *arg, struct store_txn *t,
+        const struct store_batch_info *info, int64_t prev, char *err),
+    void *arg)
+{
+    w->hook = fn;
+    w->hook_arg = arg;
 }
 
 void

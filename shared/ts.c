@@ -74,24 +74,56 @@ digits(const char *s, int n, int *v)
     return 0;
 }
 
+/*
+ * Days already parsed by this thread, by day of the month and month: the
+ * events of a file span a few days or months, so a date's digits are read
+ * and checked once. Only valid dates are kept (an empty entry's text is
+ * NULs, which a date never starts with).
+ */
+#define DAY_CACHE 64
+static __thread struct {
+    char    text[10];   /* "YYYY-MM-DD" */
+    int64_t days;
+} day_cache[DAY_CACHE];
+
+/* Days since the epoch of the valid date "YYYY-MM-DD" at s, or -1. */
+static int
+parse_day(const char *s, int64_t *days)
+{
+    unsigned i = ((unsigned char)s[6] * 31u + (unsigned char)s[8] * 10u +
+        (unsigned char)s[9]) % DAY_CACHE;
+    int y, mo, d;
+
+    if (memcmp(s, day_cache[i].text, 10) == 0) {
+        *days = day_cache[i].days;
+        return 0;
+    }
+    if (digits(s, 4, &y) != 0 || s[4] != '-' ||
+        digits(s + 5, 2, &mo) != 0 || s[7] != '-' ||
+        digits(s + 8, 2, &d) != 0 ||
+        mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo))
+        return -1;
+    *days = days_from_civil(y, mo, d);
+    memcpy(day_cache[i].text, s, 10);
+    day_cache[i].days = *days;
+    return 0;
+}
+
 int
 ts_parse(const char *s, size_t len, int64_t *ms)
 {
     const char *p, *end = s + len;
-    int y, mo, d, h, mi, sec, frac = 0, off = 0;
-    int64_t t;
+    int h, mi, sec, frac = 0, off = 0;
+    int64_t t, days;
 
     /* "YYYY-MM-DDTHH:MM:SS" is 19 bytes, the offset at least 1 more */
-    if (len < 20 || digits(s, 4, &y) != 0 || s[4] != '-' ||
-        digits(s + 5, 2, &mo) != 0 || s[7] != '-' ||
-        digits(s + 8, 2, &d) != 0 ||
+    if (len < 20 || parse_day(s, &days) != 0 ||
         (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
         digits(s + 11, 2, &h) != 0 || s[13] != ':' ||
         digits(s + 14, 2, &mi) != 0 || s[16] != ':' ||
         digits(s + 17, 2, &sec) != 0)
         return -1;
-    if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 ||
-        mi > 59 || sec > 59)
+    if (h > 23 || mi > 59 || sec > 59)
         return -1;
     p = s + 19;
     if (*p == '.') {
@@ -125,7 +157,7 @@ ts_parse(const char *s, size_t len, int64_t *ms)
     }
     if (p != end)
         return -1;
-    t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off;
+    t = days * 86400 + h * 3600 + mi * 60 + sec - off;
     t = t * 1000 + frac;
     if (t < TS_MIN || t > TS_MAX)
         return -1;
@@ -287,9 +319,12 @@ ts_duration_format(int64_t ms, char *buf, size_t size)
 int64_t
 ts_bucket(int64_t t, int64_t gran)
 {
-    int64_t q = t / gran;
+    int64_t q;
 
     assert(gran > 0);
+    if (t >= 0)
+        return t - t % gran;    /* every event time: one division */
+    q = t / gran;
     if (t % gran < 0)
         q--;
     /* within gran of INT64_MIN (never an event time; a damaged store's

@@ -21,6 +21,7 @@ struct apart {
     struct buf      lines;      /* open micro-batch, newline-terminated */
     int64_t         first, last;
     int64_t         tmin;       /* oldest event time among those lines */
+    int64_t         tmax;       /* newest */
     int             owned;      /* assigned to us */
     int             seal;       /* seal at the next commit */
     int             open;       /* a segment is open (as last seen) */
@@ -150,6 +151,22 @@ seg_put(struct archive *a, struct store_txn *t, int32_t part,
     return store_meta_put(t, meta_name(a, part), text, n, err);
 }
 
+/* The segment's newest event time takes in tmax (segment.h). */
+static int
+tmax_put(struct archive *a, struct store_txn *t, int32_t part,
+    int64_t first, int64_t tmax, char *err)
+{
+    int64_t had;
+    int rc;
+
+    segment_tmax_key(&a->tmp, a->topic, part, first);
+    if ((rc = store_meta_get_i64(t, a->tmp.data, &had, err)) < 0)
+        return -1;
+    if (rc == 0 && had >= tmax)
+        return 0;
+    return store_meta_put_i64(t, a->tmp.data, tmax, err);
+}
+
 int
 archive_assign(struct archive *a, struct store_txn *t, int32_t part,
     char *err)
@@ -193,9 +210,12 @@ archive_add(struct archive *a, int32_t part, int64_t offset, int64_t time,
     if (ap->lines.len == 0) {
         ap->first = offset;
         ap->tmin = time;
+        ap->tmax = time;
     } else if (time < ap->tmin) {
         ap->tmin = time;
     }
+    if (time > ap->tmax)
+        ap->tmax = time;
     ap->last = offset;
     buf_append(&ap->lines, line, len);
     buf_putc(&ap->lines, '\n');
@@ -375,7 +395,8 @@ archive_write(struct archive *a, struct store_txn *t, int64_t now_ms,
          * length, never with a dead micro-batch's tail */
         if ((!create || ap->lines.len > 0) &&
             (append(a, i, ap, &s, create, err) != 0 ||
-            (ap->lines.len > 0 && seg_put(a, t, i, &s, err) != 0)))
+            (ap->lines.len > 0 && (seg_put(a, t, i, &s, err) != 0 ||
+            tmax_put(a, t, i, s.first, ap->tmax, err) != 0))))
             return -1;
         if (ap->lines.len > 0)
             create = 0;

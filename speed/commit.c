@@ -10,6 +10,8 @@
 #include "speed/archive.h"
 #include "speed/commit_int.h"
 #include "speed/delta.h"
+#include "speed/late.h"
+#include "speed/redefine.h"
 #include "speed/rejects.h"
 #include "speed/speed.h"
 
@@ -27,7 +29,8 @@ speed_load_state(struct speed *sp, char *err)
         return -1;
     if ((rc = store_meta_get_i64(t, SPEEDMETA_WATERMARK, &wm, err)) < 0 ||
         (rc2 = store_batch_current(t, &info, err)) < 0 ||
-        store_speed_sign(t, sp->p, err) != 0) {
+        store_speed_sign(t, sp->p, err) != 0 ||
+        redefine_start(sp, t, err) != 0) {
         store_txn_abort(t);
         return -1;
     }
@@ -52,6 +55,7 @@ void
 speed_discard(struct speed *sp)
 {
     delta_clear(sp->delta);
+    speed_late_clear(sp);
     if (sp->archive != NULL)
         archive_discard(sp->archive);
     memset(&sp->pend, 0, sizeof(sp->pend));
@@ -175,7 +179,8 @@ speed_commit(struct speed *sp, char *err)
         goto abort;
     if (rc == 0)
         cutoff = info.cutoff;
-    if ((rc = behind_cutoff(sp, cutoff)) != 0)
+    if ((rc = behind_cutoff(sp, cutoff)) != 0 ||
+        (rc = redefine_check(sp, t, err)) != 0)
         goto abort;
     rc = -1;
     now = now_wall_ms();
@@ -186,10 +191,14 @@ speed_commit(struct speed *sp, char *err)
     e = delta_sorted(sp->delta);
     for (size_t i = 0; i < n; i++) {
         /* none is before the batch cutoff (behind_cutoff()) */
+        if (redefine_skip(sp, e[i].view))
+            continue;
         if (store_speed_merge(t, &sp->p->views[e[i].view], e[i].gkey,
             e[i].gklen, e[i].bucket, e[i].row, err) != 0)
             goto abort;
     }
+    if (speed_late_write(sp, t, err) != 0)
+        goto abort;
     for (int i = 0; i < sp->nparts; i++)
         if (sp->parts[i].touched && store_offset_put(t, sp->topic, i,
             sp->parts[i].next, err) != 0)
@@ -234,6 +243,7 @@ speed_commit(struct speed *sp, char *err)
     counters_add(&sp->total, &sp->pend);
     memset(&sp->pend, 0, sizeof(sp->pend));
     delta_clear(sp->delta);
+    speed_late_clear(sp);
     sp->npending = 0;
     sp->opened_ms = 0;
     sp->batch_max_time = INT64_MIN;

@@ -18,6 +18,7 @@
 #include "speed/archive.h"
 #include "speed/consume_int.h"
 #include "speed/delta.h"
+#include "speed/late.h"
 #include "speed/rejects.h"
 #include "speed/speed.h"
 
@@ -28,6 +29,8 @@ reject(struct speed *sp, const rd_kafka_message_t *m, int64_t ts,
     enum reject r, const char *msg)
 {
     sp->pend.rejects[r]++;
+    if (speed_replay_below(sp, m->partition, m->offset))
+        return;     /* rejected before a reset: written then */
     rejects_add(sp->rejects, sp->topic, m->partition, m->offset, ts, r, msg,
         m->payload != NULL ? m->payload : "", m->len);
 }
@@ -64,6 +67,8 @@ archive_record(struct speed *sp, const rd_kafka_message_t *m)
     cJSON *doc;
     struct buf printed;
 
+    if (speed_replay_below(sp, m->partition, m->offset))
+        return;     /* archived before a reset */
     if (!sp->ev.time_from_record && memchr(text, '\n', m->len) == NULL &&
         memchr(text, '\r', m->len) == NULL) {
         archive_add(sp->archive, m->partition, m->offset, sp->ev.time, text,
@@ -128,7 +133,14 @@ consume_record(struct speed *sp, const rd_kafka_message_t *m)
     msg[0] = '\0';
     r = event_parse(&sp->ev, sp->p, m->payload != NULL ? m->payload : "",
         m->len, ts, msg);
-    if (r == REJECT_NONE && sp->ev.time < sp->watermark) {
+    if (speed_replay_skip(sp, m->partition, m->offset, r)) {
+        sp->pend.consumed--;    /* counted before a reset */
+        return;
+    }
+    /* replayed after a reset: not judged late again, as the watermark of
+     * a replay runs ahead on the partitions it reads first */
+    if (r == REJECT_NONE && sp->ev.time < sp->watermark &&
+        !speed_replay_below(sp, m->partition, m->offset)) {
         r = REJECT_LATE;
         snprintf(msg, sizeof(msg), "event time %s is before the watermark "
             "%s", ts_format(sp->ev.time, t1, sizeof(t1)),
@@ -142,6 +154,8 @@ consume_record(struct speed *sp, const rd_kafka_message_t *m)
     }
     if (r == REJECT_NONE)
         r = apply(sp, msg);
+    else if (r == REJECT_LATE)
+        speed_late_add(sp, m->partition, m->offset);    /* the ledger */
     if (r != REJECT_NONE) {
         reject(sp, m, ts, r, msg);
         /* a late event is valid, only too late for the speed view: it

@@ -145,6 +145,7 @@ delta_row(struct delta *d, int view, const void *gkey, size_t gklen,
     e->bucket = bucket;
     e->gklen = gklen;
     e->row = (int64_t *)(e + 1);
+    e->events = 0;
     agg_row_init(v, e->row);
     e->gkey = (unsigned char *)e->row + agg_row_size(v);
     if (gklen > 0)
@@ -170,6 +171,8 @@ delta_add_event(struct delta *d, struct event *ev, int *view)
         int64_t *row = delta_row(d, r->view, d->fo.keys.data + r->off,
             r->len, ts_bucket(ev->time, v->granularity));
 
+        /* the entry's header sits right before its row (delta_row()) */
+        ((struct delta_entry *)row - 1)->events++;
         if (agg_row_add(v, row, ev) != 0) {
             *view = r->view;
             return DELTA_OVERFLOW;

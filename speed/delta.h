@@ -24,6 +24,7 @@ struct delta_entry {
     size_t          gklen;
     const void     *gkey;       /* valid until delta_clear() */
     int64_t        *row;        /* view->nslots slots */
+    int64_t         events;     /* events added to it (delta_add_event()) */
 };
 
 /* A new empty micro-batch for p's views (p borrowed, must outlive it). */

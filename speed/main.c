@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "shared/err.h"
 #include "shared/log.h"
@@ -14,12 +15,15 @@
 #include "shared/store.h"
 #include "speed/archive.h"
 #include "speed/delta.h"
+#include "speed/late.h"
+#include "speed/redefine.h"
 #include "speed/rejects.h"
 #include "speed/speed.h"
 
 #define PROG "lambda-speed"
 #define SYNOPSIS "-c FILE [--brokers LIST] [--topic TOPIC] [--group ID] " \
-    "[--once [--wait SECONDS]] [options]"
+    "[--once [--wait SECONDS]] [options]\n" \
+    "-c FILE --reset-to earliest|latest|TIME [--dry-run] [options]"
 
 volatile sig_atomic_t speed_stop;
 
@@ -39,6 +43,11 @@ static const struct opt opts[] = {
     {"wait", 0, "SECONDS", NULL, "with --once: give up (exit 1) after "
         "SECONDS without progress, such as no broker answering (default "
         "30)", 0},
+    {"reset-to", 0, "WHERE", NULL, "earliest, latest or TIME (RFC 3339, "
+        "epoch seconds, -10m): move the stored offsets there and drop the "
+        "speed rows from there on, then exit", OPT_NOENV},
+    {"dry-run", 0, NULL, NULL, "with --reset-to: print the offsets before "
+        "and after and the rows that would go; change nothing", OPT_NOENV},
     {NULL, 0, NULL, NULL, NULL, 0}
 };
 
@@ -69,6 +78,15 @@ configure(struct speed *sp, const struct prog *pg)
                 "lambda-speed waits for its brokers as long as it runs)");
         sp->once_wait_ms = (int64_t)n * 1000;
     }
+    if (prog_val(pg, "reset-to") != NULL) {
+        if (sp->once)
+            return prog_usage(pg, "--reset-to runs once by itself: drop "
+                "--once");
+        if (speed_reset_parse(sp, prog_val(pg, "reset-to"), err) != 0)
+            return prog_usage(pg, "%s", err);
+    } else if (prog_on(pg, "dry-run")) {
+        return prog_usage(pg, "--dry-run goes with --reset-to");
+    }
     if ((sp->topic = sp->p->speed.topic) == NULL)
         return prog_error(pg, "%s: speed.topic: not set (or use --topic)",
             sp->p->path);
@@ -86,6 +104,7 @@ setup(struct speed *sp, char *err)
     rd_kafka_conf_t *conf;
 
     if (store_open(&sp->st, p->store, 0, err) != 0 ||
+        speed_reset_setup(sp, err) != 0 ||
         speed_load_state(sp, err) != 0)
         return -1;
     conf = NULL;
@@ -109,10 +128,15 @@ teardown(struct speed *sp)
     rejects_free(sp->rejects);
     archive_free(sp->archive);
     delta_free(sp->delta);
+    speed_late_free(sp);
     if (sp->delta != NULL)
         event_reset(&sp->ev);
     free(sp->parts);
     free(sp->fresh_ts);
+    free(sp->follows);
+    free(sp->replay);
+    if (sp->runlock >= 0)
+        (void)close(sp->runlock);
     store_free(sp->st);
 }
 
@@ -130,11 +154,20 @@ main(int argc, char **argv)
     sp.pruned_cutoff = INT64_MIN;
     sp.batch_cutoff = INT64_MIN;
     sp.batch_max_time = INT64_MIN;
+    sp.runlock = -1;
 
     /* Options and pipeline: flags over environment over the file. */
     if ((rc = prog_begin(&pg, argc, argv)) != PROG_RUN ||
         (rc = configure(&sp, &pg)) != PROG_RUN ||
         (rc = prog_ready(&pg)) != PROG_RUN) {
+        prog_end(&pg);
+        return rc;
+    }
+
+    /* --reset-to: a run of its own. */
+    if (sp.reset_to != NULL) {
+        rc = speed_reset(&sp, prog_on(&pg, "dry-run"));
+        teardown(&sp);
         prog_end(&pg);
         return rc;
     }
@@ -164,6 +197,8 @@ main(int argc, char **argv)
         rc = -1;
     speed_log_summary(&sp, rc == 0 ? "exiting" : "exiting on error");
     teardown(&sp);
+    if (sp.redefined)
+        rc = redefine_exec(&sp, argv);
     prog_end(&pg);
-    return rc == 0 ? 0 : 1;
+    return rc == 0 ? 0 : rc > 0 ? rc : 1;
 }

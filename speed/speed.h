@@ -40,6 +40,7 @@
  */
 
 struct delta;
+struct speed_late;
 struct archive;
 struct rejects;
 
@@ -60,6 +61,12 @@ struct speed_part {
     int      eof;       /* --once: reached the end since the last record */
     int64_t  high;      /* high watermark last seen */
     int64_t  last_ts;   /* record timestamp (ms) of the last record consumed */
+};
+
+/* A partition's replay floor after a reset (shared/store_reset.h). */
+struct speed_replay {
+    int64_t  below;     /* offsets below it were consumed before; -1 none */
+    int64_t  before;    /* ... and their events before this time counted */
 };
 
 #define SPEED_FRESH_BUCKETS 10001   /* freshness histogram in ms; last: 10 s+ */
@@ -87,6 +94,9 @@ struct speed {
     int                     nassigned;
 
     struct delta           *delta;          /* the open micro-batch */
+    struct speed_late      *late;           /* its late events by
+                                               partition (speed/late.h) */
+    int                     nlate;
     struct archive         *archive;        /* NULL without speed.archive */
     struct rejects         *rejects;
     struct event            ev;
@@ -124,6 +134,9 @@ struct speed {
     char                    kafka_why[256]; /* the last connection error */
     int                     topic_err_logged;
     int                     fatal;          /* stop: exit 1 */
+    unsigned char          *follows;        /* per view: its standing at
+                                               start (redefine.h) */
+    int                     redefined;      /* stopped for a switch */
 
     int64_t                 once_wait_ms;   /* --once: give up after this
                                                long without progress */
@@ -131,6 +144,13 @@ struct speed {
                                                last progress (a record, a
                                                partition end, partitions) */
     int                     once_assigned;  /* --once: partitions taken */
+
+    const char             *reset_to;       /* --reset-to, or NULL */
+    int64_t                 reset_at;       /* its time (ms); INT64_MIN
+                                               earliest, INT64_MAX latest */
+    int                     runlock;        /* speed.run.lock, -1 */
+    struct speed_replay    *replay;         /* per partition, nreplay */
+    int                     nreplay;
 };
 
 extern volatile sig_atomic_t speed_stop;    /* set by SIGTERM, SIGINT, SIGHUP */
@@ -184,8 +204,8 @@ void speed_group_commit(struct speed *sp, int force);
 void speed_discard(struct speed *sp);
 
 /* Load the watermark and the batch cutoff from the store, and record the
- * views' definitions for the speed rows, refusing a view whose rows were
- * written under another (store_speed_sign()). Returns 0 or -1 with err. */
+ * views' definitions for the speed rows (store_speed_sign()) and their
+ * standing (redefine.h). Returns 0 or -1 with err. */
 int speed_load_state(struct speed *sp, char *err);
 
 /* Freshness percentile q (0..1) in ms of the histogram h, or -1 if empty. */
@@ -194,5 +214,30 @@ int64_t speed_fresh_percentile(const uint64_t *h, double q);
 /* Log the one-line summary of this process's work: counts, rejects by
  * reason, commits, freshness. */
 void speed_log_summary(const struct speed *sp, const char *why);
+
+/* ---- reset.c ---- */
+
+/* Parse --reset-to's argument into sp->reset_to and sp->reset_at:
+ * earliest, latest, RFC 3339, epoch seconds, "-10m" or "10m ago". Returns
+ * 0, or -1 with err. */
+int speed_reset_parse(struct speed *sp, const char *arg, char *err);
+
+/* The whole --reset-to run: opens sp->st, prints the plan on stdout and,
+ * unless dry_run, applies it in one transaction. Returns the exit status
+ * (0, or 1 logged). */
+int speed_reset(struct speed *sp, int dry_run);
+
+/* Before consuming: take the store's run lock shared (waiting while a
+ * reset holds it) and load the replay floors. Returns 0 or -1 with err. */
+int speed_reset_setup(struct speed *sp, char *err);
+
+/* Nonzero when offset of part was consumed before a reset: its rejects and
+ * archive lines were written then. */
+int speed_replay_below(const struct speed *sp, int32_t part, int64_t offset);
+
+/* Nonzero when the record at offset of part, parsed into sp->ev with
+ * result r, is still counted from before a reset: skip it silently. */
+int speed_replay_skip(const struct speed *sp, int32_t part, int64_t offset,
+    enum reject r);
 
 #endif

@@ -307,6 +307,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         api_top(&sv, v, &q, NULL, &r);
     else if (strcmp(action, "export") == 0)
         api_export(&sv, v, &q, &r);
+    else if (strcmp(action, "late") == 0)
+        api_late(&sv, v, &q, NULL, &r);
     else
         r.status = 0;
     if (r.status != 0)

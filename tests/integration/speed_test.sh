@@ -90,14 +90,16 @@ eq "  ... then no speed row is older than the cutoff" "$(before_cut)" 0
 check "  ... rows from the cutoff on stay" [ "$("$VIEWDUMP" "$T/inv1.json" "$T/inv1" speed | wc -l)" -gt 0 ]
 check "  ... and it says so" grep -q "pruned speed buckets before the batch cutoff 2026-11-19T00:00:00Z" "$T/inv1c.log"
 
-# a view whose definition changed while speed rows exist: refused, rows intact
+# a view whose definition changed while speed rows exist: skipped until
+# lambda-batch switches it, rows intact
 jq '(.views | to_entries[0].key) as $v | .views[$v].granularity = "1d"' \
     "$T/inv1.json" >"$T/inv1-changed.json"
 "$VIEWDUMP" "$T/inv1.json" "$T/inv1" speed >"$T/inv1-before.txt"
 "$SPEED" -c "$T/inv1-changed.json" --brokers "$BROKERS" --group inv1-4 --once \
     >"$T/inv1d.log" 2>&1
-eq "a changed view: lambda-speed refuses to start (exit 1)" "$?" 1
-check "  ... saying which view changed" grep -q "changed since lambda-speed wrote its rows" "$T/inv1d.log"
+eq "a changed view: lambda-speed runs (exit 0)" "$?" 0
+check "  ... saying which view it leaves to lambda-batch" \
+    grep -q "view $(jq -r '.views | keys_unsorted[0]' "$T/inv1.json"): .* defines it otherwise than the store's rows: its speed rows are not written until lambda-batch publishes this definition" "$T/inv1d.log"
 "$VIEWDUMP" "$T/inv1.json" "$T/inv1" speed >"$T/inv1-after.txt"
 check "  ... and leaves the speed rows as they were" cmp -s "$T/inv1-before.txt" "$T/inv1-after.txt"
 
