@@ -183,6 +183,8 @@ part_key(const struct snap *s, const struct view *v,
     head[3] = sp->to;
     head[4] = sp->step;
     buf_append(pk, head, sizeof(head));
+    /* the definition the text was written under: kept until exit */
+    buf_append(pk, &v, sizeof(v));
     buf_append(pk, v->name, strlen(v->name) + 1);
     if (gkey->len > 0)
         buf_append(pk, gkey->data, gkey->len);

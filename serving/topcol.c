@@ -23,7 +23,8 @@ struct topcol {
     int             refs;
     int             dead;       /* evicted: freed at the last release */
     int64_t         version;
-    const char     *view;       /* the pipeline's, lives as long */
+    const char     *view;       /* the definition's name: one pointer per
+                                   definition, kept until exit (viewdefs.h) */
     int             m;
     int             w;          /* slots of the metric */
     int64_t         first, gran;
@@ -666,6 +667,7 @@ topcol_rank(struct topcols *tc, struct snap *s, const struct view *v,
 
         buf_init(&id);
         if (snap_identity(s, &id, err) == 0) {
+            buf_append(&id, &v, sizeof(v));     /* its definition */
             buf_append(&id, v->name, strlen(v->name) + 1);
             buf_append(&id, &mini->index, sizeof(mini->index));
             buf_append(&id, &lo, sizeof(lo));
