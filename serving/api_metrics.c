@@ -83,15 +83,7 @@ api_metrics(struct serving *sv, struct params *q, struct reply *r)
     (void)q;
     r->type = TYPE_PROM;
     metrics_render_requests(&sv->metrics, b);
-    buf_printf(b, "# HELP lambda_serving_cache_requests_total Series and top "
-        "requests answered from the cache (hit) or computed (miss).\n"
-        "# TYPE lambda_serving_cache_requests_total counter\n"
-        "lambda_serving_cache_requests_total{result=\"hit\"} %llu\n"
-        "lambda_serving_cache_requests_total{result=\"miss\"} %llu\n",
-        (unsigned long long)atomic_load(&sv->cache.hits),
-        (unsigned long long)atomic_load(&sv->cache.misses));
-    gauge(b, "lambda_serving_cache_bytes", "Bytes of answers held in the "
-        "cache.", (double)atomic_load(&sv->cache.bytes));
+    cache_put_metrics(&sv->cache, b);
     if (st != NULL && snap_begin(&s, st, err) == 0)
         open = 1;
     gauge(b, "lambda_serving_ready", "1 when the store is open and holds "

@@ -6,6 +6,8 @@
 
 #include "serving/api.h"
 #include "serving/api_int.h"
+#include "serving/cache.h"
+#include "serving/partcache.h"
 #include "serving/query.h"
 #include "serving/serving.h"
 #include "serving/window.h"
@@ -127,6 +129,9 @@ struct series {
     struct series_spec   sp;
     int64_t              cutoff;
     int                  n, max;
+    int                  marked;    /* a point at or after the cutoff came */
+    size_t               mark;      /* where its text begins */
+    int                  mark_n;    /* and how many points came before */
 };
 
 static int
@@ -135,6 +140,11 @@ series_point(void *arg, int64_t t, const int64_t *row, char *err)
     struct series *se = arg;
     struct buf *b = se->out;
 
+    if (!se->marked && t >= se->cutoff) {
+        se->marked = 1;
+        se->mark = b->len;
+        se->mark_n = se->n;
+    }
     if (++se->n > se->max) {
         snprintf(err, ERR_LEN, "too many points");
         return -1;
@@ -152,6 +162,79 @@ series_row(void *arg, int64_t bucket, const int64_t *row, char *err)
     return window_add(((struct series *)arg)->w, bucket, row, err);
 }
 
+/*
+ * The key of the answer's batch part (partcache.h) into pk: its points
+ * before the cutoff. 0 when it has none to keep: no batch, a range from
+ * the cutoff on, or a point that would hold rows of both sides (a sliding
+ * window, a cutoff inside a step).
+ */
+static int
+part_key(const struct snap *s, const struct view *v,
+    const struct series_spec *sp, const struct buf *gkey, struct buf *pk)
+{
+    int64_t head[5];
+
+    if (!s->has_batch || sp->width != sp->step || sp->from >= s->cutoff ||
+        ts_bucket(s->cutoff, sp->step) != s->cutoff)
+        return 0;
+    head[0] = s->batch.version;
+    head[1] = s->cutoff;
+    head[2] = sp->from;
+    head[3] = sp->to;
+    head[4] = sp->step;
+    buf_append(pk, head, sizeof(head));
+    /* the definition the text was written under: kept until exit */
+    buf_append(pk, &v, sizeof(v));
+    buf_append(pk, v->name, strlen(v->name) + 1);
+    if (gkey->len > 0)
+        buf_append(pk, gkey->data, gkey->len);
+    return 1;
+}
+
+/*
+ * The points of se's series for group key gkey, appended to se->out. The
+ * points before the cutoff come from the batch part kept for the
+ * snapshot's batch version when there is one (only speed rows are read
+ * then), else every point is computed and the batch part kept.
+ */
+static int
+series_points(struct snap *s, const struct view *v, struct series *se,
+    const struct buf *gkey, char *err)
+{
+    struct cache *c = &se->sv->cache;
+    struct series_spec sp = se->sp;
+    size_t start = se->out->len;
+    struct window w;
+    struct plan pl;
+    struct buf pk;
+    uint64_t h = 0;
+    int part = 0, hit = 0, rc;
+
+    buf_init(&pk);
+    if (cache_enabled(c) && part_key(s, v, &se->sp, gkey, &pk)) {
+        part = 1;
+        h = cache_hash(pk.data, pk.len);
+        if ((hit = partcache_get(&c->part, h, pk.data, pk.len, se->out,
+            &se->n)))
+            sp.from = s->cutoff;    /* what is left: speed rows */
+    }
+    api_series_window(&w, v, &sp, series_point, se);
+    se->w = &w;
+    rc = api_series_plan(s, v, &sp, &pl, err);
+    if (rc == 0)
+        rc = query_key_rows(s, v, &pl, gkey->data, gkey->len, series_row, se,
+            err);
+    if (rc == 0)
+        rc = window_finish(&w, err);
+    window_reset(&w);
+    if (rc == 0 && part && !hit && partcache_admit(&c->part, h))
+        partcache_put(&c->part, h, pk.data, pk.len, se->out->data + start,
+            (se->marked ? se->mark : se->out->len) - start,
+            se->marked ? se->mark_n : se->n);
+    buf_reset(&pk);
+    return rc;
+}
+
 void
 api_series(struct serving *sv, const struct view *v, struct params *q,
     struct snap *pre, struct reply *r)
@@ -159,10 +242,8 @@ api_series(struct serving *sv, const struct view *v, struct params *q,
     struct buf key, *b = &r->body;
     struct api_mkeys keys;
     struct series se = {sv, v, b, NULL, &keys, {0, 0, 0, 0}, 0, 0,
-        sv->p->serving.max_points};
-    struct window w;
+        sv->p->serving.max_points, 0, 0, 0};
     struct snap own, *s;
-    struct plan pl;
     char err[ERR_LEN], d[32];
     int rc;
 
@@ -183,16 +264,8 @@ api_series(struct serving *sv, const struct view *v, struct params *q,
         sizeof(d)));
     api_put_range(b, se.sp.from, se.sp.to);
     buf_puts(b, ",\"points\":[");
-    api_series_window(&w, v, &se.sp, series_point, &se);
-    se.w = &w;
     api_mkeys_init(&keys, v);
-    rc = api_series_plan(s, v, &se.sp, &pl, err);
-    if (rc == 0)
-        rc = query_key_rows(s, v, &pl, key.data, key.len, series_row, &se,
-            err);
-    if (rc == 0)
-        rc = window_finish(&w, err);
-    window_reset(&w);
+    rc = series_points(s, v, &se, &key, err);
     api_mkeys_reset(&keys);
     if (rc != 0) {
         if (se.n > se.max)

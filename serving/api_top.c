@@ -7,6 +7,7 @@
 #include "serving/api_int.h"
 #include "serving/query.h"
 #include "serving/serving.h"
+#include "serving/topcol.h"
 #include "shared/agg.h"
 #include "shared/buf.h"
 #include "shared/err.h"
@@ -106,11 +107,13 @@ api_top(struct serving *sv, const struct view *v, struct params *q,
 {
     struct buf *b = &r->body;
     struct top t = {v, 0, 0, 0, agg_row_size(v), NULL, NULL};
+    struct topcol_mini mini;
     struct snap own, *s;
     struct plan pl;
     int64_t from, to;
     char err[ERR_LEN];
     int64_t *rows = NULL;
+    int m, rc = 0;
 
     if (api_params_dups(q, r) != 0 || api_param_metric(v, q, r, &t.m) != 0 ||
         api_param_n(sv, q, r, &t.n) != 0 ||
@@ -118,13 +121,33 @@ api_top(struct serving *sv, const struct view *v, struct params *q,
         api_params_rest(sv, NULL, q, r, "metric, n, from, to") != 0 ||
         (s = api_snap_for(sv, v, pre, &own, r)) == NULL)
         return;
+    m = t.m;
     t.pool = xcalloc((size_t)t.n, sizeof(*t.pool));
     t.h = xcalloc((size_t)t.n, sizeof(*t.h));
     rows = xmalloc((size_t)t.n * t.rowsz);
     for (int i = 0; i < t.n; i++)
         t.pool[i].row = rows + (size_t)i * (size_t)v->nslots;
-    if (plan_make(s, v, from, to, PLAN_ALL | PLAN_DAY, &pl, err) != 0 ||
-        query_groups(s, v, &pl, top_add, &t, err) != 0) {
+    if (plan_make(s, v, from, to, PLAN_ALL | PLAN_DAY, &pl, err) != 0) {
+        api_internal(r, err);
+        goto end;
+    }
+    /* rank the metric alone from the version's column, then read the n
+     * rows; else merge every group's rows */
+    if (topcol_mini(v, m, &mini) && cache_enabled(&sv->cache)) {
+        t.v = &mini.v;
+        t.m = 0;
+        t.rowsz = agg_row_size(&mini.v);
+        rc = topcol_rank(&sv->cache.top, s, v, &mini, from, to, t.n, top_add,
+            &t, err);
+        if (rc == 0) {
+            t.v = v;
+            t.m = m;
+            t.rowsz = agg_row_size(v);
+            t.cnt = 0;
+        }
+    }
+    if (rc < 0 || (rc == 0 && query_groups(s, v, &pl, top_add, &t,
+        err) != 0)) {
         api_internal(r, err);
         goto end;
     }
@@ -135,9 +158,15 @@ api_top(struct serving *sv, const struct view *v, struct params *q,
         t.h[i] = x;
         top_down(&t, 0, i);
     }
+    for (int i = 0; rc == 1 && i < t.cnt; i++)  /* the rows a cold top has */
+        if (query_total(s, v, &pl, t.h[i]->key, t.h[i]->len, t.h[i]->row,
+            err) != 0) {
+            api_internal(r, err);
+            goto end;
+        }
     api_put_head(b, v);
     buf_puts(b, ",\"metric\":");
-    buf_put_json_string(b, v->metrics[t.m].name, strlen(v->metrics[t.m].name));
+    buf_put_json_string(b, v->metrics[m].name, strlen(v->metrics[m].name));
     buf_printf(b, ",\"n\":%d", t.n);
     api_put_range(b, from, to);
     buf_puts(b, ",\"rows\":[");

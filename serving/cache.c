@@ -8,16 +8,78 @@
 #include "shared/buf.h"
 #include "shared/mem.h"
 
+/* Nonzero when the variable is set to anything but "", "0" or "false". */
+static int
+env_on(const char *name)
+{
+    const char *e = getenv(name);
+
+    return e != NULL && *e != '\0' && strcmp(e, "0") != 0 &&
+        strcmp(e, "false") != 0;
+}
+
 void
 cache_init(struct cache *c)
 {
     memset(c->e, 0, sizeof(c->e));
-    for (int i = 0; i < CACHE_SLOTS; i++)
-        if (pthread_mutex_init(&c->mu[i], NULL) != 0)
-            abort();
+    cache_mutexes(c->mu, CACHE_SLOTS, 1);
     atomic_init(&c->bytes, 0);
     atomic_init(&c->hits, 0);
     atomic_init(&c->misses, 0);
+    topcols_init(&c->top);
+    partcache_init(&c->part);
+    c->off = env_on("LAMBDA_NO_CACHE");
+}
+
+/* A counter of hits and misses, in Prometheus text. */
+static void
+put_hits(struct buf *b, const char *name, const char *help, uint64_t hits,
+    uint64_t misses)
+{
+    buf_printf(b, "# HELP lambda_serving_%s_requests_total %s\n"
+        "# TYPE lambda_serving_%s_requests_total counter\n"
+        "lambda_serving_%s_requests_total{result=\"hit\"} %llu\n"
+        "lambda_serving_%s_requests_total{result=\"miss\"} %llu\n", name,
+        help, name, name, (unsigned long long)hits, name,
+        (unsigned long long)misses);
+}
+
+void
+cache_put_metrics(struct cache *c, struct buf *b)
+{
+    size_t top;
+
+    put_hits(b, "cache", "Series and top requests answered from the cache "
+        "(hit) or computed (miss).", atomic_load(&c->hits),
+        atomic_load(&c->misses));
+    buf_printf(b, "# HELP lambda_serving_cache_bytes Bytes of answers held "
+        "in the cache.\n# TYPE lambda_serving_cache_bytes gauge\n"
+        "lambda_serving_cache_bytes %zu\n", atomic_load(&c->bytes));
+    put_hits(b, "top_batch_cache", "Computed tops whose batch part came "
+        "from the batch version's column (hit) or built it (miss).",
+        atomic_load(&c->top.hits), atomic_load(&c->top.misses));
+    put_hits(b, "top_speed_cache", "Computed tops whose speed part was "
+        "read in the same speed state already (hit) or read now (miss).",
+        atomic_load(&c->top.shits), atomic_load(&c->top.smisses));
+    put_hits(b, "series_batch_cache", "Computed series whose points before "
+        "the cutoff were kept for the batch version (hit) or computed (miss).",
+        atomic_load(&c->part.hits), atomic_load(&c->part.misses));
+    buf_printf(b, "# HELP lambda_serving_series_batch_cache_bytes Bytes of "
+        "series' batch parts.\n# TYPE lambda_serving_series_batch_cache_bytes "
+        "gauge\nlambda_serving_series_batch_cache_bytes %zu\n",
+        atomic_load(&c->part.bytes));
+    (void)pthread_mutex_lock(&c->top.mu);
+    top = c->top.bytes;
+    (void)pthread_mutex_unlock(&c->top.mu);
+    buf_printf(b, "# HELP lambda_serving_top_batch_cache_bytes Bytes of "
+        "top's batch columns.\n# TYPE lambda_serving_top_batch_cache_bytes "
+        "gauge\nlambda_serving_top_batch_cache_bytes %zu\n", top);
+}
+
+int
+cache_enabled(const struct cache *c)
+{
+    return !c->off;
 }
 
 static void
@@ -35,9 +97,21 @@ entry_drop(struct cache *c, struct cache_entry *e)
 void
 cache_reset(struct cache *c)
 {
-    for (int i = 0; i < CACHE_SLOTS; i++) {
+    for (int i = 0; i < CACHE_SLOTS; i++)
         entry_drop(c, &c->e[i]);
-        (void)pthread_mutex_destroy(&c->mu[i]);
+    cache_mutexes(c->mu, CACHE_SLOTS, 0);
+    topcols_reset(&c->top);
+    partcache_reset(&c->part);
+}
+
+void
+cache_mutexes(pthread_mutex_t *mu, int n, int init)
+{
+    for (int i = 0; i < n; i++) {
+        if (!init)
+            (void)pthread_mutex_destroy(&mu[i]);
+        else if (pthread_mutex_init(&mu[i], NULL) != 0)
+            abort();
     }
 }
 
@@ -82,6 +156,8 @@ cache_queue(struct cache *c, uint64_t h, const void *key, size_t klen,
     struct cache_entry *e = &c->e[i];
     int hit;
 
+    if (c->off)
+        return 0;
     (void)pthread_mutex_lock(&c->mu[i]);
     hit = e->resp != NULL && e->hash == h && e->klen == klen &&
         e->idlen == idlen && memcmp(e->key, key, klen) == 0 &&
@@ -101,7 +177,7 @@ cache_put(struct cache *c, uint64_t h, const void *key, size_t klen,
     size_t i = h % CACHE_SLOTS;
     struct cache_entry *e = &c->e[i];
 
-    if (bytes > CACHE_ENTRY_MAX) {
+    if (bytes > CACHE_ENTRY_MAX || c->off) {
         MHD_destroy_response(resp);
         return;
     }

@@ -7,8 +7,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "serving/partcache.h"
+#include "serving/topcol.h"
+
 struct MHD_Connection;
 struct MHD_Response;
+struct buf;
 
 /*
  * An entry is a libmicrohttpd response (reference counted by the library,
@@ -44,16 +48,32 @@ struct cache {
     struct cache_entry  e[CACHE_SLOTS];
     _Atomic size_t      bytes;
     _Atomic uint64_t    hits, misses;
+    struct topcols      top;        /* top's batch parts (topcol.h) */
+    struct partcache    part;       /* series' batch parts (partcache.h) */
+    int                 off;        /* LAMBDA_NO_CACHE: every answer cold */
 };
 
-/* Embedded lifecycle; reset drops every entry (after the daemon stopped). */
+/*
+ * Embedded lifecycle; reset drops every entry (after the daemon stopped).
+ * With LAMBDA_NO_CACHE set (to anything but "", "0" or "false") nothing is
+ * kept and every answer is computed cold from its snapshot: what the tests
+ * compare the cached answers with.
+ */
 void cache_init(struct cache *c);
 void cache_reset(struct cache *c);
 
+/* Append the caches' lines of GET /metrics (Prometheus text) to b. */
+void cache_put_metrics(struct cache *c, struct buf *b);
+
+/* Zero when LAMBDA_NO_CACHE turned every cache off. */
+int cache_enabled(const struct cache *c);
+
+/* Initialise (init != 0) or destroy the n mutexes of a direct-mapped
+ * table's slots (this cache's, partcache.h's). */
+void cache_mutexes(pthread_mutex_t *mu, int n, int init);
+
 /* FNV-1a of key, for the calls below. */
 uint64_t cache_hash(const void *key, size_t klen);
-
-struct buf;
 
 /*
  * The key of a request, built in key (the caller's, empty): the path, then
