@@ -25,23 +25,6 @@ replay_name(struct store_txn *t, char *buf, size_t size, const char *topic,
     return 0;
 }
 
-/* Delete meta name; absent is fine. */
-static int
-meta_del(struct store_txn *t, const char *name, char *err)
-{
-    MDB_val k;
-    int rc;
-
-    k.mv_data = (void *)name;
-    k.mv_size = strlen(name);
-    rc = mdb_del(t->txn, t->st->meta, &k, NULL);
-    if (rc != 0 && rc != MDB_NOTFOUND) {
-        store_set_err(t->st, err, "delete meta", rc);
-        return -1;
-    }
-    return 0;
-}
-
 int
 store_replay_get(struct store_txn *t, const char *topic, int32_t part,
     int64_t *below, int64_t *before, char *err)
@@ -73,7 +56,7 @@ replay_put(struct store_txn *t, const char *topic,
     if (replay_name(t, name, sizeof(name), topic, rp->part, err) != 0)
         return -1;
     if (rp->below < 0)
-        return meta_del(t, name, err);
+        return store_meta_del(t, name, err);
     store_le64_put(v, rp->below);
     store_le64_put(v + 8, rp->before);
     return store_meta_put(t, name, v, sizeof(v), err);
@@ -142,6 +125,6 @@ store_reset_apply(struct store_txn *t, const struct store_reset *r,
         viewswitch_gap_clear(t, r->from, err) != 0))
         return -1;
     if (r->watermark == INT64_MIN)
-        return meta_del(t, SPEEDMETA_WATERMARK, err);
+        return store_meta_del(t, SPEEDMETA_WATERMARK, err);
     return store_meta_put_i64(t, SPEEDMETA_WATERMARK, r->watermark, err);
 }
