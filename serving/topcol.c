@@ -370,7 +370,7 @@ col_evict(struct topcols *tc, int i)
     tc->col[i] = NULL;
     tc->bytes -= c->bytes;
     c->dead = 1;
-    if (c->refs == 0)
+    if (--c->refs == 0)         /* the array's reference */
         col_free(c);
 }
 
@@ -463,7 +463,7 @@ spd_get(struct topcols *tc, struct snap *s, const struct view *v,
         buf_append(&sp->id, id->data, id->len);
         if (tc->spd[slot] != NULL) {
             tc->spd[slot]->dead = 1;
-            if (tc->spd[slot]->refs == 0)
+            if (--tc->spd[slot]->refs == 0)     /* the array's reference */
                 spd_free(tc->spd[slot]);
         }
         memmove(&tc->spd[1], &tc->spd[0], (TOPSPEED_MAX - 1) * sizeof(sp));
