@@ -1584,8 +1584,10 @@ pipeline_parse(struct pipeline **out, const char *path, char *text,
         p->speed.kafka_keys = xcalloc(1, sizeof(char *));
         p->speed.kafka_vals = xcalloc(1, sizeof(char *));
     }
-    for (int i = 0; i < p->nviews; i++)
+    for (int i = 0; i < p->nviews; i++) {
         p->views[i].pipeline = p;
+        p->views[i].sig = pipeline_view_signature(p, &p->views[i]);
+    }
     cJSON_Delete(root);
     *out = p;
     return 0;
@@ -1759,6 +1761,8 @@ pipeline_view_signature(const struct pipeline *p, const struct view *v)
     struct buf b;
     uint64_t h = 14695981039346656037ULL;       /* FNV-1a 64 */
 
+    if (v->sig != 0)            /* a loaded view's, computed once */
+        return v->sig;
     buf_init(&b);
     buf_puts(&b, "lambdakit-view-1\n");
     buf_puts(&b, "group:");

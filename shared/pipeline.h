@@ -180,6 +180,8 @@ struct view {
     struct output *outputs;     /* "outputs", in file order (outputs.h) */
     int            noutputs;
     const struct pipeline *pipeline;    /* the one that holds it */
+    uint64_t       sig;         /* pipeline_view_signature(), kept at load;
+                                   0 in a view built by hand: computed */
 };
 
 struct derive;                  /* derive.h */
@@ -284,6 +286,8 @@ int64_t pipeline_cutoff_unit(const struct pipeline *p);
  * A 64-bit fingerprint of what a view's stored rows mean: group_by fields and
  * their types and scales, granularity, metrics and their fields, where.
  * Rows written under one fingerprint must not be merged with another's.
+ * A loaded view's is computed once, at load (v->sig): serving asks it for
+ * every request.
  */
 uint64_t pipeline_view_signature(const struct pipeline *p,
     const struct view *v);
