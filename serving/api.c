@@ -149,9 +149,10 @@ api_snap_for(struct serving *sv, const struct view *v, struct snap *pre,
             "lambda-batch or lambda-speed first)", sv->p->store);
         return NULL;
     }
-    /* v was resolved in another snapshot (viewdefs.h): a switch between
-     * the two is the only way its rows can be another definition's */
-    if (!viewdefs_served(s, v)) {
+    /* v was resolved in pre itself (viewdefs_open()), or in another
+     * snapshot (viewdefs.h): a switch between the two is the only way its
+     * rows can be another definition's */
+    if (pre == NULL && !viewdefs_served(s, v)) {
         reply_error(r, 503, NULL, "view %s was switched to another "
             "definition during the request: retry", v->name);
         api_snap_done(s, own);

@@ -125,9 +125,10 @@ void api_put_point(struct buf *b, const struct series_spec *sp,
 int api_snap_open(struct serving *sv, struct snap *s, struct reply *r);
 
 /*
- * The snapshot to answer v from: pre if the caller opened one, else a new
- * one in own (end it with api_snap_done()). NULL with a 503 in r when
- * there is no data yet or v's rows were written under another definition.
+ * The snapshot to answer v from: pre if the caller opened one (and resolved
+ * v in it), else a new one in own (end it with api_snap_done()). NULL with
+ * a 503 in r when there is no data yet or, in a new one, v's rows were
+ * written under another definition.
  */
 struct snap *api_snap_for(struct serving *sv, const struct view *v,
     struct snap *pre, struct snap *own, struct reply *r);
