@@ -38,6 +38,22 @@ speed_fresh_percentile(const uint64_t *h, double q)
 
 /* The status record: counters exact over every process (commit_int.h). */
 int
+speed_status_store(struct store_txn *t, struct speedmeta_status *st,
+    char *err)
+{
+    struct buf text;
+    int rc;
+
+    buf_init(&text);
+    rc = speedmeta_status_format(st, &text, err);
+    speedmeta_status_reset(st);
+    if (rc == 0)
+        rc = store_meta_put(t, SPEEDMETA_STATUS, text.data, text.len, err);
+    buf_reset(&text);
+    return rc;
+}
+
+int
 commit_status_put(struct speed *sp, struct store_txn *t, int64_t now,
     int64_t watermark, char *err)
 {
@@ -45,7 +61,6 @@ commit_status_put(struct speed *sp, struct store_txn *t, int64_t now,
     const void *val;
     size_t len;
     uint64_t h[SPEED_FRESH_BUCKETS];
-    struct buf text;
     int rc;
 
     if ((rc = store_meta_get(t, SPEEDMETA_STATUS, &val, &len, err)) < 0)
@@ -90,13 +105,7 @@ commit_status_put(struct speed *sp, struct store_txn *t, int64_t now,
         sm->lag_seconds = lag > 0 && pp->last_ts > 0 ?
             (double)(now - pp->last_ts) / 1000.0 : 0.0;
     }
-    buf_init(&text);
-    rc = speedmeta_status_format(&st, &text, err);
-    speedmeta_status_reset(&st);
-    if (rc == 0)
-        rc = store_meta_put(t, SPEEDMETA_STATUS, text.data, text.len, err);
-    buf_reset(&text);
-    return rc;
+    return speed_status_store(t, &st, err);
 }
 
 void

@@ -476,7 +476,6 @@ status_put(struct reset *r, struct store_txn *t, int64_t wm, char *err)
     struct speedmeta_part *sm;
     const void *val;
     size_t len;
-    struct buf text;
     int rc;
 
     if ((rc = store_meta_get(t, SPEEDMETA_STATUS, &val, &len, err)) < 0)
@@ -493,13 +492,7 @@ status_put(struct reset *r, struct store_txn *t, int64_t wm, char *err)
         sm->lag = r->parts[i].hi > sm->next ? r->parts[i].hi - sm->next : 0;
         sm->lag_seconds = 0;
     }
-    buf_init(&text);
-    rc = speedmeta_status_format(&st, &text, err);
-    speedmeta_status_reset(&st);
-    if (rc == 0)
-        rc = store_meta_put(t, SPEEDMETA_STATUS, text.data, text.len, err);
-    buf_reset(&text);
-    return rc;
+    return speed_status_store(t, &st, err);
 }
 
 /* The one write transaction. Returns 0 or -1 with err. */

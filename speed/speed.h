@@ -208,6 +208,12 @@ void speed_discard(struct speed *sp);
  * standing (redefine.h). Returns 0 or -1 with err. */
 int speed_load_state(struct speed *sp, char *err);
 
+/* Write st as the store's status record (shared/speedmeta.h) in t, and
+ * reset st. Returns 0, or -1 with err. */
+struct speedmeta_status;
+int speed_status_store(struct store_txn *t, struct speedmeta_status *st,
+    char *err);
+
 /* Freshness percentile q (0..1) in ms of the histogram h, or -1 if empty. */
 int64_t speed_fresh_percentile(const uint64_t *h, double q);
 
