@@ -168,6 +168,12 @@ store_copy(void *dst, const void *src, size_t n)
  * ..."). */
 void store_set_err(struct store *st, char *err, const char *what, int rc);
 
+/* (store_speed.c) A meta name of one topic partition, PREFIX TOPIC/P, in
+ * buf. Returns 0, or -1 with err when it does not fit ("topic name too
+ * long"). */
+int store_part_name(struct store_txn *t, char *buf, size_t size,
+    const char *prefix, const char *topic, int32_t partition, char *err);
+
 /*
  * End a cursor walk in t: close cur (NULL: it was never opened) and return
  * 0 when rc is 0 or MDB_NOTFOUND (the walk ran off its keys), else -1 with

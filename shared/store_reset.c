@@ -11,20 +11,6 @@
 #include "shared/store_reset.h"
 #include "shared/viewswitch.h"
 
-static int
-replay_name(struct store_txn *t, char *buf, size_t size, const char *topic,
-    int32_t part, char *err)
-{
-    int n = snprintf(buf, size, STORE_REPLAY_PREFIX "%s/%d", topic,
-        (int)part);
-
-    if (n < 0 || (size_t)n >= size) {
-        snprintf(err, ERR_LEN, "store %s: topic name too long", t->st->dir);
-        return -1;
-    }
-    return 0;
-}
-
 int
 store_replay_get(struct store_txn *t, const char *topic, int32_t part,
     int64_t *below, int64_t *before, char *err)
@@ -34,7 +20,8 @@ store_replay_get(struct store_txn *t, const char *topic, int32_t part,
     size_t len;
     int rc;
 
-    if (replay_name(t, name, sizeof(name), topic, part, err) != 0)
+    if (store_part_name(t, name, sizeof(name), STORE_REPLAY_PREFIX,
+        topic, part, err) != 0)
         return -1;
     if ((rc = store_meta_get(t, name, &val, &len, err)) != 0)
         return rc;
@@ -53,7 +40,8 @@ replay_put(struct store_txn *t, const char *topic,
     char name[STORE_KMAX + 1];
     unsigned char v[16];
 
-    if (replay_name(t, name, sizeof(name), topic, rp->part, err) != 0)
+    if (store_part_name(t, name, sizeof(name), STORE_REPLAY_PREFIX,
+        topic, rp->part, err) != 0)
         return -1;
     if (rp->below < 0)
         return store_meta_del(t, name, err);

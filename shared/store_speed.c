@@ -122,11 +122,11 @@ done:
 
 /* ---- offsets ---- */
 
-static int
-offset_name(struct store_txn *t, char *buf, size_t size, const char *topic,
-    int32_t partition, char *err)
+int
+store_part_name(struct store_txn *t, char *buf, size_t size,
+    const char *prefix, const char *topic, int32_t partition, char *err)
 {
-    int n = snprintf(buf, size, "offset/%s/%d", topic, (int)partition);
+    int n = snprintf(buf, size, "%s%s/%d", prefix, topic, (int)partition);
 
     if (n < 0 || (size_t)n >= size) {
         snprintf(err, ERR_LEN, "store %s: topic name too long", t->st->dir);
@@ -141,7 +141,8 @@ store_offset_get(struct store_txn *t, const char *topic, int32_t partition,
 {
     char name[STORE_KMAX + 1];
 
-    if (offset_name(t, name, sizeof(name), topic, partition, err) != 0)
+    if (store_part_name(t, name, sizeof(name), "offset/", topic,
+        partition, err) != 0)
         return -1;
     return store_meta_get_i64(t, name, next, err);
 }
@@ -152,7 +153,8 @@ store_offset_put(struct store_txn *t, const char *topic, int32_t partition,
 {
     char name[STORE_KMAX + 1];
 
-    if (offset_name(t, name, sizeof(name), topic, partition, err) != 0)
+    if (store_part_name(t, name, sizeof(name), "offset/", topic,
+        partition, err) != 0)
         return -1;
     return store_meta_put_i64(t, name, next, err);
 }
