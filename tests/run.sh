@@ -35,6 +35,8 @@ for t in "$BUILD"/tests/unit/*_test "$BUILD"/tests/integration/*_test \
     if [ "$f" != 0 ]; then
         broken="$broken $name"
         echo "--- $name FAILED (exit $rc, ${secs}s):"
+        grep -E -A 4 '^(FAIL|not ok)' "$log" | head -n 60
+        echo "--- the last lines:"
         tail -n 40 "$log"
     else
         echo "ok   $name: $p passed (${secs}s)"

@@ -95,7 +95,10 @@ def compare(exp, act, exact, path="$"):
                 return d
         return None
     if exact:
-        return None if exp == act else "%s: %r, expected %r" % (path, act, exp)
+        # the demo's data is shifted to end yesterday: a date inside a string (a history
+        # file's name) is the day the README was written, not the day the test runs
+        undate = lambda v: re.sub(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", "YYYY-MM-DD", v) if isinstance(v, str) else v
+        return None if undate(exp) == undate(act) else "%s: %r, expected %r" % (path, act, exp)
     if exp is None or act is None:
         return None
     kind = lambda v: "number" if isinstance(v, str) and re.fullmatch(r"-?[0-9.eE+-]+", v) else type(v).__name__
