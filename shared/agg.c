@@ -287,7 +287,7 @@ agg_metric_json(const struct pipeline *p, const struct view *v, int m,
 
     switch (mt->kind) {
     case METRIC_COUNT:
-        buf_printf(out, "%lld", (long long)st[0]);
+        buf_put_i64(out, st[0]);
         return;
     case METRIC_SUM:
         buf_puts(out, dec_format(sum_get(st), scale, num, sizeof(num)));
@@ -308,7 +308,7 @@ agg_metric_json(const struct pipeline *p, const struct view *v, int m,
         buf_puts(out, text != NULL ? text : "null");
         return;
     case METRIC_DISTINCT:
-        buf_printf(out, "%llu", (unsigned long long)hll_count(st, NULL));
+        buf_put_u64(out, hll_count(st, NULL));
         return;
     case METRIC_QUANTILE:
         /* q * 100 is exact in a long double (53 + 7 bits): one rounding */

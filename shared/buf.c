@@ -63,9 +63,26 @@ buf_putc(struct buf *b, int c)
 }
 
 void
-buf_puts(struct buf *b, const char *s)
+buf_put_u64(struct buf *b, uint64_t v)
 {
-    buf_append(b, s, strlen(s));
+    char tmp[20], *p = tmp + sizeof(tmp);
+
+    do {
+        *--p = (char)('0' + (int)(v % 10));
+        v /= 10;
+    } while (v != 0);
+    buf_append(b, p, (size_t)(tmp + sizeof(tmp) - p));
+}
+
+void
+buf_put_i64(struct buf *b, int64_t v)
+{
+    if (v < 0) {
+        buf_putc(b, '-');
+        buf_put_u64(b, -(uint64_t)v);
+    } else {
+        buf_put_u64(b, (uint64_t)v);
+    }
 }
 
 void

@@ -3,6 +3,8 @@
 #define SHARED_BUF_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 struct buf {
     char   *data;   /* NULL until the first append; then data[len] == '\0' */
@@ -23,7 +25,17 @@ void buf_reserve(struct buf *b, size_t n);
 
 void buf_append(struct buf *b, const void *p, size_t n);
 void buf_putc(struct buf *b, int c);
-void buf_puts(struct buf *b, const char *s);
+
+/* Inline so that a literal's length is known where it is put. */
+static inline void
+buf_puts(struct buf *b, const char *s)
+{
+    buf_append(b, s, strlen(s));
+}
+
+/* Decimal text of v, as printf's %lld and %llu would print it. */
+void buf_put_i64(struct buf *b, int64_t v);
+void buf_put_u64(struct buf *b, uint64_t v);
 void buf_printf(struct buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

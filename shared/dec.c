@@ -233,15 +233,22 @@ dec_add(dec_i128 *acc, dec_i128 v)
 static int
 u128_digits(dec_u128 u, char *d)
 {
-    char tmp[40];
-    int n = 0;
+    char tmp[40], *p = tmp + sizeof(tmp);
+    uint64_t w;
+    int n;
 
-    do {
-        tmp[n++] = (char)('0' + (int)(u % 10));
+    /* 128-bit divisions are library calls: only the part above 2^64 */
+    while (u > UINT64_MAX) {
+        *--p = (char)('0' + (int)(u % 10));
         u /= 10;
-    } while (u != 0);
-    for (int i = 0; i < n; i++)
-        d[i] = tmp[n - 1 - i];
+    }
+    w = (uint64_t)u;
+    do {
+        *--p = (char)('0' + (int)(w % 10));
+        w /= 10;
+    } while (w != 0);
+    n = (int)(tmp + sizeof(tmp) - p);
+    memcpy(d, p, (size_t)n);
     return n;
 }
 
@@ -319,13 +326,26 @@ dec_format_ratio(dec_i128 sum, int64_t n, int scale, int extra, char *buf,
     assert(n > 0 && extra >= 0 && extra <= 16);
     assert(scale >= 0 && scale <= DEC_MAX_SCALE);
     dn = (dec_u128)n;
-    q = u / dn;
-    rem = u % dn;
-    nd = u128_digits(q, dig);
-    for (i = 0; i < extra; i++) {
-        rem *= 10;
-        dig[nd++] = (char)('0' + (int)(rem / dn));
-        rem %= dn;
+    if (u <= UINT64_MAX && (uint64_t)n < (UINT64_C(1) << 59)) {
+        /* the same division in 64 bits: rem < n < 2^59, so rem * 10 fits */
+        uint64_t u64 = (uint64_t)u, n64 = (uint64_t)n, r64 = u64 % n64;
+
+        nd = u128_digits(u64 / n64, dig);
+        for (i = 0; i < extra; i++) {
+            r64 *= 10;
+            dig[nd++] = (char)('0' + (int)(r64 / n64));
+            r64 %= n64;
+        }
+        rem = r64;
+    } else {
+        q = u / dn;
+        rem = u % dn;
+        nd = u128_digits(q, dig);
+        for (i = 0; i < extra; i++) {
+            rem *= 10;
+            dig[nd++] = (char)('0' + (int)(rem / dn));
+            rem %= dn;
+        }
     }
     if (rem * 2 >= dn) {                /* half away from zero */
         for (i = nd - 1; i >= 0 && dig[i] == '9'; i--)

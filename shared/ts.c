@@ -223,6 +223,11 @@ put_digits(char *p, int64_t v, int n)
     return p + n;
 }
 
+/* The date part of the last day this thread printed, "YYYY-MM-DDT". */
+static __thread int64_t day_last = INT64_MIN;
+static __thread char day_text[TS_BUFSZ];
+static __thread size_t day_len;
+
 char *
 ts_format(int64_t ms, char *buf, size_t size)
 {
@@ -240,19 +245,27 @@ ts_format(int64_t ms, char *buf, size_t size)
         ms = TS_MAX;
     days = ts_bucket(ms, TS_DAY_MS) / TS_DAY_MS;
     rem = ms - days * TS_DAY_MS;                 /* [0, TS_DAY_MS) */
-    civil_from_days(days, &y, &m, &d);
-    if (y < 0) {
+    if (days == day_last) {     /* a series prints many times of one day */
+        memcpy(p, day_text, day_len);
+        p += day_len;
+    } else {
+        civil_from_days(days, &y, &m, &d);
+        if (y < 0) {
+            *p++ = '-';
+            y = -y;
+        }
+        for (int64_t t = y; t >= 10000; t /= 10)
+            yd++;
+        p = put_digits(p, y, yd);
         *p++ = '-';
-        y = -y;
+        p = put_digits(p, m, 2);
+        *p++ = '-';
+        p = put_digits(p, d, 2);
+        *p++ = 'T';
+        day_len = (size_t)(p - buf);
+        memcpy(day_text, buf, day_len);
+        day_last = days;
     }
-    for (int64_t t = y; t >= 10000; t /= 10)
-        yd++;
-    p = put_digits(p, y, yd);
-    *p++ = '-';
-    p = put_digits(p, m, 2);
-    *p++ = '-';
-    p = put_digits(p, d, 2);
-    *p++ = 'T';
     p = put_digits(p, rem / 3600000, 2);
     *p++ = ':';
     p = put_digits(p, rem / 60000 % 60, 2);

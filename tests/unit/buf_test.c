@@ -102,6 +102,26 @@ test_buf_steal(void)
     buf_reset(&b);
 }
 
+static void
+test_buf_put_int(void)
+{
+    struct buf b;
+
+    buf_init(&b);
+    buf_put_i64(&b, 0);
+    buf_putc(&b, ' ');
+    buf_put_i64(&b, -7);
+    buf_putc(&b, ' ');
+    buf_put_i64(&b, INT64_MIN);
+    buf_putc(&b, ' ');
+    buf_put_i64(&b, INT64_MAX);
+    buf_putc(&b, ' ');
+    buf_put_u64(&b, UINT64_MAX);
+    CHECK_STREQ(b.data, "0 -7 -9223372036854775808 9223372036854775807 "
+        "18446744073709551615");
+    buf_reset(&b);
+}
+
 int
 main(void)
 {
@@ -109,5 +129,6 @@ main(void)
     RUN(test_buf_printf_long);
     RUN(test_buf_json_string);
     RUN(test_buf_steal);
+    RUN(test_buf_put_int);
     return test_report();
 }
