@@ -166,14 +166,12 @@ api_snap_for(struct serving *sv, const struct view *v, struct snap *pre,
 void
 api_put_time(struct buf *b, int present, int64_t ms)
 {
-    char t[TS_BUFSZ];
-
     if (!present) {
         buf_puts(b, "null");
         return;
     }
     buf_putc(b, '"');
-    buf_puts(b, ts_format(ms, t, sizeof(t)));
+    buf_advance(b, ts_format_end(ms, buf_space(b, TS_BUFSZ), TS_BUFSZ));
     buf_putc(b, '"');
 }
 

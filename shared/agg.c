@@ -290,16 +290,23 @@ agg_metric_json(const struct pipeline *p, const struct view *v, int m,
         buf_put_i64(out, st[0]);
         return;
     case METRIC_SUM:
-        buf_puts(out, dec_format(sum_get(st), scale, num, sizeof(num)));
+        buf_advance(out, dec_format_end(sum_get(st), scale,
+            buf_space(out, DEC_BUFSZ), DEC_BUFSZ));
         return;
     case METRIC_MIN:
     case METRIC_MAX:
-        buf_puts(out, st[0] == 0 ? "null" :
-            dec_format(st[1], scale, num, sizeof(num)));
+        if (st[0] == 0)
+            buf_puts(out, "null");
+        else
+            buf_advance(out, dec_format_end(st[1], scale,
+                buf_space(out, DEC_BUFSZ), DEC_BUFSZ));
         return;
     case METRIC_AVG:
-        buf_puts(out, st[0] == 0 ? "null" :
-            dec_format_ratio(sum_get(st), st[0], scale, 2, num, sizeof(num)));
+        if (st[0] == 0)
+            buf_puts(out, "null");
+        else
+            buf_advance(out, dec_format_ratio_end(sum_get(st), st[0], scale,
+                2, buf_space(out, DEC_BUFSZ), DEC_BUFSZ));
         return;
     case METRIC_STDDEV:
     case METRIC_STDDEV_POP:

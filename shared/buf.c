@@ -45,7 +45,7 @@ buf_reserve(struct buf *b, size_t n)
 }
 
 void
-buf_append(struct buf *b, const void *p, size_t n)
+buf_append_grow(struct buf *b, const void *p, size_t n)
 {
     buf_reserve(b, n);
     if (n > 0)
@@ -55,7 +55,7 @@ buf_append(struct buf *b, const void *p, size_t n)
 }
 
 void
-buf_putc(struct buf *b, int c)
+buf_putc_grow(struct buf *b, int c)
 {
     buf_reserve(b, 1);
     b->data[b->len++] = (char)c;

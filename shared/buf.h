@@ -23,14 +23,55 @@ void buf_clear(struct buf *b);
 /* Make room for n more bytes. Aborts on OOM (mem.h). */
 void buf_reserve(struct buf *b, size_t n);
 
-void buf_append(struct buf *b, const void *p, size_t n);
-void buf_putc(struct buf *b, int c);
+/* The slow paths of the inline appends below: grow, then append. */
+void buf_append_grow(struct buf *b, const void *p, size_t n);
+void buf_putc_grow(struct buf *b, int c);
 
-/* Inline so that a literal's length is known where it is put. */
+/* Inline: answers are built of many short appends, a literal's length is
+ * known where it is put, and a short memcpy is a few moves. */
+static inline void
+buf_append(struct buf *b, const void *p, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        buf_append_grow(b, p, n);
+        return;
+    }
+    if (n > 0)      /* p may be NULL then */
+        memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+static inline void
+buf_putc(struct buf *b, int c)
+{
+    if (b->len + 2 > b->cap) {
+        buf_putc_grow(b, c);
+        return;
+    }
+    b->data[b->len++] = (char)c;
+    b->data[b->len] = '\0';
+}
+
 static inline void
 buf_puts(struct buf *b, const char *s)
 {
     buf_append(b, s, strlen(s));
+}
+
+/* Writing in place: room for n more bytes (NUL included) at the returned
+ * end of the data; then buf_advance() to where the writer's NUL is. */
+static inline char *
+buf_space(struct buf *b, size_t n)
+{
+    buf_reserve(b, n);
+    return b->data + b->len;
+}
+
+static inline void
+buf_advance(struct buf *b, const char *end)
+{
+    b->len = (size_t)(end - b->data);
 }
 
 /* Decimal text of v, as printf's %lld and %llu would print it. */

@@ -255,7 +255,7 @@ u128_digits(dec_u128 u, char *d)
 /*
  * Print the digit string dig (nd digits, most significant first, no leading
  * zeros unless it is "0") as a number with `scale` fractional digits, with a
- * minus sign when neg and any digit is nonzero.
+ * minus sign when neg and any digit is nonzero. Returns the end (the NUL).
  */
 static char *
 put_scaled(int neg, const char *dig, int nd, int scale, char *buf,
@@ -289,7 +289,7 @@ put_scaled(int neg, const char *dig, int nd, int scale, char *buf,
         p += nd - from;
     }
     *p = '\0';
-    return buf;
+    return p;
 }
 
 static dec_u128
@@ -299,7 +299,7 @@ mag(dec_i128 v)
 }
 
 char *
-dec_format(dec_i128 v, int scale, char *buf, size_t size)
+dec_format_end(dec_i128 v, int scale, char *buf, size_t size)
 {
     char dig[40];
     int nd;
@@ -307,6 +307,13 @@ dec_format(dec_i128 v, int scale, char *buf, size_t size)
     assert(scale >= 0 && scale <= DEC_MAX_SCALE);
     nd = u128_digits(mag(v), dig);
     return put_scaled(v < 0, dig, nd, scale, buf, size);
+}
+
+char *
+dec_format(dec_i128 v, int scale, char *buf, size_t size)
+{
+    (void)dec_format_end(v, scale, buf, size);
+    return buf;
 }
 
 /*
@@ -317,6 +324,14 @@ dec_format(dec_i128 v, int scale, char *buf, size_t size)
  */
 char *
 dec_format_ratio(dec_i128 sum, int64_t n, int scale, int extra, char *buf,
+    size_t size)
+{
+    (void)dec_format_ratio_end(sum, n, scale, extra, buf, size);
+    return buf;
+}
+
+char *
+dec_format_ratio_end(dec_i128 sum, int64_t n, int scale, int extra, char *buf,
     size_t size)
 {
     dec_u128 u = mag(sum), dn, q, rem;

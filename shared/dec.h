@@ -78,6 +78,12 @@ char *dec_format(dec_i128 v, int scale, char *buf, size_t size);
 char *dec_format_ratio(dec_i128 sum, int64_t n, int scale, int extra,
     char *buf, size_t size);
 
+/* The same two, returning the end of the text (its NUL): for writers that
+ * append in place (buf_space()). */
+char *dec_format_end(dec_i128 v, int scale, char *buf, size_t size);
+char *dec_format_ratio_end(dec_i128 sum, int64_t n, int scale, int extra,
+    char *buf, size_t size);
+
 /* Print d as the shortest text that reads back as d ("12.345", "1e+20"),
  * or "NaN", "Infinity", "-Infinity": for messages that quote a number as
  * cJSON parsed it. Returns buf. */

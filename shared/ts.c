@@ -231,6 +231,13 @@ static __thread size_t day_len;
 char *
 ts_format(int64_t ms, char *buf, size_t size)
 {
+    (void)ts_format_end(ms, buf, size);
+    return buf;
+}
+
+char *
+ts_format_end(int64_t ms, char *buf, size_t size)
+{
     int64_t days, rem, y;
     int m, d, yd = 4;
     char *p = buf;
@@ -277,7 +284,7 @@ ts_format(int64_t ms, char *buf, size_t size)
     }
     *p++ = 'Z';
     *p = '\0';
-    return buf;
+    return p;
 }
 
 static const struct {

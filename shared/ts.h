@@ -45,6 +45,8 @@ int ts_param_parse(const char *s, int64_t *ms);
  */
 #define TS_BUFSZ 32
 char *ts_format(int64_t ms, char *buf, size_t size);
+/* The same, returning the end of the text (its NUL). */
+char *ts_format_end(int64_t ms, char *buf, size_t size);
 
 /*
  * Parse a duration: a positive integer followed by a unit, one of
