@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,8 @@
 #include "shared/store.h"
 #include "shared/store_int.h"
 #include "shared/ts.h"
+
+static _Atomic uint64_t store_serials;     /* opens so far: store->serial */
 
 /*
  * MDB_MAP_RESIZED (another process grew the map past ours) is handled at txn
@@ -133,6 +136,13 @@ store_txn_begin(struct store *st, int write, struct store_txn **out,
         return -1;
     }
     return 0;
+}
+
+void
+store_txn_snapid(const struct store_txn *t, uint64_t id[2])
+{
+    id[0] = t->st->serial;
+    id[1] = (uint64_t)mdb_txn_id(t->txn);
 }
 
 int
@@ -354,6 +364,7 @@ store_open(struct store **out, const char *dir, unsigned flags, char *err)
     st->flags = flags;
     st->lockfd = -1;
     st->fd = -1;
+    st->serial = atomic_fetch_add(&store_serials, 1) + 1;
     if (*dir == '\0') {
         snprintf(err, ERR_LEN, "store: empty directory name");
         goto fail;

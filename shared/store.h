@@ -104,6 +104,14 @@ uint64_t store_used_bytes(struct store *st);
 int store_txn_begin(struct store *st, int write, struct store_txn **out,
     char *err);
 
+/*
+ * What names t's snapshot within this process: id[0] numbers the open
+ * store (never reused, even after a store_close() and a new open at the
+ * same address), id[1] is LMDB's transaction id. Two read transactions with
+ * equal ids see the same data, so what was read in one holds for the other.
+ */
+void store_txn_snapid(const struct store_txn *t, uint64_t id[2]);
+
 /* Commit and free t. On failure nothing of t is kept: returns -1 with err,
  * "store DIR: disk full: commit: No space left on device (0 bytes free on
  * its filesystem): ..." or "store DIR: map full: ..." named as such. */

@@ -57,6 +57,7 @@ struct store {
     int              writing;   /* a store_writer is open on this handle */
     int              fd;        /* LMDB's descriptor of data.mdb */
     unsigned         psize;     /* LMDB's page size */
+    uint64_t         serial;    /* this open's number (store_txn_snapid()) */
 };
 
 struct store_txn {
