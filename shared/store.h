@@ -106,7 +106,7 @@ int store_txn_begin(struct store *st, int write, struct store_txn **out,
 
 /*
  * What names t's snapshot within this process: id[0] numbers the open
- * store (never reused, even after a store_close() and a new open at the
+ * store (never reused, even after a store_free() and a new open at the
  * same address), id[1] is LMDB's transaction id. Two read transactions with
  * equal ids see the same data, so what was read in one holds for the other.
  */

@@ -288,6 +288,44 @@ publish_simple(struct store *st, int64_t scale, int64_t cutoff)
     return info.version;
 }
 
+/* Equal snapshot ids mean the same data: equal while nothing commits,
+ * different after a commit and across opens of the same directory. */
+static void
+test_snapid(void)
+{
+    struct store *st = NULL, *ro = NULL;
+    struct store_txn *t = NULL;
+    char err[ERR_LEN];
+    uint64_t a[2], b[2], c[2], d[2];
+    const char *dir = newdir();
+
+    CHECK(store_open(&st, dir, 0, err) == 0);
+    CHECK(store_open(&ro, dir, STORE_RDONLY, err) == 0);
+    if (st == NULL || ro == NULL)
+        goto out;
+    CHECK(store_txn_begin(ro, 0, &t, err) == 0);
+    store_txn_snapid(t, a);
+    store_txn_abort(t);
+    CHECK(store_txn_begin(ro, 0, &t, err) == 0);
+    store_txn_snapid(t, b);
+    store_txn_abort(t);
+    CHECK(a[0] != 0 && a[0] == b[0] && a[1] == b[1]);
+    CHECK(store_txn_begin(st, 1, &t, err) == 0);
+    CHECK(store_meta_put_i64(t, "test.snapid", 1, err) == 0);
+    CHECK(store_txn_commit(t, err) == 0);
+    CHECK(store_txn_begin(ro, 0, &t, err) == 0);
+    store_txn_snapid(t, c);
+    store_txn_abort(t);
+    CHECK(c[0] == a[0] && c[1] != a[1]);
+    CHECK(store_txn_begin(st, 0, &t, err) == 0);
+    store_txn_snapid(t, d);
+    store_txn_abort(t);
+    CHECK(d[0] != c[0] && d[1] == c[1]);   /* another open: another serial */
+out:
+    store_free(ro);
+    store_free(st);
+}
+
 static void
 test_open(void)
 {
@@ -1913,6 +1951,7 @@ main(void)
     unsetenv("LAMBDA_MAP_SIZE");
     fixture();
     RUN(test_open);
+    RUN(test_snapid);
     RUN(test_map_size_env);
     RUN(test_format);
     RUN(test_format_old);
