@@ -3,6 +3,7 @@
 #define SHARED_STORE_INT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -58,6 +59,8 @@ struct store {
     int              fd;        /* LMDB's descriptor of data.mdb */
     unsigned         psize;     /* LMDB's page size */
     uint64_t         serial;    /* this open's number (store_txn_snapid()) */
+    _Atomic uint64_t checked_pages; /* data.mdb's pages at the last check */
+    _Atomic uint64_t checked_ns;    /* and its monotonic time */
 };
 
 struct store_txn {
