@@ -68,17 +68,21 @@ static const struct opt opts[] = {
         "(100)", OPT_NOENV},
     {"seed", 0, "N", NULL, "random seed for --generate (default 1)",
         OPT_NOENV},
+    {"connect-timeout", 0, "SECS", NULL, "give up when no broker has "
+        "answered SECS after the start (20; 0: wait as librdkafka does)",
+        OPT_NOENV},
     {"kafka", 'X', "PROP=VALUE", NULL, "librdkafka producer property; "
         "repeatable", OPT_MULTI},
     {NULL, 0, NULL, NULL, NULL, 0}
 };
 enum { PR_BROKERS = OPT_TOOL_NCOMMON, PR_TOPIC, PR_KEY, PR_PARTITION,
     PR_RATE, PR_COUNT, PR_NOW, PR_GENERATE, PR_CARDINALITY, PR_SEED,
-    PR_KAFKA };
+    PR_CONNECT, PR_KAFKA };
 
 static volatile sig_atomic_t got_stop;
 
 #define STOP_FLUSH_MS 1000      /* a stopped run's last wait for delivery */
+#define CONNECT_S 20            /* --connect-timeout's default */
 
 /* A node of the generated document: an object of children, or a field. */
 struct gen_node {
@@ -112,6 +116,9 @@ struct produce {
     int64_t           sent, failed;
     int64_t           start_ns;
     int               err_logged;
+    int64_t           connect_s;    /* --connect-timeout; 0: none */
+    int               reached;      /* a broker answered */
+    int               gone;         /* none did within connect_s */
 };
 
 static int
@@ -156,6 +163,8 @@ dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
     struct produce *pr = opaque;
 
     (void)rk;
+    if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR)
+        pr->reached = 1;
     if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         pr->failed++;
         if (!pr->err_logged++)
@@ -268,6 +277,32 @@ kafka_open(struct produce *pr, char *err)
     return 0;
 }
 
+/*
+ * Nonzero when no broker has answered --connect-timeout seconds after the
+ * start: a wrong address or a broker not started would otherwise keep the
+ * program for message.timeout.ms (5 minutes), or for ever with --generate.
+ * A broker that answered once may go and come back: librdkafka rides that
+ * out. Past the deadline, asks the brokers once (half a second at most).
+ */
+static int
+broker_gone(struct produce *pr)
+{
+    const struct rd_kafka_metadata *md;
+
+    if (pr->reached || pr->gone || pr->connect_s <= 0)
+        return pr->gone;
+    if (now_mono_ns() - pr->start_ns < pr->connect_s * 1000000000)
+        return 0;
+    if (rd_kafka_metadata(pr->rk, 0, NULL, &md, 500) ==
+        RD_KAFKA_RESP_ERR_NO_ERROR) {
+        rd_kafka_metadata_destroy(md);
+        pr->reached = 1;
+        return 0;
+    }
+    pr->gone = 1;
+    return 1;
+}
+
 /* Keep at most `rate` events per second on average. */
 static void
 pace(struct produce *pr)
@@ -300,14 +335,14 @@ send_one(struct produce *pr, const char *val, size_t len, const char *key,
             log_errorx("produce to %s: %s", pr->topic, rd_kafka_err2str(err));
             return -1;
         }
-        if (got_stop)
+        if (got_stop || broker_gone(pr))
             return -1;      /* the queue is full and nobody takes it */
         (void)rd_kafka_poll(pr->rk, 10);
     }
     pr->sent++;
     if ((pr->sent & 1023) == 0)
         (void)rd_kafka_poll(pr->rk, 0);
-    return 0;
+    return broker_gone(pr) ? -1 : 0;
 }
 
 /* ---- replay ---- */
@@ -701,9 +736,10 @@ generate(struct produce *pr)
 /* ---- main ---- */
 
 /*
- * Stopped by a signal: a last, bounded flush, then the rest is purged (its
- * delivery reports count it as failed) and named. Without it, a broker that
- * is gone would keep the program for message.timeout.ms (5 minutes).
+ * Stopped by a signal, or no broker answered: a last, bounded flush, then
+ * the rest is purged (its delivery reports count it as failed) and named.
+ * Without it, a broker that is gone would keep the program for
+ * message.timeout.ms (5 minutes).
  */
 static void
 undelivered(struct produce *pr)
@@ -717,8 +753,13 @@ undelivered(struct produce *pr)
         RD_KAFKA_PURGE_F_INFLIGHT | RD_KAFKA_PURGE_F_NON_BLOCKING);
     pr->err_logged = 1;     /* one line for them all, below */
     (void)rd_kafka_poll(pr->rk, 100);   /* their delivery reports */
-    log_errorx("stopped by signal %d: %" PRId64 " events not delivered",
-        (int)got_stop, pr->failed - before);
+    if (pr->gone)
+        log_errorx("no broker answered at %s within %" PRId64 " s (is it "
+            "running? --connect-timeout waits longer): %" PRId64 " events "
+            "not delivered", pr->brokers, pr->connect_s, pr->failed - before);
+    else
+        log_errorx("stopped by signal %d: %" PRId64 " events not delivered",
+            (int)got_stop, pr->failed - before);
 }
 
 /* The key field's path, and its index for --generate. Returns 0, or -1 when
@@ -787,7 +828,8 @@ configure(struct produce *pr, const struct prog *pg, int nfiles)
         (rc = int_opt(pg, PR_RATE, 0, INT64_MAX, &rate)) != PROG_RUN ||
         (rc = int_opt(pg, PR_COUNT, 0, INT64_MAX, &pr->count)) != PROG_RUN ||
         (rc = int_opt(pg, PR_CARDINALITY, 1, INT64_MAX, &card)) != PROG_RUN ||
-        (rc = int_opt(pg, PR_SEED, 1, INT64_MAX, &seed)) != PROG_RUN)
+        (rc = int_opt(pg, PR_SEED, 1, INT64_MAX, &seed)) != PROG_RUN ||
+        (rc = int_opt(pg, PR_CONNECT, 0, 86400, &pr->connect_s)) != PROG_RUN)
         return rc;
     if (part >= 0)
         pr->partition = (int32_t)part;
@@ -844,6 +886,7 @@ main(int argc, char **argv)
     pr.cardinality = 100;
     pr.rng = 88172645463325252ULL;
     pr.partition = RD_KAFKA_PARTITION_UA;
+    pr.connect_s = CONNECT_S;
     buf_init(&pr.out);
     buf_init(&pr.keybuf);
 
@@ -871,9 +914,10 @@ main(int argc, char **argv)
         rc = generate(&pr);
     for (int i = pg.res.argi; i < argc && rc == 0 && !done(&pr); i++)
         rc = replay_file(&pr, argv[i]);
-    while (rd_kafka_outq_len(pr.rk) > 0 && pr.failed == 0 && !got_stop)
+    while (rd_kafka_outq_len(pr.rk) > 0 && pr.failed == 0 && !got_stop &&
+        !broker_gone(&pr))
         (void)rd_kafka_flush(pr.rk, 100);
-    if (got_stop)
+    if (got_stop || pr.gone)
         undelivered(&pr);
     secs = (double)(now_mono_ns() - pr.start_ns) / 1e9;
     log_info("produced %" PRId64 " events to %s in %.2f s (%.0f/s), "

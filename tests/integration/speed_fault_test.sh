@@ -113,6 +113,16 @@ eq "lambda-produce, broker gone, SIGTERM: exit 1" "$rc" 1
 check "  ... within 3 s ($ms ms; it waited for minutes)" [ "$ms" -lt $((3000 * SLOW)) ]
 check "  ... saying what was not delivered" grep -q \
     "error: stopped by signal 15: 40 events not delivered" "$T/gone.log"
+# ---- no broker ever answered: lambda-produce gives up by itself
+start=$(date +%s%N)
+"$PRODUCE" -c "$T/dev.json" --connect-timeout 1 "$T/events.jsonl" >"$T/never.log" 2>&1
+rc=$?
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+eq "lambda-produce, no broker, --connect-timeout 1: exit 1" "$rc" 1
+check "  ... within 4 s ($ms ms; it waited 5 minutes)" [ "$ms" -lt $((4000 * SLOW)) ]
+check "  ... saying so, and what was not delivered" grep -q \
+    "error: no broker answered at $BROKERS within 1 s (is it running? --connect-timeout waits longer): 40 events not delivered" \
+    "$T/never.log"
 broker_cmd up
 
 # ---- a fatal error is an error, not a warning
