@@ -16,6 +16,7 @@
 #include <lmdb.h>
 
 #include "shared/err.h"
+#include "shared/now.h"
 #include "shared/segment.h"
 #include "shared/speedmeta.h"
 #include "shared/store.h"
@@ -214,15 +215,6 @@ free_past(struct store *st, uint64_t first, const MDB_envinfo *seen,
  */
 #define CHECK_FRESH_NS 1000000
 
-static uint64_t
-mono_ns(void)
-{
-    struct timespec ts;
-
-    (void)clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 int
 store_check_file(struct store *st, char *err)
 {
@@ -237,7 +229,7 @@ store_check_file(struct store *st, char *err)
             store_set_err(st, err, "mdb_env_info", rc);
             return -1;
         }
-        now = mono_ns();
+        now = (uint64_t)now_mono_ns();
         if (now - atomic_load_explicit(&st->checked_ns,
             memory_order_acquire) < CHECK_FRESH_NS &&
             (uint64_t)info.me_last_pgno + 1 <= atomic_load_explicit(
