@@ -14,6 +14,7 @@
 #include "shared/outputs.h"
 #include "shared/publog.h"
 #include "shared/ts.h"
+#include "shared/viewswitch.h"
 
 /* {"METRIC":value,...,"OUTPUT":value,...} of an encoded row of v, as
  * serving prints them. */
@@ -102,6 +103,43 @@ diff_row(void *arg, const struct view *v, const void *key, size_t klen,
     return store_diff_row(arg, v, key, klen, bucket, row, err);
 }
 
+static int
+plan_line(void *arg, const char *view, enum viewswitch_change c, char *err)
+{
+    (void)arg;
+    (void)err;
+    if (c == VIEWSWITCH_REMOVED)
+        printf("view %s: not in the pipeline: this publish would drop its "
+            "speed rows\n", view);
+    else
+        printf("view %s: %s: this publish would switch it to the "
+            "pipeline's definition (its speed rows rebuilt from "
+            "speed.archive, else a gap for lambda-speed --reset-to)\n", view,
+            c == VIEWSWITCH_CHANGED ? "changed" : "new to the speed rows");
+    return 0;
+}
+
+/* The views a publish would switch or remove, after the diff. */
+static int
+print_plan(struct batch *b, char *err)
+{
+    struct store_txn *t;
+    struct store_batch_info info;
+    int rc;
+
+    if (b->st == NULL)
+        return 0;       /* no store yet: nothing to switch */
+    if (store_txn_begin(b->st, 0, &t, err) != 0)
+        return -1;
+    rc = store_batch_current(t, &info, err);
+    if (rc >= 0)
+        rc = viewswitch_plan(t, b->p, rc == 0 ? info.version : 0,
+            plan_line, NULL, err);
+    store_txn_abort(t);
+    fflush(stdout);
+    return rc < 0 ? -1 : 0;
+}
+
 int
 diff_dry(struct batch *b, char *err)
 {
@@ -117,6 +155,8 @@ diff_dry(struct batch *b, char *err)
         store_diff_finish(d, err) != 0)
         goto done;
     print_diff(b, d);
+    if (print_plan(b, err) != 0)
+        goto done;
     rc = 0;
 done:
     store_diff_free(d);

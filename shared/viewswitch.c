@@ -69,23 +69,42 @@ gap_name(char *buf, size_t size, const char *view)
 }
 
 /* Views the store has rows or signatures of that p no longer defines. */
+/* Into gone (NULL entries skipped): the views of the previous version or
+ * of the speed rows that p no longer has, each once. */
+static int
+gone_names(struct store_txn *t, const struct pipeline *p, int64_t prev,
+    struct names *gone, char *err)
+{
+    char pre[64];
+
+    snprintf(pre, sizeof(pre), "sig/%" PRId64 "/", prev);
+    if ((prev > 0 && store_meta_scan(t, pre, name_add, gone, err) != 0) ||
+        store_meta_scan(t, "speedsig/", name_add, gone, err) != 0)
+        return -1;
+    for (int i = 0; i < gone->n; i++) {
+        int dup = 0;
+
+        for (int j = 0; j < i; j++)     /* in both lists: once */
+            dup |= gone->v[j] != NULL && strcmp(gone->v[j], gone->v[i]) == 0;
+        if (dup || pipeline_view(p, gone->v[i]) != NULL) {
+            free(gone->v[i]);
+            gone->v[i] = NULL;
+        }
+    }
+    return 0;
+}
+
 static int
 remove_gone(struct sw *s, int64_t prev, char *err)
 {
     struct names ns = {NULL, 0};
-    char pre[64], name[600];
+    char name[600];
     int rc = -1;
 
-    snprintf(pre, sizeof(pre), "sig/%" PRId64 "/", prev);
-    if ((prev > 0 && store_meta_scan(s->t, pre, name_add, &ns, err) != 0) ||
-        store_meta_scan(s->t, "speedsig/", name_add, &ns, err) != 0)
+    if (gone_names(s->t, s->p, prev, &ns, err) != 0)
         goto done;
     for (int i = 0; i < ns.n; i++) {
-        int dup = 0;
-
-        for (int j = 0; j < i; j++)     /* in both lists: once */
-            dup |= strcmp(ns.v[j], ns.v[i]) == 0;
-        if (dup || pipeline_view(s->p, ns.v[i]) != NULL)
+        if (ns.v[i] == NULL)
             continue;
         if (store_speed_drop_view(s->t, ns.v[i], err) != 0)
             goto done;
@@ -502,6 +521,58 @@ sign(struct store_txn *t, const struct pipeline *p, const struct view *v,
         v), err);
 }
 
+/* What the publish does to view v: SWITCH_KEEP, SWITCH_SIGN (lambda-speed
+ * never ran: nothing to rebuild, only to sign), VIEWSWITCH_CHANGED or
+ * VIEWSWITCH_NEW; -1 with err. ran: speed_ran(). */
+#define SWITCH_KEEP 100
+#define SWITCH_SIGN 101
+
+static int
+decide(struct store_txn *t, const struct pipeline *p, const struct view *v,
+    int ran, char *err)
+{
+    int64_t sig;
+    int r = store_view_sig(t, 0, v->name, &sig, err);
+
+    if (r < 0)
+        return -1;
+    if (r == 0 && sig == (int64_t)pipeline_view_signature(p, v))
+        return SWITCH_KEEP;
+    if (r == STORE_NOTFOUND)
+        return ran ? VIEWSWITCH_NEW : SWITCH_SIGN;
+    return VIEWSWITCH_CHANGED;
+}
+
+int
+viewswitch_plan(struct store_txn *t, const struct pipeline *p, int64_t prev,
+    int (*fn)(void *arg, const char *view, enum viewswitch_change c,
+        char *err),
+    void *arg, char *err)
+{
+    struct names gone = {NULL, 0};
+    int rc = -1, ran, d;
+
+    if ((ran = speed_ran(t, err)) < 0)
+        return -1;
+    for (int i = 0; i < p->nviews; i++) {
+        if ((d = decide(t, p, &p->views[i], ran, err)) < 0)
+            return -1;
+        if (d != SWITCH_KEEP && d != SWITCH_SIGN &&
+            fn(arg, p->views[i].name, (enum viewswitch_change)d, err) != 0)
+            return -1;
+    }
+    if (gone_names(t, p, prev, &gone, err) != 0)
+        goto done;
+    for (int i = 0; i < gone.n; i++)
+        if (gone.v[i] != NULL &&
+            fn(arg, gone.v[i], VIEWSWITCH_REMOVED, err) != 0)
+            goto done;
+    rc = 0;
+done:
+    names_free(&gone);
+    return rc;
+}
+
 int
 viewswitch_publish(struct store_txn *t, const struct pipeline *p,
     int64_t prev, int64_t cutoff, struct viewswitch_stats *st, char *err)
@@ -520,16 +591,14 @@ viewswitch_publish(struct store_txn *t, const struct pipeline *p,
         goto done;
     for (int i = 0; i < p->nviews; i++) {
         const struct view *v = &p->views[i];
-        int64_t sig;
-        int r;
+        int d;
 
         if (viewdef_put(t, p, v, err) != 0 ||
-            (r = store_view_sig(t, 0, v->name, &sig, err)) < 0)
+            (d = decide(t, p, v, ran, err)) < 0)
             goto done;
-        if (r == 0 && sig == (int64_t)pipeline_view_signature(p, v))
+        if (d == SWITCH_KEEP)
             continue;
-        if (r == STORE_NOTFOUND && !ran) {
-            /* lambda-speed never ran: nothing to rebuild, only to sign */
+        if (d == SWITCH_SIGN) {
             if (sign(t, p, v, err) != 0)
                 goto done;
             continue;
@@ -537,8 +606,8 @@ viewswitch_publish(struct store_txn *t, const struct pipeline *p,
         s.on[i] = 1;
         st->switched++;
         log_info("view %s: %s: switching to the pipeline's definition in "
-            "this publish", v->name, r == 0 ? "changed" : "new to the speed "
-            "rows");
+            "this publish", v->name, d == VIEWSWITCH_CHANGED ? "changed" :
+            "new to the speed rows");
     }
     if (remove_gone(&s, prev, err) != 0)
         goto done;

@@ -63,6 +63,26 @@ struct viewswitch_stats {
  * the above. prev: the previous published version (0: none). Logs what it
  * did. Returns 0 and *st, or -1 with err (the publish is rolled back).
  */
+/* What a publish does to a view, as viewswitch_plan() names it. */
+enum viewswitch_change {
+    VIEWSWITCH_CHANGED,     /* speed rows of another definition: switched */
+    VIEWSWITCH_NEW,         /* no speed definition yet, speed ran: switched */
+    VIEWSWITCH_REMOVED      /* no longer in the pipeline: dropped */
+};
+
+/*
+ * What viewswitch_publish() would do, without doing it (lambda-batch
+ * --dry-run): fn once per view of p it would switch and per view it would
+ * remove, decided in t (read or write) as the publish decides. prev: the
+ * previous published version (0: none). Returns 0, or -1 with err (fn's
+ * -1 too).
+ */
+int viewswitch_plan(struct store_txn *t, const struct pipeline *p,
+    int64_t prev,
+    int (*fn)(void *arg, const char *view, enum viewswitch_change c,
+        char *err),
+    void *arg, char *err);
+
 int viewswitch_publish(struct store_txn *t, const struct pipeline *p,
     int64_t prev, int64_t cutoff, struct viewswitch_stats *st, char *err);
 

@@ -110,6 +110,13 @@ eq "/v1/views: the changed view is answered under its previous definition" \
     '["previous","waits for lambda-batch","1h",["orders"]]'
 eq "/v1/views: the added view is pending" \
     "$(jq -c '[.views[] | select(.name == "by_customer") | .definition]' <<<"$views")" '["pending"]'
+"$BATCH" -c "$T/vc.json" --until "$(iso $U2)" --force --no-progress --dry-run >"$T/dry2.out" 2>"$T/dry2.log"
+eq "lambda-batch --dry-run before the switch: exit 0" "$?" 0
+eq "  ... names the views it would switch, and only them" \
+    "$(grep 'this publish would' "$T/dry2.out" | cut -d: -f1,2 | sort | tr '\n' ';')" \
+    "view by_country: changed;view by_customer: new to the speed rows;"
+eq "  ... and switches nothing" \
+    "$(curl -s "$URL/v1/views" | jq -c '[.views[] | select(.name == "by_country") | .definition]')" '["previous"]'
 sleep 1
 "$BATCH" -c "$T/vc.json" --until "$(iso $U2)" --force --no-progress >"$T/batch2.log" 2>&1
 eq "lambda-batch publishes the changed definitions" "$?" 0
@@ -226,6 +233,10 @@ EOF
 before=$(views "$T/b.json" "$T/store" speed | awk -F'\t' '$1 == "gone"' | wc -l)
 check "the view to remove has speed rows ($before)" [ "$before" -gt 0 ]
 cp "$T/c.json" "$T/vc.json"
+"$BATCH" -c "$T/vc.json" --until "$(iso $U2)" --force --no-progress --dry-run >"$T/dry3.out" 2>&1
+eq "lambda-batch --dry-run names the view it would remove, and only it" \
+    "$(grep 'this publish would' "$T/dry3.out")" \
+    "view gone: not in the pipeline: this publish would drop its speed rows"
 "$BATCH" -c "$T/vc.json" --until "$(iso $U2)" --force --no-progress >"$T/batch3.log" 2>&1
 eq "lambda-batch publishes without the view" "$?" 0
 check "  ... saying it removed it" grep -q "view gone: removed" "$T/batch3.log"
