@@ -22,7 +22,8 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || \
                 echo -lrdkafka -lcjson -lmicrohttpd -llmdb -lz)
 
 FINAL_CFLAGS  = $(STD) $(WARN) $(OPT) -I. $(PKG_CFLAGS) -MMD -MP $(EXTRA_CFLAGS) $(CFLAGS)
-FINAL_LDFLAGS = $(EXTRA_LDFLAGS) $(LDFLAGS)
+# -u localeconv: every program takes shared/clocale.c's localeconv(), not glibc's
+FINAL_LDFLAGS = -Wl,-u,localeconv $(EXTRA_LDFLAGS) $(LDFLAGS)
 FINAL_LIBS    = $(PKG_LIBS) -lpthread -lm
 
 SHARED_SRC  = $(wildcard shared/*.c)

@@ -36,6 +36,7 @@ test   chromium         chromium         lab_dashboard_test (a real browser)
 test   man              man-db           lab_man_test
 test   groff            groff-base       lab_man_test
 test   objdump          binutils         lab_compose_test (libraries the binaries need)
+test   nm               binutils         batch_test (the localeconv of lambda-batch)
 test   mdb_stat         lmdb-utils       the tests (store files)
 test   faketime         faketime         lab_calendar_test (the lab months ahead)
 test   ps               procps           the tests (processes left running)

@@ -159,6 +159,9 @@ test_threads() {
     check "threads: 1 vs 2 byte-identical" same "$T/th1.txt" "$T/th2.txt"
     check "threads: 1 vs 3 byte-identical" same "$T/th1.txt" "$T/th3.txt"
     check "threads: many groups written" [ "$(wc -l <"$T/th1.txt")" -gt 1000 ]
+    # parsing threads must not share glibc's struct lconv (shared/clocale.c)
+    nm -D --defined-only "$LB" | grep -q ' T localeconv$'
+    expect "threads: lambda-batch defines its own localeconv()"
     [ -s "$T/th1/rejects/batch.jsonl" ] &&
         same "$T/th1/rejects/batch.jsonl" "$T/th2/rejects/batch.jsonl" &&
         same "$T/th1/rejects/batch.jsonl" "$T/th3/rejects/batch.jsonl"
