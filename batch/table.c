@@ -277,7 +277,9 @@ radix_sort(struct sortrec *rec, struct sortrec *tmp, size_t n)
 uint32_t *
 table_sorted(const struct table *t, int64_t lo, int64_t hi, size_t *n)
 {
-    struct sortrec *rec = xmalloc((t->nents + 1) * sizeof(*rec));
+    /* fresh memory, 2 x 32 bytes a row: on huge pages, as a page fault
+     * per 4 KiB was a third of the sort's time */
+    struct sortrec *rec = big_alloc((t->nents + 1) * sizeof(*rec), 0);
     struct sortrec *tmp = NULL, *sorted = rec;
     uint32_t *out;
     size_t k = 0, longest = 0;
@@ -299,7 +301,7 @@ table_sorted(const struct table *t, int64_t lo, int64_t hi, size_t *n)
         k++;
     }
     if (longest <= TABLE_INLINE) {
-        tmp = xmalloc((k + 1) * sizeof(*tmp));
+        tmp = big_alloc((k + 1) * sizeof(*tmp), 0);
         sorted = radix_sort(rec, tmp, k);
     } else {
         qsort_r(rec, k, sizeof(*rec), cmp_sortrec, (void *)(uintptr_t)t);
