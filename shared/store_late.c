@@ -190,16 +190,22 @@ store_late_absorbed(struct store_txn *t, const struct view *v,
     return 0;
 }
 
-int
-store_late_clear(struct store_txn *t, int64_t cutoff,
-    const struct late_listing *l, int64_t *archived, int64_t *unarchived,
-    char *err)
+/*
+ * Delete, in a write transaction, every entry for which drop(arg, bucket,
+ * part, offset, archived) says so, adding its events to *archived or
+ * *unarchived and 1 to *entries (each may be NULL).
+ */
+static int
+late_delete(struct store_txn *t,
+    int (*drop)(const void *arg, int64_t bucket, int32_t part, int64_t offset,
+    int archived), const void *arg, int64_t *archived, int64_t *unarchived,
+    int64_t *entries, char *err)
 {
     const unsigned char *p;
     MDB_cursor *cur = NULL;
-    int64_t bucket, ev;
+    int64_t ev;
     MDB_val k, d;
-    int rc, arch, del;
+    int rc, arch;
 
     if (store_need_write(t, err) != 0)
         return -1;
@@ -212,13 +218,10 @@ store_late_clear(struct store_txn *t, int64_t cutoff,
             break;
         }
         p = (const unsigned char *)k.mv_data + k.mv_size - SFX;
-        bucket = store_bucket_get(p);
         arch = p[20] != 0;
         ev = store_le64_get(d.mv_data);
-        del = arch ? absorbed(bucket, (int32_t)store_be32_get(p + 8),
-            (int64_t)store_be_get(p + 12, 8), cutoff, l) :
-            cutoff != INT64_MIN && bucket < cutoff - LATE_KEEP_MS;
-        if (!del) {
+        if (!drop(arg, store_bucket_get(p), (int32_t)store_be32_get(p + 8),
+            (int64_t)store_be_get(p + 12, 8), arch)) {
             rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT);
             continue;
         }
@@ -228,9 +231,53 @@ store_late_clear(struct store_txn *t, int64_t cutoff,
             *archived += ev;
         if (!arch && unarchived != NULL)
             *unarchived += ev;
+        if (entries != NULL)
+            (*entries)++;
         /* after a delete, LMDB's MDB_NEXT gives the entry that followed */
         rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT);
     }
 done:
-    return store_cursor_done(t, cur, rc, "clear late entries", err);
+    return store_cursor_done(t, cur, rc, "delete late entries", err);
+}
+
+struct clear {
+    int64_t                    cutoff;
+    const struct late_listing *l;
+};
+
+static int
+clear_drop(const void *arg, int64_t bucket, int32_t part, int64_t offset,
+    int archived)
+{
+    const struct clear *c = arg;
+
+    return archived ? absorbed(bucket, part, offset, c->cutoff, c->l) :
+        c->cutoff != INT64_MIN && bucket < c->cutoff - LATE_KEEP_MS;
+}
+
+int
+store_late_clear(struct store_txn *t, int64_t cutoff,
+    const struct late_listing *l, int64_t *archived, int64_t *unarchived,
+    char *err)
+{
+    struct clear c = {cutoff, l};
+
+    return late_delete(t, clear_drop, &c, archived, unarchived, NULL, err);
+}
+
+static int
+replayed_drop(const void *arg, int64_t bucket, int32_t part, int64_t offset,
+    int archived)
+{
+    (void)part;
+    (void)offset;
+    (void)archived;
+    return bucket >= *(const int64_t *)arg;
+}
+
+int
+store_late_replayed(struct store_txn *t, int64_t from, int64_t *entries,
+    char *err)
+{
+    return late_delete(t, replayed_drop, &from, NULL, NULL, entries, err);
 }

@@ -29,7 +29,9 @@
  * (offsets_for_times, or a scan where the brokers do not answer it, as
  * librdkafka's mock cluster does not), but never past its stored offset.
  * In one write transaction: the
- * offsets, the speed rows from B on deleted, the watermark lowered to
+ * offsets, the speed rows from B on deleted, the late-data ledger's
+ * entries from B or the batch cutoff, whichever is later, deleted (the
+ * replay counts those events in the rows), the watermark lowered to
  * B - lateness (none for earliest), and per partition the replay floor
  * (store_reset.h): records below the old offset whose events are before B
  * are still counted in the rows kept, so lambda-speed skips them when it
@@ -497,7 +499,7 @@ status_put(struct reset *r, struct store_txn *t, int64_t wm, char *err)
 
 /* The one write transaction. Returns 0 or -1 with err. */
 static int
-store_write(struct reset *r, int64_t *rows, char *err)
+store_write(struct reset *r, int64_t *rows, int64_t *late, char *err)
 {
     struct store_reset_part *ps;
     struct store_reset sr;
@@ -539,7 +541,7 @@ store_write(struct reset *r, int64_t *rows, char *err)
         }
     }
     log_debug("%s: writing", __func__);
-    if (store_reset_apply(t, &sr, rows, err) != 0 ||
+    if (store_reset_apply(t, &sr, rows, late, err) != 0 ||
         status_put(r, t, wm, err) != 0)
         goto done;
     rc = store_txn_commit(t, err);
@@ -581,7 +583,7 @@ int
 speed_reset(struct speed *sp, int dry_run)
 {
     struct reset r;
-    int64_t rows = 0, floor_from = INT64_MAX, unit;
+    int64_t rows = 0, late = 0, floor_from = INT64_MAX, unit;
     char err[ERR_LEN], a[TS_BUFSZ];
     int lock = -1, rc = 1;
 
@@ -631,13 +633,18 @@ speed_reset(struct speed *sp, int dry_run)
         goto done;
     }
     fflush(stdout);
-    if (store_write(&r, &rows, err) != 0)
+    if (store_write(&r, &rows, &late, err) != 0)
         goto fail;
+    if (late > 0)
+        printf("late-data ledger: %" PRId64 " entries deleted (one per view "
+            "and bucket): the replay counts their events in the speed "
+            "rows\n", late);
     printf("reset done: %" PRId64 " speed rows deleted; the next "
         "lambda-speed replays from the new offsets\n", rows);
-    log_info("reset %s to %s: %" PRId64 " speed rows deleted%s", sp->topic,
-        sp->reset_to, rows, r.scanned > 0 ? " (offsets found by reading "
-        "record timestamps)" : "");
+    log_info("reset %s to %s: %" PRId64 " speed rows and %" PRId64 " ledger "
+        "entries deleted%s", sp->topic, sp->reset_to, rows, late,
+        r.scanned > 0 ? " (offsets found by reading record timestamps)" :
+        "");
     rc = 0;
     goto done;
 fail:

@@ -323,6 +323,38 @@ test_clear(void)
     store_free(st);
 }
 
+/* A reset deletes the entries its replay counts: bucket >= from. */
+static void
+test_replayed(void)
+{
+    struct store *st = open_new("replayed");
+    struct store_txn *t;
+    int64_t deleted = 0;
+    char err[ERR_LEN];
+
+    CHECK(st != NULL);
+    if (st == NULL)
+        return;
+    CHECK(merge(st, "c1", T0, 0, 10, 1, 2, 10) == 0);           /* stays */
+    CHECK(merge(st, "c1", T0 + HOUR, 0, 11, 1, 3, 10) == 0);    /* goes */
+    CHECK(merge(st, "c1", T0 + HOUR, 1, 4, 0, 4, 10) == 0);     /* goes */
+    CHECK(merge(st, "c2", T0 + 2 * HOUR, 0, 12, 1, 5, 10) == 0);  /* goes */
+    CHECK(merge(st, "c2", T0 - HOUR, 1, 2, 0, 6, 10) == 0);     /* stays */
+    CHECK(store_txn_begin(st, 1, &t, err) == 0);
+    CHECK(store_late_replayed(t, T0 + HOUR, &deleted, err) == 0);
+    CHECK(store_txn_commit(t, err) == 0);
+    CHECK_EQ(deleted, 3);
+    CHECK_EQ_STR(entries(st, "c1", INT64_MIN, INT64_MAX), "0/0/10:1/2/2/10 ");
+    CHECK_EQ_STR(entries(st, "c2", INT64_MIN, INT64_MAX),
+        "-1/1/2:0/6/6/10 ");
+    /* nothing at or after the end of time */
+    CHECK(store_txn_begin(st, 1, &t, err) == 0);
+    CHECK(store_late_replayed(t, INT64_MAX, &deleted, err) == 0);
+    CHECK(store_txn_commit(t, err) == 0);
+    CHECK_EQ(deleted, 3);
+    store_free(st);
+}
+
 int
 main(void)
 {
@@ -335,6 +367,7 @@ main(void)
     RUN(test_encoding);
     RUN(test_merge_scan);
     RUN(test_clear);
+    RUN(test_replayed);
     rc = test_report();
     if (test_tmpdir_remove(top) != 0)
         return 1;

@@ -91,9 +91,11 @@ apply(struct store *st, const struct store_reset *r, int64_t *deleted)
     struct store_txn *t = NULL;
     char err[ERR_LEN];
 
+    int64_t late;
+
     if (store_txn_begin(st, 1, &t, err) != 0)
         return -1;
-    if (store_reset_apply(t, r, deleted, err) != 0) {
+    if (store_reset_apply(t, r, deleted, &late, err) != 0) {
         printf("store_reset_apply: %s\n", err);
         store_txn_abort(t);
         return -1;
