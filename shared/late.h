@@ -107,10 +107,10 @@ int store_late_clear(struct store_txn *t, int64_t cutoff,
  * a bucket at or after from, whose events the replay counts in the speed
  * rows (it replays every record whose event time is at or after the
  * boundary and the batch cutoff; the caller passes the later of the two).
- * *entries counts them (an event is in one entry per view). Returns 0, or
- * -1 with err.
+ * *entries counts them (an event is in one entry per view). dry_run:
+ * only count them (any transaction). Returns 0, or -1 with err.
  */
-int store_late_replayed(struct store_txn *t, int64_t from, int64_t *entries,
-    char *err);
+int store_late_replayed(struct store_txn *t, int64_t from, int dry_run,
+    int64_t *entries, char *err);
 
 #endif

@@ -191,15 +191,16 @@ store_late_absorbed(struct store_txn *t, const struct view *v,
 }
 
 /*
- * Delete, in a write transaction, every entry for which drop(arg, bucket,
- * part, offset, archived) says so, adding its events to *archived or
- * *unarchived and 1 to *entries (each may be NULL).
+ * Every entry for which drop(arg, bucket, part, offset, archived) says so:
+ * deleted when del (a write transaction), else only counted; its events
+ * are added to *archived or *unarchived and 1 to *entries (each may be
+ * NULL).
  */
 static int
 late_delete(struct store_txn *t,
     int (*drop)(const void *arg, int64_t bucket, int32_t part, int64_t offset,
-    int archived), const void *arg, int64_t *archived, int64_t *unarchived,
-    int64_t *entries, char *err)
+    int archived), const void *arg, int del, int64_t *archived,
+    int64_t *unarchived, int64_t *entries, char *err)
 {
     const unsigned char *p;
     MDB_cursor *cur = NULL;
@@ -207,8 +208,10 @@ late_delete(struct store_txn *t,
     MDB_val k, d;
     int rc, arch;
 
-    if (store_need_write(t, err) != 0)
+    if (del && store_need_write(t, err) != 0)
         return -1;
+    if (!del && !t->st->has_late)
+        return 0;   /* read-only, an older store: no ledger */
     if ((rc = mdb_cursor_open(t->txn, t->st->late, &cur)) != 0)
         goto done;
     rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST);
@@ -225,7 +228,7 @@ late_delete(struct store_txn *t,
             rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT);
             continue;
         }
-        if ((rc = mdb_cursor_del(cur, 0)) != 0)
+        if (del && (rc = mdb_cursor_del(cur, 0)) != 0)
             break;
         if (arch && archived != NULL)
             *archived += ev;
@@ -233,7 +236,8 @@ late_delete(struct store_txn *t,
             *unarchived += ev;
         if (entries != NULL)
             (*entries)++;
-        /* after a delete, LMDB's MDB_NEXT gives the entry that followed */
+        /* after a delete, LMDB's MDB_NEXT gives the entry that followed
+         * (as it does without one) */
         rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT);
     }
 done:
@@ -262,7 +266,8 @@ store_late_clear(struct store_txn *t, int64_t cutoff,
 {
     struct clear c = {cutoff, l};
 
-    return late_delete(t, clear_drop, &c, archived, unarchived, NULL, err);
+    return late_delete(t, clear_drop, &c, 1, archived, unarchived, NULL,
+        err);
 }
 
 static int
@@ -276,8 +281,9 @@ replayed_drop(const void *arg, int64_t bucket, int32_t part, int64_t offset,
 }
 
 int
-store_late_replayed(struct store_txn *t, int64_t from, int64_t *entries,
-    char *err)
+store_late_replayed(struct store_txn *t, int64_t from, int dry_run,
+    int64_t *entries, char *err)
 {
-    return late_delete(t, replayed_drop, &from, NULL, NULL, entries, err);
+    return late_delete(t, replayed_drop, &from, !dry_run, NULL, NULL, entries,
+        err);
 }

@@ -113,7 +113,7 @@ drop_late(struct store_txn *t, int64_t from, int64_t *late, char *err)
         return -1;
     if (rc == 0 && info.cutoff > from)
         from = info.cutoff;
-    return store_late_replayed(t, from, late, err);
+    return store_late_replayed(t, from, 0, late, err);
 }
 
 int

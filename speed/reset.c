@@ -9,6 +9,7 @@
 
 #include "shared/buf.h"
 #include "shared/err.h"
+#include "shared/late.h"
 #include "shared/log.h"
 #include "shared/mem.h"
 #include "shared/now.h"
@@ -462,6 +463,15 @@ print_rows(struct reset *r, FILE *out, char *err)
                 p->views[v].name, n, ts_format(first, a, sizeof(a)),
                 ts_format(last, b, sizeof(b)));
     }
+    /* the ledger's entries the reset deletes (store_reset.c reads the
+     * cutoff again in its own transaction) */
+    n = 0;
+    if (r->from != INT64_MAX && store_late_replayed(t, r->from > r->cutoff ?
+        r->from : r->cutoff, 1, &n, err) != 0)
+        goto fail;
+    if (n > 0)
+        fprintf(out, "late-data ledger: %" PRId64 " entries (one per view and "
+            "bucket) would go: the replay counts their events\n", n);
     store_txn_abort(t);
     return 0;
 fail:

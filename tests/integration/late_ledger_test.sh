@@ -222,6 +222,11 @@ eq "replay: 1 late, 1 accepted" "$(status "$T/replay" '"\(.late) \(.accepted)"')
 start replay
 eq "replay: the late order is pending" \
     "$(get "/v1/views/by_country/total?country=IT" | jq -c '[.metrics.orders, .pending.events]')" "[1,1]"
+"$SPEED" -c "$T/replay.json" --brokers "$BROKERS" --reset-to -4h --dry-run >"$T/dry.out" 2>&1
+check "replay: --dry-run names the ledger's entries that would go" \
+    grep -q "^late-data ledger: 2 entries (one per view and bucket) would go" "$T/dry.out"
+eq "replay: --dry-run deletes none" \
+    "$(get "/v1/views/by_country/late?country=IT" | jq '.buckets | length')" 1
 "$SPEED" -c "$T/replay.json" --brokers "$BROKERS" --reset-to -4h >"$T/reset.out" 2>"$T/reset.log"
 eq "replay: --reset-to -4h exits 0" "$?" 0
 check "replay: the reset deletes the ledger's entries (one per view)" \

@@ -340,8 +340,17 @@ test_replayed(void)
     CHECK(merge(st, "c1", T0 + HOUR, 1, 4, 0, 4, 10) == 0);     /* goes */
     CHECK(merge(st, "c2", T0 + 2 * HOUR, 0, 12, 1, 5, 10) == 0);  /* goes */
     CHECK(merge(st, "c2", T0 - HOUR, 1, 2, 0, 6, 10) == 0);     /* stays */
+    /* a dry run counts them in a read-only transaction, deletes none */
+    CHECK(store_txn_begin(st, 0, &t, err) == 0);
+    CHECK(store_late_replayed(t, T0 + HOUR, 1, &deleted, err) == 0);
+    store_txn_abort(t);
+    CHECK_EQ(deleted, 3);
+    CHECK(store_txn_begin(st, 0, &t, err) == 0);
+    CHECK(store_late_replayed(t, T0 + HOUR, 0, &deleted, err) == -1);
+    store_txn_abort(t);
+    deleted = 0;
     CHECK(store_txn_begin(st, 1, &t, err) == 0);
-    CHECK(store_late_replayed(t, T0 + HOUR, &deleted, err) == 0);
+    CHECK(store_late_replayed(t, T0 + HOUR, 0, &deleted, err) == 0);
     CHECK(store_txn_commit(t, err) == 0);
     CHECK_EQ(deleted, 3);
     CHECK_EQ_STR(entries(st, "c1", INT64_MIN, INT64_MAX), "0/0/10:1/2/2/10 ");
@@ -349,7 +358,7 @@ test_replayed(void)
         "-1/1/2:0/6/6/10 ");
     /* nothing at or after the end of time */
     CHECK(store_txn_begin(st, 1, &t, err) == 0);
-    CHECK(store_late_replayed(t, INT64_MAX, &deleted, err) == 0);
+    CHECK(store_late_replayed(t, INT64_MAX, 0, &deleted, err) == 0);
     CHECK(store_txn_commit(t, err) == 0);
     CHECK_EQ(deleted, 3);
     store_free(st);
