@@ -197,7 +197,7 @@ store_late_absorbed(struct store_txn *t, const struct view *v,
  * NULL).
  */
 static int
-late_delete(struct store_txn *t,
+late_sweep(struct store_txn *t,
     int (*drop)(const void *arg, int64_t bucket, int32_t part, int64_t offset,
     int archived), const void *arg, int del, int64_t *archived,
     int64_t *unarchived, int64_t *entries, char *err)
@@ -266,7 +266,7 @@ store_late_clear(struct store_txn *t, int64_t cutoff,
 {
     struct clear c = {cutoff, l};
 
-    return late_delete(t, clear_drop, &c, 1, archived, unarchived, NULL,
+    return late_sweep(t, clear_drop, &c, 1, archived, unarchived, NULL,
         err);
 }
 
@@ -284,6 +284,6 @@ int
 store_late_replayed(struct store_txn *t, int64_t from, int dry_run,
     int64_t *entries, char *err)
 {
-    return late_delete(t, replayed_drop, &from, !dry_run, NULL, NULL, entries,
+    return late_sweep(t, replayed_drop, &from, !dry_run, NULL, NULL, entries,
         err);
 }

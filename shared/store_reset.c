@@ -97,23 +97,21 @@ done:
     return store_cursor_done(t, cur, rc, "delete speed rows", err);
 }
 
-/*
- * The ledger's entries the replay counts: from the later of the boundary
- * and the batch cutoff on (the replay skips older events below the old
- * offsets, late.h), read here, in the transaction, as a publish may have
- * come between the plan and it.
- */
-static int
-drop_late(struct store_txn *t, int64_t from, int64_t *late, char *err)
+int
+store_reset_late(struct store_txn *t, int64_t from, int dry_run,
+    int64_t *late, char *err)
 {
     struct store_batch_info info;
     int rc;
 
+    *late = 0;
+    if (from == INT64_MAX)
+        return 0;
     if ((rc = store_batch_current(t, &info, err)) < 0)
         return -1;
     if (rc == 0 && info.cutoff > from)
         from = info.cutoff;
-    return store_late_replayed(t, from, 0, late, err);
+    return store_late_replayed(t, from, dry_run, late, err);
 }
 
 int
@@ -130,7 +128,7 @@ store_reset_apply(struct store_txn *t, const struct store_reset *r,
             replay_put(t, r->topic, &r->parts[i], err) != 0)
             return -1;
     if (r->from != INT64_MAX && (drop_rows(t, r->from, rows, err) != 0 ||
-        drop_late(t, r->from, late, err) != 0 ||
+        store_reset_late(t, r->from, 0, late, err) != 0 ||
         /* a view switched without an archive waits for this replay */
         viewswitch_gap_clear(t, r->from, err) != 0))
         return -1;

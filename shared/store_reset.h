@@ -57,6 +57,17 @@ int store_reset_apply(struct store_txn *t, const struct store_reset *r,
     int64_t *rows, int64_t *late, char *err);
 
 /*
+ * The late-data ledger's entries a reset to from deletes, the events its
+ * replay counts: bucket at or after the later of from and the batch
+ * cutoff (the replay skips older events below the old offsets), the cutoff
+ * read in t, as a publish may come between a plan and the reset. Deleted
+ * (write t), or with dry_run only counted; *late gets how many. from
+ * INT64_MAX (latest): none. Returns 0, or -1 with err.
+ */
+int store_reset_late(struct store_txn *t, int64_t from, int dry_run,
+    int64_t *late, char *err);
+
+/*
  * The floor of topic's partition: 0 with *below and *before,
  * STORE_NOTFOUND, or -1 with err (a record of the wrong size is damage).
  */

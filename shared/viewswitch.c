@@ -68,7 +68,6 @@ gap_name(char *buf, size_t size, const char *view)
         (int)size ? -1 : 0;
 }
 
-/* Views the store has rows or signatures of that p no longer defines. */
 /* Into gone (NULL entries skipped): the views of the previous version or
  * of the speed rows that p no longer has, each once. */
 static int
@@ -94,6 +93,7 @@ gone_names(struct store_txn *t, const struct pipeline *p, int64_t prev,
     return 0;
 }
 
+/* Drop what the store has of the views p no longer defines. */
 static int
 remove_gone(struct sw *s, int64_t prev, char *err)
 {
@@ -521,11 +521,12 @@ sign(struct store_txn *t, const struct pipeline *p, const struct view *v,
         v), err);
 }
 
-/* What the publish does to view v: SWITCH_KEEP, SWITCH_SIGN (lambda-speed
- * never ran: nothing to rebuild, only to sign), VIEWSWITCH_CHANGED or
- * VIEWSWITCH_NEW; -1 with err. ran: speed_ran(). */
-#define SWITCH_KEEP 100
-#define SWITCH_SIGN 101
+/* Besides enum viewswitch_change, what decide() may answer: nothing to do,
+ * or only to sign (lambda-speed never ran: nothing to rebuild). */
+enum { SWITCH_KEEP = VIEWSWITCH_REMOVED + 1, SWITCH_SIGN };
+
+/* What the publish does to view v: SWITCH_KEEP, SWITCH_SIGN,
+ * VIEWSWITCH_CHANGED or VIEWSWITCH_NEW; -1 with err. ran: speed_ran(). */
 
 static int
 decide(struct store_txn *t, const struct pipeline *p, const struct view *v,

@@ -58,11 +58,6 @@ struct viewswitch_stats {
     int64_t rows;           /* speed rows written for switched views */
 };
 
-/*
- * In the publish's write transaction t of p's version, with cutoff (ms):
- * the above. prev: the previous published version (0: none). Logs what it
- * did. Returns 0 and *st, or -1 with err (the publish is rolled back).
- */
 /* What a publish does to a view, as viewswitch_plan() names it. */
 enum viewswitch_change {
     VIEWSWITCH_CHANGED,     /* speed rows of another definition: switched */
@@ -83,6 +78,11 @@ int viewswitch_plan(struct store_txn *t, const struct pipeline *p,
         char *err),
     void *arg, char *err);
 
+/*
+ * In the publish's write transaction t of p's version, with cutoff (ms):
+ * the above. prev: the previous published version (0: none). Logs what it
+ * did. Returns 0 and *st, or -1 with err (the publish is rolled back).
+ */
 int viewswitch_publish(struct store_txn *t, const struct pipeline *p,
     int64_t prev, int64_t cutoff, struct viewswitch_stats *st, char *err);
 

@@ -9,7 +9,6 @@
 
 #include "shared/buf.h"
 #include "shared/err.h"
-#include "shared/late.h"
 #include "shared/log.h"
 #include "shared/mem.h"
 #include "shared/now.h"
@@ -64,7 +63,6 @@ struct reset {
     int                nparts;
     int64_t            from;    /* B (INT64_MIN earliest, INT64_MAX latest) */
     int64_t            wm;      /* watermark in the store; INT64_MIN none */
-    int64_t            cutoff;  /* batch cutoff; INT64_MIN none */
     int                scanned; /* offsets found by scanning */
 };
 
@@ -388,11 +386,10 @@ done:
 
 /* ---- the store ---- */
 
-/* Stored offsets, floors, the watermark and the cutoff (read txn). */
+/* Stored offsets, floors and the watermark (read txn). */
 static int
 store_read(struct reset *r, char *err)
 {
-    struct store_batch_info info;
     struct store_txn *t = NULL;
     int rc;
 
@@ -415,9 +412,6 @@ store_read(struct reset *r, char *err)
         goto fail;
     if (rc == STORE_NOTFOUND)
         r->wm = INT64_MIN;
-    if ((rc = store_batch_current(t, &info, err)) < 0)
-        goto fail;
-    r->cutoff = rc == 0 ? info.cutoff : INT64_MIN;
     store_txn_abort(t);
     return 0;
 fail:
@@ -463,11 +457,7 @@ print_rows(struct reset *r, FILE *out, char *err)
                 p->views[v].name, n, ts_format(first, a, sizeof(a)),
                 ts_format(last, b, sizeof(b)));
     }
-    /* the ledger's entries the reset deletes (store_reset.c reads the
-     * cutoff again in its own transaction) */
-    n = 0;
-    if (r->from != INT64_MAX && store_late_replayed(t, r->from > r->cutoff ?
-        r->from : r->cutoff, 1, &n, err) != 0)
+    if (store_reset_late(t, r->from, 1, &n, err) != 0)
         goto fail;
     if (n > 0)
         fprintf(out, "late-data ledger: %" PRId64 " entries (one per view and "

@@ -163,9 +163,9 @@ dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
     struct produce *pr = opaque;
 
     (void)rk;
-    if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR)
+    if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         pr->reached = 1;
-    if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    } else {
         pr->failed++;
         if (!pr->err_logged++)
             log_warnx("delivery failed: %s", rd_kafka_err2str(m->err));
