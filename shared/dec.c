@@ -298,14 +298,72 @@ mag(dec_i128 v)
     return v < 0 ? -(dec_u128)v : (dec_u128)v;
 }
 
+/* How many decimal digits u has (1 for zero). */
+static int
+u64_ndigits(uint64_t u)
+{
+    int n = 1;
+
+    while (u >= 100) {
+        u /= 100;
+        n += 2;
+    }
+    return n + (u >= 10);
+}
+
+/*
+ * The common case of put_scaled(), written backwards straight into buf: the
+ * number whose digits are hi's followed by exactly lod digits of lo
+ * (lo < 10^lod), with `frac` (>= lod) of them fractional, and a minus sign
+ * when neg and the number is not zero. Returns the end (the NUL).
+ */
+static char *
+put_u64_scaled(int neg, uint64_t hi, uint64_t lo, int lod, int frac,
+    char *buf, size_t size)
+{
+    int intd = u64_ndigits(hi) + lod - frac;
+    size_t len;
+    char *p, *end;
+
+    neg = neg && (hi | lo) != 0;
+    if (intd < 1)
+        intd = 1;               /* "0.05": one zero before the point */
+    len = (size_t)neg + (size_t)intd + (frac > 0 ? (size_t)frac + 1 : 0);
+    assert(len < size);
+    (void)size;
+    end = p = buf + len;
+    *end = '\0';
+    for (int i = 0; i < lod; i++) {
+        *--p = (char)('0' + (int)(lo % 10));
+        lo /= 10;
+    }
+    for (int i = lod; i < frac; i++) {
+        *--p = (char)('0' + (int)(hi % 10));
+        hi /= 10;
+    }
+    if (frac > 0)
+        *--p = '.';
+    do {
+        *--p = (char)('0' + (int)(hi % 10));
+        hi /= 10;
+    } while (hi != 0);
+    if (neg)
+        *--p = '-';
+    assert(p == buf);
+    return end;
+}
+
 char *
 dec_format_end(dec_i128 v, int scale, char *buf, size_t size)
 {
+    dec_u128 u = mag(v);
     char dig[40];
     int nd;
 
     assert(scale >= 0 && scale <= DEC_MAX_SCALE);
-    nd = u128_digits(mag(v), dig);
+    if (u <= UINT64_MAX)
+        return put_u64_scaled(v < 0, (uint64_t)u, 0, 0, scale, buf, size);
+    nd = u128_digits(u, dig);
     return put_scaled(v < 0, dig, nd, scale, buf, size);
 }
 
@@ -342,25 +400,31 @@ dec_format_ratio_end(dec_i128 sum, int64_t n, int scale, int extra, char *buf,
     assert(scale >= 0 && scale <= DEC_MAX_SCALE);
     dn = (dec_u128)n;
     if (u <= UINT64_MAX && (uint64_t)n < (UINT64_C(1) << 59)) {
-        /* the same division in 64 bits: rem < n < 2^59, so rem * 10 fits */
-        uint64_t u64 = (uint64_t)u, n64 = (uint64_t)n, r64 = u64 % n64;
+        /* the same division in 64 bits: rem < n < 2^59, so rem * 10 fits;
+         * the extra digits are a number below 10^16, rounded as a whole */
+        uint64_t n64 = (uint64_t)n, q64 = (uint64_t)u / n64,
+            r64 = (uint64_t)u % n64, f = 0, p10 = 1;
 
-        nd = u128_digits(u64 / n64, dig);
         for (i = 0; i < extra; i++) {
             r64 *= 10;
-            dig[nd++] = (char)('0' + (int)(r64 / n64));
+            f = f * 10 + r64 / n64;
             r64 %= n64;
+            p10 *= 10;
         }
-        rem = r64;
-    } else {
-        q = u / dn;
-        rem = u % dn;
-        nd = u128_digits(q, dig);
-        for (i = 0; i < extra; i++) {
-            rem *= 10;
-            dig[nd++] = (char)('0' + (int)(rem / dn));
-            rem %= dn;
+        if (r64 * 2 >= n64 && ++f == p10) {     /* half away from zero */
+            f = 0;
+            q64++;      /* no overflow: q64 = 2^64 - 1 only when n = 1 */
         }
+        return put_u64_scaled(sum < 0, q64, f, extra, scale + extra, buf,
+            size);
+    }
+    q = u / dn;
+    rem = u % dn;
+    nd = u128_digits(q, dig);
+    for (i = 0; i < extra; i++) {
+        rem *= 10;
+        dig[nd++] = (char)('0' + (int)(rem / dn));
+        rem %= dn;
     }
     if (rem * 2 >= dn) {                /* half away from zero */
         for (i = nd - 1; i >= 0 && dig[i] == '9'; i--)

@@ -465,6 +465,98 @@ test_dec_format_ratio(void)
             cases[i].scale, cases[i].extra, buf, sizeof(buf)), cases[i].out);
 }
 
+/* A 64-bit draw with every magnitude equally likely (1 to 64 bits). */
+static uint64_t
+rand_u64(void)
+{
+    uint64_t v = 0;
+
+    for (int i = 0; i < 4; i++)
+        v = v << 16 | (uint64_t)(rand() & 0xffff);
+    return v >> (rand() % 64);
+}
+
+/* The integer q with `frac` of its digits after a point, into out. */
+static void
+point(u128 q, int neg, int frac, char *out)
+{
+    char d[64], pad[64];
+    size_t nd;
+
+    dec_format((dec_i128)q, 0, d, sizeof(d));
+    nd = strlen(d);
+    if (nd < (size_t)frac + 1) {        /* 5 at 2 digits: "005" */
+        memset(pad, '0', (size_t)frac + 1 - nd);
+        memcpy(pad + frac + 1 - nd, d, nd + 1);
+        memcpy(d, pad, (size_t)frac + 2);
+        nd = (size_t)frac + 1;
+    }
+    sprintf(out, "%s%.*s%s%s", neg && q != 0 ? "-" : "", (int)(nd - (size_t)frac), d,
+        frac > 0 ? "." : "", d + nd - (size_t)frac);
+}
+
+/*
+ * dec_format() and dec_format_ratio() below 2^64 (written backwards in 64
+ * bits) against references built another way: the integer and fractional
+ * parts printed with printf, and the ratio's rounded quotient computed in
+ * 128 bits, printed as an integer by dec_format() (past 2^64 with the
+ * extra digits, so that print takes the digit-string path) and given its
+ * point by point().
+ */
+static void
+test_dec_format_random(void)
+{
+    char got[DEC_BUFSZ], want[DEC_BUFSZ], first[160] = "";
+    int bad = 0;
+
+    srand(7);
+    for (int i = 0; i < 200000; i++) {
+        uint64_t u = rand_u64(), p10 = 1;
+        int neg = rand() % 2, scale = rand() % 10;
+
+        for (int k = 0; k < scale; k++)
+            p10 *= 10;
+        if (scale == 0)
+            snprintf(want, sizeof(want), "%s%llu", neg && u ? "-" : "",
+                (unsigned long long)u);
+        else
+            snprintf(want, sizeof(want), "%s%llu.%0*llu", neg && u ? "-" : "",
+                (unsigned long long)(u / p10), scale,
+                (unsigned long long)(u % p10));
+        dec_format(neg ? -(dec_i128)u : (dec_i128)u, scale, got, sizeof(got));
+        if (strcmp(got, want) != 0 && bad++ == 0)
+            snprintf(first, sizeof(first), "%s%llu at scale %d: %s, not %s",
+                neg ? "-" : "", (unsigned long long)u, scale, got, want);
+    }
+    for (int i = 0; i < 200000; i++) {
+        uint64_t u = rand_u64();
+        int64_t n = (int64_t)(rand_u64() >> 1) | 1;
+        int neg = rand() % 2, scale = rand() % 10, extra = rand() % 17;
+        u128 w = u, p10 = 1, q, r;
+
+        if (rand() % 2)
+            n %= 1000000;       /* averages: small counts */
+        n += n == 0;
+        for (int k = 0; k < extra; k++)
+            p10 *= 10;
+        w *= p10;
+        q = w / (u128)n;
+        r = w % (u128)n;
+        if (r * 2 >= (u128)n)
+            q++;
+        point(q, neg, scale + extra, want);
+        dec_format_ratio(neg ? -(dec_i128)u : (dec_i128)u, n, scale, extra,
+            got, sizeof(got));
+        if (strcmp(got, want) != 0 && bad++ == 0)
+            snprintf(first, sizeof(first), "%s%llu / %lld at scale %d+%d: "
+                "%s, not %s", neg ? "-" : "", (unsigned long long)u,
+                (long long)n, scale, extra, got, want);
+    }
+    if (bad != 0)
+        printf("dec_format random: %d wrong, the first: %s\n", bad, first);
+    CHECK(bad == 0);
+}
+
 static void
 test_format_double(void)
 {
@@ -492,6 +584,7 @@ main(void)
     RUN(test_dec_add);
     RUN(test_dec_format);
     RUN(test_dec_format_ratio);
+    RUN(test_dec_format_random);
     RUN(test_format_double);
     return test_report();
 }
