@@ -311,6 +311,34 @@ u64_ndigits(uint64_t u)
     return n + (u >= 10);
 }
 
+/* "00" to "99": digits two at a time, a division per pair */
+static const char digit_pairs[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233"
+    "34353637383940414243444546474849505152535455565758596061626364656667"
+    "6869707172737475767778798081828384858687888990919293949596979899";
+
+/* Write the n lowest digits of *u before p, backwards; *u loses them.
+ * Returns the new start. */
+static char *
+put_digits(char *p, uint64_t *u, int n)
+{
+    uint64_t v = *u;
+
+    for (; n >= 2; n -= 2) {
+        const char *d = digit_pairs + 2 * (v % 100);
+
+        *--p = d[1];
+        *--p = d[0];
+        v /= 100;
+    }
+    if (n == 1) {
+        *--p = (char)('0' + (int)(v % 10));
+        v /= 10;
+    }
+    *u = v;
+    return p;
+}
+
 /*
  * The common case of put_scaled(), written backwards straight into buf: the
  * number whose digits are hi's followed by exactly lod digits of lo
@@ -321,7 +349,7 @@ static char *
 put_u64_scaled(int neg, uint64_t hi, uint64_t lo, int lod, int frac,
     char *buf, size_t size)
 {
-    int intd = u64_ndigits(hi) + lod - frac;
+    int hid = u64_ndigits(hi), intd = hid + lod - frac;
     size_t len;
     char *p, *end;
 
@@ -333,20 +361,12 @@ put_u64_scaled(int neg, uint64_t hi, uint64_t lo, int lod, int frac,
     (void)size;
     end = p = buf + len;
     *end = '\0';
-    for (int i = 0; i < lod; i++) {
-        *--p = (char)('0' + (int)(lo % 10));
-        lo /= 10;
-    }
-    for (int i = lod; i < frac; i++) {
-        *--p = (char)('0' + (int)(hi % 10));
-        hi /= 10;
-    }
+    p = put_digits(p, &lo, lod);
+    p = put_digits(p, &hi, frac - lod);
     if (frac > 0)
         *--p = '.';
-    do {
-        *--p = (char)('0' + (int)(hi % 10));
-        hi /= 10;
-    } while (hi != 0);
+    /* what is left of hi: its intd digits, or the one "0" */
+    p = put_digits(p, &hi, intd);
     if (neg)
         *--p = '-';
     assert(p == buf);
