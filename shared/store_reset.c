@@ -52,13 +52,13 @@ replay_put(struct store_txn *t, const char *topic,
 }
 
 /*
- * Delete every speed row with a bucket at or after from. Keys are view |
- * 0x00 | group key | bucket, so within a group the rows to go are one run
- * at its end: seek to (group, from), delete the run, go on at the next
- * group.
+ * Keys are view | 0x00 | group key | bucket, so within a group the rows to
+ * go are one run at its end: seek to (group, from), delete or count the
+ * run, go on at the next group.
  */
-static int
-drop_rows(struct store_txn *t, int64_t from, int64_t *rows, char *err)
+int
+store_reset_rows(struct store_txn *t, int64_t from, int dry_run,
+    int64_t *rows, char *err)
 {
     unsigned char kb[STORE_KMAX];
     MDB_cursor *cur = NULL;
@@ -66,6 +66,9 @@ drop_rows(struct store_txn *t, int64_t from, int64_t *rows, char *err)
     size_t n;
     int rc;
 
+    *rows = 0;
+    if (from == INT64_MAX)
+        return 0;
     if ((rc = mdb_cursor_open(t->txn, t->st->speed, &cur)) != 0)
         goto done;
     rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST);
@@ -87,7 +90,7 @@ drop_rows(struct store_txn *t, int64_t from, int64_t *rows, char *err)
         /* at a row of this group at or after from, or another group */
         while (rc == 0 && k.mv_size == n + 8 &&
             memcmp(k.mv_data, kb, n) == 0) {
-            if ((rc = mdb_cursor_del(cur, 0)) != 0)
+            if (!dry_run && (rc = mdb_cursor_del(cur, 0)) != 0)
                 break;
             (*rows)++;
             rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT);
@@ -127,7 +130,8 @@ store_reset_apply(struct store_txn *t, const struct store_reset *r,
             r->parts[i].next, err) != 0 ||
             replay_put(t, r->topic, &r->parts[i], err) != 0)
             return -1;
-    if (r->from != INT64_MAX && (drop_rows(t, r->from, rows, err) != 0 ||
+    if (r->from != INT64_MAX && (store_reset_rows(t, r->from, 0, rows,
+        err) != 0 ||
         store_reset_late(t, r->from, 0, late, err) != 0 ||
         /* a view switched without an archive waits for this replay */
         viewswitch_gap_clear(t, r->from, err) != 0))

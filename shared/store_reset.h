@@ -57,6 +57,16 @@ int store_reset_apply(struct store_txn *t, const struct store_reset *r,
     int64_t *rows, int64_t *late, char *err);
 
 /*
+ * The speed rows a reset to from deletes: every row with a bucket at or
+ * after from, of every view in the store (one no longer in the pipeline
+ * too, until a publish drops it). Deleted (write t), or with dry_run only
+ * counted; *rows gets how many. from INT64_MAX (latest): none. Returns 0,
+ * or -1 with err.
+ */
+int store_reset_rows(struct store_txn *t, int64_t from, int dry_run,
+    int64_t *rows, char *err);
+
+/*
  * The late-data ledger's entries a reset to from deletes, the events its
  * replay counts: bucket at or after the later of from and the batch
  * cutoff (the replay skips older events below the old offsets), the cutoff

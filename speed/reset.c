@@ -428,7 +428,7 @@ print_rows(struct reset *r, FILE *out, char *err)
     struct store_iter *it;
     struct store_row row;
     char a[TS_BUFSZ], b[TS_BUFSZ];
-    int64_t n, first, last;
+    int64_t n, first, last, listed = 0;
     int rc;
 
     if (store_txn_begin(r->sp->st, 0, &t, err) != 0)
@@ -450,6 +450,7 @@ print_rows(struct reset *r, FILE *out, char *err)
             if (rc < 0)
                 goto fail;
         }
+        listed += n;
         if (n == 0)
             fprintf(out, "view %s: no rows\n", p->views[v].name);
         else
@@ -457,6 +458,13 @@ print_rows(struct reset *r, FILE *out, char *err)
                 p->views[v].name, n, ts_format(first, a, sizeof(a)),
                 ts_format(last, b, sizeof(b)));
     }
+    /* rows of a view taken out of the pipeline stay until a publish drops
+     * them, and the reset deletes them with the others */
+    if (store_reset_rows(t, r->from, 1, &n, err) != 0)
+        goto fail;
+    if (n > listed)
+        fprintf(out, "views no longer in the pipeline: %" PRId64 " rows\n",
+            n - listed);
     if (store_reset_late(t, r->from, 1, &n, err) != 0)
         goto fail;
     if (n > 0)
