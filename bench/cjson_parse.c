@@ -114,9 +114,12 @@ main(int argc, char **argv)
     long long lines = 0, objects = 0;
     struct timespec t0, t1;
     struct stat sb;
-    int n = argc == 3 ? atoi(argv[2]) : 1, fd;
+    char *end = NULL;
+    long n = argc == 3 ? strtol(argv[2], &end, 10) : 1;
+    int fd;
 
-    if (argc < 2 || argc > 3 || n < 1 || n > MAX_THREADS) {
+    if (argc < 2 || argc > 3 || (end != NULL && *end != '\0') || n < 1 ||
+        n > MAX_THREADS) {
         fprintf(stderr, "usage: cjson_parse FILE [THREADS (1-%d)]\n",
             MAX_THREADS);
         return 2;

@@ -397,8 +397,9 @@ dec_format(dec_i128 v, int scale, char *buf, size_t size)
 /*
  * Long division: the integer quotient |sum| / n, then `extra` more digits
  * one at a time (the remainder stays below n < 2^63, so rem * 10 fits), then
- * one rounding step on the final remainder, carried leftwards in the digit
- * string. Nothing can overflow, whatever the sum.
+ * one rounding step on the final remainder: in 64 bits the extra digits are
+ * one number and the carry goes into the quotient, in 128 bits it is carried
+ * leftwards in the digit string. Nothing can overflow, whatever the sum.
  */
 char *
 dec_format_ratio(dec_i128 sum, int64_t n, int scale, int extra, char *buf,

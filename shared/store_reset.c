@@ -97,7 +97,8 @@ store_reset_rows(struct store_txn *t, int64_t from, int dry_run,
         }
     }
 done:
-    return store_cursor_done(t, cur, rc, "delete speed rows", err);
+    return store_cursor_done(t, cur, rc, dry_run ? "count speed rows" :
+        "delete speed rows", err);
 }
 
 int

@@ -419,7 +419,8 @@ fail:
     return -1;
 }
 
-/* Print, per view, the speed rows at or after r->from. */
+/* Print what a reset to r->from deletes: per view the speed rows at or
+ * after it, those of views no longer in the pipeline, the ledger's entries. */
 static int
 print_rows(struct reset *r, FILE *out, char *err)
 {

@@ -491,8 +491,9 @@ point(u128 q, int neg, int frac, char *out)
         memcpy(d, pad, (size_t)frac + 2);
         nd = (size_t)frac + 1;
     }
-    sprintf(out, "%s%.*s%s%s", neg && q != 0 ? "-" : "", (int)(nd - (size_t)frac), d,
-        frac > 0 ? "." : "", d + nd - (size_t)frac);
+    snprintf(out, DEC_BUFSZ, "%s%.*s%s%s", neg && q != 0 ? "-" : "",
+        (int)(nd - (size_t)frac), d, frac > 0 ? "." : "",
+        d + nd - (size_t)frac);
 }
 
 /*
