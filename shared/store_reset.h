@@ -51,7 +51,8 @@ struct store_reset {
  * In the write transaction t: store every partition's offset and floor,
  * delete the speed rows of every view from r->from on and the late-data
  * ledger's entries the replay will count (store_late_replayed()), set the
- * watermark. *rows gets the number of rows deleted, *late of entries. Returns 0, or -1 with err (abort t then).
+ * watermark. *rows gets the number of rows deleted, *late of entries.
+ * Returns 0, or -1 with err (abort t then).
  */
 int store_reset_apply(struct store_txn *t, const struct store_reset *r,
     int64_t *rows, int64_t *late, char *err);

@@ -527,7 +527,6 @@ enum { SWITCH_KEEP = VIEWSWITCH_REMOVED + 1, SWITCH_SIGN };
 
 /* What the publish does to view v: SWITCH_KEEP, SWITCH_SIGN,
  * VIEWSWITCH_CHANGED or VIEWSWITCH_NEW; -1 with err. ran: speed_ran(). */
-
 static int
 decide(struct store_txn *t, const struct pipeline *p, const struct view *v,
     int ran, char *err)

@@ -480,16 +480,13 @@ rand_u64(void)
 static void
 point(u128 q, int neg, int frac, char *out)
 {
-    char d[64], pad[64];
+    char d[64];
     size_t nd;
 
     dec_format((dec_i128)q, 0, d, sizeof(d));
-    nd = strlen(d);
-    if (nd < (size_t)frac + 1) {        /* 5 at 2 digits: "005" */
-        memset(pad, '0', (size_t)frac + 1 - nd);
-        memcpy(pad + frac + 1 - nd, d, nd + 1);
-        memcpy(d, pad, (size_t)frac + 2);
-        nd = (size_t)frac + 1;
+    for (nd = strlen(d); nd < (size_t)frac + 1; nd++) {  /* 5, 2: "005" */
+        memmove(d + 1, d, nd + 1);
+        d[0] = '0';
     }
     snprintf(out, DEC_BUFSZ, "%s%.*s%s%s", neg && q != 0 ? "-" : "",
         (int)(nd - (size_t)frac), d, frac > 0 ? "." : "",
